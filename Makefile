@@ -1,0 +1,20 @@
+# The two quick-start commands are `make demo` and `make test`; both install what they need first.
+SWIFT ?= swift
+
+.PHONY: deps build demo test bench-layers
+
+deps:
+	./scripts/install-deps.sh
+
+build: deps
+	$(SWIFT) build --product cog
+
+demo: build
+	./scripts/demo.sh
+
+test: deps
+	$(SWIFT) build --build-tests
+	$(SWIFT) test
+
+bench-layers: deps
+	./bench/layers.sh

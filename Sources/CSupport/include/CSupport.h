@@ -1,0 +1,17 @@
+#ifndef COG_CSUPPORT_H
+#define COG_CSUPPORT_H
+#include <sys/types.h>
+#include <sys/xattr.h>
+
+/// Opens `path` below the directory `rootfd` with every symlink resolved as if `rootfd` were `/`
+/// (openat2 with RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS), so no path can lead outside it.
+/// Returns a file descriptor, or -1 with errno set.
+int cog_open_in_root(int rootfd, const char *path, int flags, mode_t mode);
+
+/// Creates a character device node (whiteouts in overlay upper dirs are 0/0).
+int cog_mknod_at(int dirfd, const char *name, mode_t mode, unsigned int major, unsigned int minor);
+
+/// Major and minor numbers of a device id.
+unsigned int cog_dev_major(dev_t dev);
+unsigned int cog_dev_minor(dev_t dev);
+#endif

@@ -1,0 +1,120 @@
+import Foundation
+
+/// A content-addressed directory of blobs, `<root>/<algorithm>/<hex>`: an OCI layout's `blobs/` or the
+/// machine-wide cache. A blob only ever appears under its name after its digest has been checked, so a crash
+/// never leaves wrong bytes under a right name.
+public struct BlobStore: Sendable {
+    public let root: String
+
+    public init(root: String) { self.root = root }
+
+    /// The path where `digest` lives (or would live).
+    public func path(for digest: Digest) -> String { "\(root)/\(digest.algorithm.rawValue)/\(digest.encoded)" }
+
+    public func contains(_ digest: Digest) -> Bool { FileSystem.exists(path(for: digest)) }
+
+    /// The size of a stored blob, or nil when absent.
+    public func size(of digest: Digest) -> Int64? {
+        var st = stat()
+        return stat(path(for: digest), &st) == 0 ? Int64(st.st_size) : nil
+    }
+
+    /// A fresh temporary path inside the store, on the same file system as the blobs, for writers that
+    /// compute the digest while writing and then call `commit(temporary:digest:)`.
+    public func temporaryPath() throws -> String {
+        let dir = "\(root)/sha256"
+        try FileSystem.makeDirectory(dir)
+        return "\(dir)/.incoming-\(getpid())-\(UInt64.random(in: 0...UInt64.max))"
+    }
+
+    /// Moves a file whose digest was computed while writing it under its content name.
+    public func commit(temporary: String, digest: Digest) throws {
+        try FileSystem.makeDirectory("\(root)/\(digest.algorithm.rawValue)")
+        try FileSystem.rename(temporary, to: path(for: digest))
+    }
+
+    /// Stores `data` and returns its SHA-256 digest.
+    @discardableResult
+    public func write(_ data: Data) throws -> Digest {
+        let digest = Digest.sha256(data)
+        if contains(digest) { return digest }
+        let temporary = try temporaryPath()
+        do {
+            let file = try FileStream.create(temporary, exclusive: true)
+            try file.write(data)
+            try file.close()
+            try commit(temporary: temporary, digest: digest)
+        } catch {
+            FileSystem.remove(temporary)
+            throw error
+        }
+        return digest
+    }
+
+    /// Copies the file at `source` into the store, hashing on the way.
+    /// - Throws: `OCIError.digestMismatch` when `expected` is given and differs; nothing is stored then.
+    @discardableResult
+    public func ingest(file source: String, expected: Digest? = nil) throws -> (digest: Digest, size: Int64) {
+        if let expected, contains(expected) { return (expected, size(of: expected) ?? 0) }
+        let temporary = try temporaryPath()
+        do {
+            let input = try FileStream.openForReading(source)
+            let output = try FileStream.create(temporary, exclusive: true)
+            let hasher = DigestHasher(expected?.algorithm ?? .sha256)
+            try input.forEachChunk { chunk in
+                hasher.update(chunk)
+                try output.write(chunk)
+            }
+            try output.close()
+            let size = hasher.count
+            let digest = hasher.finalize()
+            if let expected, expected != digest {
+                throw OCIError.digestMismatch(expected: expected, actual: digest, what: source)
+            }
+            try commit(temporary: temporary, digest: digest)
+            return (digest, size)
+        } catch {
+            FileSystem.remove(temporary)
+            throw error
+        }
+    }
+
+    /// Hard-links (or copies) a blob from another store, checking its digest when copying.
+    public func link(_ digest: Digest, from other: BlobStore) throws {
+        if contains(digest) { return }
+        try FileSystem.makeDirectory("\(root)/\(digest.algorithm.rawValue)")
+        let source = other.path(for: digest)
+        let temporary = try temporaryPath()
+        if Glibc.link(source, temporary) == 0 {
+            try FileSystem.rename(temporary, to: path(for: digest))
+        } else {
+            try ingest(file: source, expected: digest)
+        }
+    }
+
+    /// Reads a whole blob (documents only: manifests, configs, indexes) and checks its digest and size.
+    public func read(_ descriptor: Descriptor) throws -> Data {
+        let location = path(for: descriptor.digest)
+        guard FileSystem.exists(location) else { throw OCIError.blobNotFound(descriptor.digest, location: root) }
+        let data = try FileSystem.read(location)
+        guard Int64(data.count) == descriptor.size else {
+            throw OCIError.sizeMismatch(expected: descriptor.size, actual: Int64(data.count), what: location)
+        }
+        let hasher = DigestHasher(descriptor.digest.algorithm)
+        hasher.update(data)
+        let actual = hasher.finalize()
+        guard actual == descriptor.digest else { throw OCIError.digestMismatch(expected: descriptor.digest, actual: actual, what: location) }
+        return data
+    }
+
+    /// Re-reads a stored blob and checks that it hashes to its name (and has `size`, when given).
+    public func verify(_ digest: Digest, size: Int64? = nil) throws {
+        let location = path(for: digest)
+        guard FileSystem.exists(location) else { throw OCIError.blobNotFound(digest, location: root) }
+        let hasher = DigestHasher(digest.algorithm)
+        try FileStream.openForReading(location).forEachChunk { hasher.update($0) }
+        if let size, hasher.count != size { throw OCIError.sizeMismatch(expected: size, actual: hasher.count, what: location) }
+        let actual = hasher.finalize()
+        guard actual == digest else { throw OCIError.digestMismatch(expected: digest, actual: actual, what: location) }
+    }
+}

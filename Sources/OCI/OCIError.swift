@@ -1,0 +1,50 @@
+import Foundation
+
+/// Errors raised while reading or writing OCI values, blobs and layouts.
+public enum OCIError: Error, CustomStringConvertible, Equatable {
+    /// A digest string is not `algorithm:hex` with a supported algorithm and the right length.
+    case invalidDigest(String, reason: String)
+    /// Bytes read do not hash to the digest that names them.
+    case digestMismatch(expected: Digest, actual: Digest, what: String)
+    /// A blob has a different size than its descriptor says.
+    case sizeMismatch(expected: Int64, actual: Int64, what: String)
+    /// A blob named by an index or manifest is absent.
+    case blobNotFound(Digest, location: String)
+    /// A JSON document did not decode as the type it should be.
+    case invalidDocument(what: String, reason: String)
+    /// A file system operation failed.
+    case io(operation: String, path: String, reason: String)
+    /// An image layout directory is not a valid OCI image layout.
+    case invalidLayout(path: String, reason: String)
+    /// No manifest in an index carries the requested reference name.
+    case referenceNotFound(String, available: [String])
+
+    public var description: String {
+        switch self {
+        case let .invalidDigest(value, reason):
+            return "invalid digest \"\(value)\": \(reason) (expected sha256:<64 lowercase hex>)"
+        case let .digestMismatch(expected, actual, what):
+            return "digest mismatch for \(what): expected \(expected), got \(actual); the data is corrupt or was changed, fetch or build it again"
+        case let .sizeMismatch(expected, actual, what):
+            return "size mismatch for \(what): expected \(expected) bytes, got \(actual)"
+        case let .blobNotFound(digest, location):
+            return "blob \(digest) not found in \(location)"
+        case let .invalidDocument(what, reason):
+            return "invalid \(what): \(reason)"
+        case let .io(operation, path, reason):
+            return "\(operation) \(path): \(reason)"
+        case let .invalidLayout(path, reason):
+            return "\(path) is not an OCI image layout: \(reason)"
+        case let .referenceNotFound(name, available):
+            let list = available.isEmpty ? "the index names no images" : "it names: \(available.joined(separator: ", "))"
+            return "no image named \"\(name)\" in the layout; \(list)"
+        }
+    }
+}
+
+extension OCIError {
+    /// An `.io` error carrying `strerror(errno)`.
+    static func posix(_ operation: String, _ path: String, _ code: Int32 = errno) -> OCIError {
+        .io(operation: operation, path: path, reason: String(cString: strerror(code)))
+    }
+}
