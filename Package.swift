@@ -37,7 +37,7 @@ let package = Package(
         ),
 
         // MARK: tests
-        .target(name: "TestSupport", dependencies: ["OCI"], path: "Tests/TestSupport"),
+        .target(name: "TestSupport", dependencies: ["OCI", "CSupport"], path: "Tests/TestSupport"),
         .testTarget(name: "OCITests", dependencies: ["OCI", "TestSupport"]),
         .testTarget(name: "LayersTests", dependencies: ["Layers", "OCI", "TestSupport", "CSupport"]),
         .testTarget(name: "RegistryTests", dependencies: ["Registry", "OCI", "Layers", "TestSupport"]),

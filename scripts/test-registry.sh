@@ -2,15 +2,20 @@
 # Runs a throwaway OCI registry (Debian's docker-registry, distribution 2.8) on 127.0.0.1
 # for the tests and the README demo.
 #
-#   test-registry.sh start DIR [--htpasswd USER:PASS] [--port N]   prints 127.0.0.1:PORT
+#   test-registry.sh start DIR [--htpasswd USER:PASS | --token-auth TOKENDIR] [--port N]
+#                                                                   prints 127.0.0.1:PORT
 #   test-registry.sh stop DIR
+#
+# --token-auth points the registry at a running testdata/registry/token-server.py whose --dir
+# is TOKENDIR (it reads TOKENDIR/port and trusts TOKENDIR/cert.pem); service "cog-test",
+# issuer "cog-test-issuer".
 #
 # State lives in DIR: config.yml, data/, htpasswd, pid, address, registry.log.
 # `start` on a DIR whose registry is already up just prints its address again.
 set -euo pipefail
 
 die() { echo "test-registry: $*" >&2; exit 1; }
-usage() { die "usage: $0 start DIR [--htpasswd USER:PASS] [--port N] | stop DIR"; }
+usage() { die "usage: $0 start DIR [--htpasswd USER:PASS | --token-auth TOKENDIR] [--port N] | stop DIR"; }
 
 # A daemon nobody reaps lingers as a zombie once the shell that started it is gone.
 alive() { [ -r "/proc/$1/stat" ] && [ "$(awk '{print $3}' "/proc/$1/stat" 2>/dev/null)" != Z ]; }
@@ -30,14 +35,16 @@ EOF
 
 start() {
   local dir=$1; shift
-  local creds="" port=""
+  local creds="" port="" tokendir=""
   while [ $# -gt 0 ]; do
     case $1 in
       --htpasswd) [ $# -ge 2 ] || usage; creds=$2; shift 2 ;;
+      --token-auth) [ $# -ge 2 ] || usage; tokendir=$2; shift 2 ;;
       --port) [ $# -ge 2 ] || usage; port=$2; shift 2 ;;
       *) usage ;;
     esac
   done
+  [ -z "$creds" ] || [ -z "$tokendir" ] || die "--htpasswd and --token-auth exclude each other"
   command -v docker-registry >/dev/null || die "docker-registry not found (apt-get install docker-registry)"
   mkdir -p "$dir/data"
   dir=$(cd "$dir" && pwd)
@@ -70,6 +77,19 @@ start() {
   else
     rm -f "$dir/htpasswd"
   fi
+  if [ -n "$tokendir" ]; then
+    [ -d "$tokendir" ] || die "--token-auth: no directory $tokendir"
+    tokendir=$(cd "$tokendir" && pwd)
+    [ -s "$tokendir/port" ] && [ -s "$tokendir/cert.pem" ] \
+      || die "--token-auth: $tokendir has no port/cert.pem; start testdata/registry/token-server.py --dir $tokendir first"
+    local token_port; token_port=$(tr -d '[:space:]' <"$tokendir/port")
+    auth="auth:
+  token:
+    realm: \"http://127.0.0.1:$token_port/token\"
+    service: cog-test
+    issuer: cog-test-issuer
+    rootcertbundle: \"$tokendir/cert.pem\""
+  fi
 
   cat >"$dir/config.yml" <<EOF
 version: 0.1
@@ -97,7 +117,7 @@ EOF
     alive "$pid" || { tail -n 5 "$dir/registry.log" >&2; rm -f "$dir/pid"; die "registry exited during startup (log: $dir/registry.log)"; }
     code=$(probe "$addr")
     if [ "$code" = 200 ] || [ "$code" = 401 ]; then
-      echo "test-registry: up at $addr (pid $pid${creds:+, htpasswd auth})" >&2
+      echo "test-registry: up at $addr (pid $pid${creds:+, htpasswd auth}${tokendir:+, token auth via $tokendir})" >&2
       echo "$addr"
       return
     fi

@@ -1,3 +1,4 @@
+import CSupport
 import Foundation
 
 /// What a finished command printed and returned.
@@ -9,35 +10,48 @@ public struct CommandResult: Sendable {
 }
 
 /// Runs a command to completion (looked up on PATH), capturing its output.
+///
+/// Spawned with posix_spawn and every descriptor above 2 closed in the child: Foundation's `Process` learns
+/// that a child exited from a socket the child inherits, so a daemon the child leaves running would make
+/// `waitUntilExit` hang.
 @discardableResult
 public func runCommand(_ arguments: [String], environment: [String: String]? = nil, input: String? = nil, directory: String? = nil) throws -> CommandResult {
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-    process.arguments = arguments
-    if let environment { process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 } }
-    if let directory { process.currentDirectoryURL = URL(fileURLWithPath: directory) }
-    let out = Pipe(), err = Pipe()
-    process.standardOutput = out
-    process.standardError = err
-    let inPipe = Pipe()
-    process.standardInput = input == nil ? FileHandle.nullDevice : inPipe
-    try process.run()
-    if let input {
-        inPipe.fileHandleForWriting.write(Data(input.utf8))
-        try inPipe.fileHandleForWriting.close()
-    }
+    var env = ProcessInfo.processInfo.environment
+    if let environment { env.merge(environment) { $1 } }
+    let inPipe = Pipe(), outPipe = Pipe(), errPipe = Pipe()
+    var actions = posix_spawn_file_actions_t()
+    posix_spawn_file_actions_init(&actions)
+    defer { posix_spawn_file_actions_destroy(&actions) }
+    posix_spawn_file_actions_adddup2(&actions, inPipe.fileHandleForReading.fileDescriptor, 0)
+    posix_spawn_file_actions_adddup2(&actions, outPipe.fileHandleForWriting.fileDescriptor, 1)
+    posix_spawn_file_actions_adddup2(&actions, errPipe.fileHandleForWriting.fileDescriptor, 2)
+    cog_spawn_closefrom(&actions, 3)
+    if let directory { cog_spawn_chdir(&actions, directory) }
+    let argv = (["/usr/bin/env"] + arguments).map { strdup($0) } + [nil]
+    let envp = env.map { strdup("\($0.key)=\($0.value)") } + [nil]
+    defer { argv.forEach { free($0) }; envp.forEach { free($0) } }
+    var pid: pid_t = 0
+    let code = posix_spawn(&pid, "/usr/bin/env", &actions, nil, argv, envp)
+    try? inPipe.fileHandleForReading.close()
+    try? outPipe.fileHandleForWriting.close()
+    try? errPipe.fileHandleForWriting.close()
+    guard code == 0 else { throw TestSetupError("cannot start \(arguments.joined(separator: " ")): \(String(cString: strerror(code)))") }
+    if let input { inPipe.fileHandleForWriting.write(Data(input.utf8)) }
+    try? inPipe.fileHandleForWriting.close()
     // Read both pipes concurrently so a chatty command cannot fill one and block.
     let errBox = DataBox()
     let group = DispatchGroup()
     group.enter()
     DispatchQueue.global().async {
-        errBox.data = err.fileHandleForReading.readDataToEndOfFile()
+        errBox.data = errPipe.fileHandleForReading.readDataToEndOfFile()
         group.leave()
     }
-    let outData = out.fileHandleForReading.readDataToEndOfFile()
+    let outData = outPipe.fileHandleForReading.readDataToEndOfFile()
     group.wait()
-    process.waitUntilExit()
-    return CommandResult(status: process.terminationStatus, stdout: String(decoding: outData, as: UTF8.self), stderr: String(decoding: errBox.data, as: UTF8.self))
+    var status: Int32 = 0
+    while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
+    let exit = (status & 0x7f) == 0 ? (status >> 8) & 0xff : 128 + (status & 0x7f)
+    return CommandResult(status: exit, stdout: String(decoding: outData, as: UTF8.self), stderr: String(decoding: errBox.data, as: UTF8.self))
 }
 
 private final class DataBox: @unchecked Sendable { var data = Data() }

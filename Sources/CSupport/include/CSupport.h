@@ -14,4 +14,9 @@ int cog_mknod_at(int dirfd, const char *name, mode_t mode, unsigned int major, u
 /// Major and minor numbers of a device id.
 unsigned int cog_dev_major(dev_t dev);
 unsigned int cog_dev_minor(dev_t dev);
+#include <spawn.h>
+
+/// posix_spawn file actions glibc keeps behind _GNU_SOURCE: close every descriptor from `fd` up, and chdir.
+int cog_spawn_closefrom(posix_spawn_file_actions_t *actions, int fd);
+int cog_spawn_chdir(posix_spawn_file_actions_t *actions, const char *path);
 #endif

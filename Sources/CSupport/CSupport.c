@@ -28,3 +28,11 @@ int cog_mknod_at(int dirfd, const char *name, mode_t mode, unsigned int major, u
 
 unsigned int cog_dev_major(dev_t dev) { return major(dev); }
 unsigned int cog_dev_minor(dev_t dev) { return minor(dev); }
+
+int cog_spawn_closefrom(posix_spawn_file_actions_t *actions, int fd) {
+    return posix_spawn_file_actions_addclosefrom_np(actions, fd);
+}
+
+int cog_spawn_chdir(posix_spawn_file_actions_t *actions, const char *path) {
+    return posix_spawn_file_actions_addchdir_np(actions, path);
+}

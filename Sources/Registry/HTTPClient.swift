@@ -1,0 +1,213 @@
+import CCurl
+import Dispatch
+import Foundation
+import OCI
+
+/// HTTP/1.1 through libcurl. Each request borrows an easy handle from a pool, so connections are reused and
+/// several transfers run at once on separate connections. Redirects are not followed here: the registry client
+/// follows them itself so it can drop `Authorization` when the host changes.
+///
+/// Blocking transfers run on their own dispatch queue, never on Swift's cooperative pool.
+public final class HTTPClient: Sendable {
+    private let pool = HandlePool()
+    private static let queue = DispatchQueue(label: "cog.http", attributes: .concurrent)
+    private static let globalInit: Void = { curl_global_init(Int(CURL_GLOBAL_DEFAULT)) }()
+
+    public init() { _ = Self.globalInit }
+
+    /// Performs a request without blocking the caller's thread.
+    public func send(_ request: HTTPRequest, into destination: @escaping @Sendable () -> ResponseDestination = { .memory(limit: 16 << 20) }) async throws -> HTTPResponse {
+        try await withCheckedThrowingContinuation { continuation in
+            Self.queue.async {
+                continuation.resume(with: Result { try self.perform(request, into: destination()) })
+            }
+        }
+    }
+
+    /// Performs a request on the calling thread.
+    public func perform(_ request: HTTPRequest, into destination: ResponseDestination) throws -> HTTPResponse {
+        let handle = pool.checkout()
+        defer { pool.checkin(handle) }
+        return try handle.perform(request, destination: destination)
+    }
+}
+
+/// Idle easy handles; each keeps its connections alive between requests.
+private final class HandlePool: @unchecked Sendable {
+    private let lock = NSLock()
+    private var idle: [EasyHandle] = []
+
+    func checkout() -> EasyHandle {
+        lock.lock()
+        defer { lock.unlock() }
+        return idle.popLast() ?? EasyHandle()
+    }
+
+    func checkin(_ handle: EasyHandle) {
+        lock.lock()
+        defer { lock.unlock() }
+        if idle.count < 16 { idle.append(handle) }
+    }
+}
+
+/// The state one transfer's callbacks share.
+private final class TransferContext {
+    var headers: [String: [String]] = [:]
+    var status = 0
+    var body = Data()
+    var limit = 16 << 20
+    var stream: ((Int, UnsafeRawBufferPointer) throws -> Void)?
+    var error: Error?
+    var upload: FileStream?
+    var uploadData: Data?
+    var uploadOffset = 0
+    var uploadRemaining: Int64 = 0
+}
+
+/// One libcurl easy handle, used by one thread at a time (the pool hands it out).
+private final class EasyHandle {
+    private var handle: UnsafeMutableRawPointer?
+    private var errorBuffer = [CChar](repeating: 0, count: Int(CURL_ERROR_SIZE) + 1)
+
+    init() { handle = curl_easy_init() }
+    deinit { curl_easy_cleanup(handle) }
+
+    func perform(_ request: HTTPRequest, destination: ResponseDestination) throws -> HTTPResponse {
+        curl_easy_reset(handle)
+        let context = TransferContext()
+        switch destination {
+        case let .memory(limit): context.limit = limit
+        case let .stream(write): context.stream = write
+        }
+        var headerList: UnsafeMutablePointer<curl_slist>?
+        defer { curl_slist_free_all(headerList) }
+        for (name, value) in request.headers { headerList = curl_slist_append(headerList, "\(name): \(value)") }
+        headerList = curl_slist_append(headerList, "Expect:") // no 100-continue round trip
+        if request.header("User-Agent") == nil { headerList = curl_slist_append(headerList, "User-Agent: cog-daemonless") }
+
+        try set(CURLOPT_URL, request.url)
+        try set(CURLOPT_HTTPHEADER, pointer: UnsafeMutableRawPointer(headerList))
+        try set(CURLOPT_HTTP_VERSION, Int(CURL_HTTP_VERSION_1_1))
+        try set(CURLOPT_NOSIGNAL, 1)
+        try set(CURLOPT_FOLLOWLOCATION, 0)
+        try set(CURLOPT_CONNECTTIMEOUT, 30)
+        // A stalled transfer (under 1 byte/s for 120 s) fails; a slow but moving one never does.
+        try set(CURLOPT_LOW_SPEED_LIMIT, 1)
+        try set(CURLOPT_LOW_SPEED_TIME, 120)
+        try set(CURLOPT_ERRORBUFFER, pointer: errorBuffer.withUnsafeMutableBufferPointer { UnsafeMutableRawPointer($0.baseAddress) })
+        if let bundle = ProcessInfo.processInfo.environment["SSL_CERT_FILE"], FileSystem.exists(bundle) {
+            try set(CURLOPT_CAINFO, bundle)
+        }
+        if request.method == "HEAD" {
+            try set(CURLOPT_NOBODY, 1)
+        } else if request.method != "GET" {
+            try set(CURLOPT_UPLOAD, 1)
+            try set(CURLOPT_CUSTOMREQUEST, request.method)
+            try setOffset(CURLOPT_INFILESIZE_LARGE, request.body.length)
+            switch request.body {
+            case .none: break
+            case let .data(data): context.uploadData = data
+            case let .file(path, offset, length):
+                let file = try FileStream.openForReading(path)
+                try file.seek(to: offset)
+                context.upload = file
+                context.uploadRemaining = length
+            }
+            try set(CURLOPT_READDATA, pointer: Unmanaged.passUnretained(context).toOpaque())
+            try check(cog_curl_setopt_read(handle, CURLOPT_READFUNCTION, readCallback), "set option")
+        }
+        let opaque = Unmanaged.passUnretained(context).toOpaque()
+        try set(CURLOPT_HEADERDATA, pointer: opaque)
+        try check(cog_curl_setopt_write(handle, CURLOPT_HEADERFUNCTION, headerCallback), "set option")
+        try set(CURLOPT_WRITEDATA, pointer: opaque)
+        try check(cog_curl_setopt_write(handle, CURLOPT_WRITEFUNCTION, writeCallback), "set option")
+
+        let code = withExtendedLifetime(context) { curl_easy_perform(handle) }
+        if let error = context.error { throw error }
+        guard code == CURLE_OK else {
+            let detail = errorBuffer.withUnsafeBufferPointer { String(cString: $0.baseAddress!) }
+            let message = detail.isEmpty ? String(cString: curl_easy_strerror(code)) : detail
+            throw RegistryError.transport(url: redact(request.url), message: message)
+        }
+        var status = 0
+        _ = cog_curl_getinfo_long(handle, CURLINFO_RESPONSE_CODE, &status)
+        return HTTPResponse(status: status, headers: context.headers, body: context.body)
+    }
+
+    private func set(_ option: CURLoption, _ value: Int) throws { try check(cog_curl_setopt_long(handle, option, value), "set option") }
+    private func set(_ option: CURLoption, _ value: String) throws { try check(cog_curl_setopt_string(handle, option, value), "set option") }
+    private func set(_ option: CURLoption, pointer: UnsafeMutableRawPointer?) throws { try check(cog_curl_setopt_pointer(handle, option, pointer), "set option") }
+    private func setOffset(_ option: CURLoption, _ value: Int64) throws { try check(cog_curl_setopt_offset(handle, option, curl_off_t(value)), "set option") }
+
+    private func check(_ code: CURLcode, _ what: String) throws {
+        guard code == CURLE_OK else { throw RegistryError.transport(url: "(libcurl)", message: "\(what): \(String(cString: curl_easy_strerror(code)))") }
+    }
+}
+
+/// Drops the query (it may carry upload state or signed tokens) from URLs shown to people.
+func redact(_ url: String) -> String {
+    guard let question = url.firstIndex(of: "?") else { return url }
+    return String(url[..<question]) + "?…"
+}
+
+private let headerCallback: @convention(c) (UnsafeMutablePointer<CChar>?, Int, Int, UnsafeMutableRawPointer?) -> Int = { data, size, count, user in
+    let context = Unmanaged<TransferContext>.fromOpaque(user!).takeUnretainedValue()
+    let length = size * count
+    guard let data else { return length }
+    let line = String(decoding: UnsafeRawBufferPointer(start: data, count: length), as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+    if line.hasPrefix("HTTP/") {
+        context.headers = [:] // a new response (after a redirect or 100-continue) starts over
+        let parts = line.split(separator: " ")
+        if parts.count > 1, let status = Int(parts[1]) { context.status = status }
+    } else if let colon = line.firstIndex(of: ":") {
+        let name = line[..<colon].lowercased()
+        let value = line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces)
+        context.headers[name, default: []].append(value)
+    }
+    return length
+}
+
+private let writeCallback: @convention(c) (UnsafeMutablePointer<CChar>?, Int, Int, UnsafeMutableRawPointer?) -> Int = { data, size, count, user in
+    let context = Unmanaged<TransferContext>.fromOpaque(user!).takeUnretainedValue()
+    let length = size * count
+    guard let data else { return length }
+    let bytes = UnsafeRawBufferPointer(start: data, count: length)
+    if let stream = context.stream, (200..<300).contains(context.status) {
+        do { try stream(context.status, bytes) } catch {
+            context.error = error
+            return 0 // aborts the transfer
+        }
+    } else {
+        guard context.body.count + length <= context.limit else {
+            context.error = RegistryError.protocolViolation("response body larger than \(context.limit) bytes")
+            return 0
+        }
+        context.body.append(contentsOf: bytes)
+    }
+    return length
+}
+
+private let readCallback: @convention(c) (UnsafeMutablePointer<CChar>?, Int, Int, UnsafeMutableRawPointer?) -> Int = { buffer, size, count, user in
+    let context = Unmanaged<TransferContext>.fromOpaque(user!).takeUnretainedValue()
+    guard let buffer else { return 0 }
+    let capacity = size * count
+    if let data = context.uploadData {
+        let take = min(capacity, data.count - context.uploadOffset)
+        guard take > 0 else { return 0 }
+        data.withUnsafeBytes { raw in
+            UnsafeMutableRawPointer(buffer).copyMemory(from: raw.baseAddress! + context.uploadOffset, byteCount: take)
+        }
+        context.uploadOffset += take
+        return take
+    }
+    guard let file = context.upload, context.uploadRemaining > 0 else { return 0 }
+    let want = Int(min(Int64(capacity), context.uploadRemaining))
+    do {
+        let got = try file.read(into: UnsafeMutableRawBufferPointer(start: buffer, count: want))
+        context.uploadRemaining -= Int64(got)
+        return got
+    } catch {
+        context.error = error
+        return Int(CURL_READFUNC_ABORT)
+    }
+}

@@ -1,0 +1,107 @@
+import Foundation
+import OCI
+
+/// Whole-image pulls and pushes on top of `RegistryClient`: mirrors, platform choice, several blobs at once.
+public struct ImageTransfer: Sendable {
+    public let settings: RegistrySettings
+    public let http: HTTPClient
+    public let progress: TransferProgress
+
+    public init(settings: RegistrySettings = .fromEnvironment(), http: HTTPClient = HTTPClient(), progress: TransferProgress = SilentProgress()) {
+        self.settings = settings
+        self.http = http
+        self.progress = progress
+    }
+
+    /// The clients to try for pulling from `registry`: its mirrors first, then the registry itself.
+    func pullClients(for registry: String) throws -> [RegistryClient] {
+        let config = DockerConfig()
+        let mirrors = (settings.mirrors[registry] ?? []).map {
+            RegistryClient(registry: $0, credentials: try? config.credentials(for: $0), settings: settings, http: http)
+        }
+        return mirrors + [RegistryClient(registry: registry, credentials: try config.credentials(for: registry), settings: settings, http: http)]
+    }
+
+    /// Pulls `reference` (choosing `platform` from an index) into `store`: manifest, config and every layer,
+    /// each checked against its digest. Returns the image as stored (media types as the registry sent them).
+    public func pull(_ reference: ImageReference, into store: BlobStore, platform: Platform = .linuxAMD64) async throws -> StoredImage {
+        var lastError: Error?
+        for client in try pullClients(for: reference.registry) {
+            do {
+                return try await pull(reference, with: client, into: store, platform: platform)
+            } catch let error as RegistryError {
+                lastError = error
+                if case .http(_, _, let status, _, _) = error, status != 404 { throw error }
+                if case .unauthorized = error { throw error }
+                progress.report(.retrying(nil, reason: "\(client.host): \(error); trying the next source"))
+            }
+        }
+        throw lastError ?? RegistryError.protocolViolation("no registry to pull \(reference) from")
+    }
+
+    private func pull(_ reference: ImageReference, with client: RegistryClient, into store: BlobStore, platform: Platform) async throws -> StoredImage {
+        let repository = reference.repository
+        var (data, mediaType, digest) = try await client.getManifest(repository: repository, reference: reference.manifestReference)
+        if mediaType.isIndex {
+            store.writeVerified(data)
+            let index = try CanonicalJSON.decode(ImageIndex.self, from: data, what: "index of \(reference)")
+            guard let chosen = index.manifest(for: platform) else {
+                throw RegistryError.platformNotFound(reference: reference.description, platform: platform.description,
+                                                     available: index.manifests.compactMap { $0.platform?.description })
+            }
+            (data, mediaType, digest) = try await client.getManifest(repository: repository, reference: chosen.digest.description)
+        }
+        try store.write(data)
+        let manifest = try CanonicalJSON.decode(ImageManifest.self, from: data, what: "manifest of \(reference)")
+        try await client.getBlob(repository: repository, descriptor: manifest.config, into: store, progress: progress)
+        let configuration = try CanonicalJSON.decode(ImageConfiguration.self, from: try store.read(manifest.config), what: "config of \(reference)")
+        guard configuration.rootfs.diffIDs.count == manifest.layers.count else {
+            throw RegistryError.protocolViolation("\(reference): the config lists \(configuration.rootfs.diffIDs.count) layers, the manifest \(manifest.layers.count)")
+        }
+        let layers = manifest.layers.sorted { $0.size > $1.size }
+        try await forEach(layers, limit: settings.concurrency) { layer in
+            try await client.getBlob(repository: repository, descriptor: layer, into: store, progress: progress)
+        }
+        let descriptor = Descriptor(mediaType: mediaType, digest: digest, size: Int64(data.count), platform: platform)
+        return StoredImage(descriptor: descriptor, manifest: manifest, configuration: configuration)
+    }
+
+    /// Pushes an image whose blobs are in `store`: layers (largest first, several at once), then the config,
+    /// then the manifest under the reference's tag. Blobs the registry has are skipped; blobs known to live in
+    /// another repository of the same registry are mounted.
+    /// - Returns: the manifest digest.
+    @discardableResult
+    public func push(_ image: StoredImage, from store: BlobStore, to reference: ImageReference, mountSources: [Digest: ImageReference] = [:]) async throws -> Digest {
+        let client = try RegistryClient.connecting(to: reference.registry, settings: settings, http: http)
+        let layers = image.manifest.layers.sorted { $0.size > $1.size }
+        try await forEach(layers, limit: settings.concurrency) { layer in
+            let source = mountSources[layer.digest].flatMap { $0.registry == reference.registry ? $0.repository : nil }
+            try await client.pushBlob(repository: reference.repository, descriptor: layer, from: store, mountFrom: source, progress: progress)
+        }
+        try await client.pushBlob(repository: reference.repository, descriptor: image.manifest.config, from: store, progress: progress)
+        let data = try store.read(image.descriptor)
+        return try await client.putManifest(repository: reference.repository, reference: reference.tag ?? image.descriptor.digest.description,
+                                            data: data, mediaType: image.descriptor.mediaType)
+    }
+}
+
+/// Runs `body` for each item, at most `limit` at once, in order of submission (a sliding window).
+func forEach<T: Sendable>(_ items: [T], limit: Int, _ body: @escaping @Sendable (T) async throws -> Void) async throws {
+    try await withThrowingTaskGroup(of: Void.self) { group in
+        var running = 0
+        for item in items {
+            if running >= max(1, limit) {
+                try await group.next()
+                running -= 1
+            }
+            group.addTask { try await body(item) }
+            running += 1
+        }
+        try await group.waitForAll()
+    }
+}
+
+extension BlobStore {
+    /// Stores a document whose digest was already checked; failures only cost a later re-fetch.
+    func writeVerified(_ data: Data) { _ = try? write(data) }
+}

@@ -1,0 +1,67 @@
+import Foundation
+
+/// The package's root directory (for scripts and testdata).
+public let packageRoot: String = {
+    var url = URL(fileURLWithPath: #filePath)
+    for _ in 0..<3 { url.deleteLastPathComponent() }
+    return url.path
+}()
+
+/// A real registry process (Debian's docker-registry) on 127.0.0.1, stopped when released.
+public final class TestRegistry: @unchecked Sendable {
+    public let directory: TemporaryDirectory
+    /// `127.0.0.1:PORT`.
+    public let address: String
+
+    /// - Parameter arguments: extra `test-registry.sh start` options (`--htpasswd user:pass`, `--token-auth DIR`).
+    public init(_ arguments: [String] = []) throws {
+        directory = try TemporaryDirectory("registry")
+        let result = try runCommand(["\(packageRoot)/scripts/test-registry.sh", "start", directory.path] + arguments)
+        guard result.status == 0 else { throw TestSetupError("test-registry.sh start failed: \(result.stderr)") }
+        address = result.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+    }
+
+    deinit { _ = try? runCommand(["\(packageRoot)/scripts/test-registry.sh", "stop", directory.path]) }
+}
+
+/// A test could not set up a real component.
+public struct TestSetupError: Error, CustomStringConvertible {
+    public let description: String
+    public init(_ description: String) { self.description = description }
+}
+
+/// A background helper process (token server, fault proxy), killed when released.
+public final class BackgroundProcess: @unchecked Sendable {
+    public let process: Process
+    public let directory: TemporaryDirectory
+
+    /// Starts `arguments` and waits until it writes `DIR/port`; `{DIR}` in arguments is replaced.
+    public init(_ arguments: [String], label: String) throws {
+        directory = try TemporaryDirectory(label)
+        process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = arguments.map { $0.replacingOccurrences(of: "{DIR}", with: directory.path) }
+        process.standardOutput = FileHandle(forWritingAtPath: "/dev/null")
+        process.standardError = FileHandle(forWritingAtPath: "/dev/null")
+        try process.run()
+        for _ in 0..<200 where !FileManager.default.fileExists(atPath: "\(directory.path)/port") {
+            guard process.isRunning else { throw TestSetupError("\(arguments.joined(separator: " ")) exited with \(process.terminationStatus)") }
+            usleep(50_000)
+        }
+        guard FileManager.default.fileExists(atPath: "\(directory.path)/port") else { throw TestSetupError("\(label) did not start") }
+    }
+
+    public var port: String {
+        ((try? String(contentsOfFile: "\(directory.path)/port", encoding: .utf8)) ?? "").trimmingCharacters(in: .whitespacesAndNewlines)
+    }
+
+    /// Lines of `DIR/requests.log`.
+    public var log: [String] {
+        ((try? String(contentsOfFile: "\(directory.path)/requests.log", encoding: .utf8)) ?? "").split(separator: "\n").map(String.init)
+    }
+
+    deinit {
+        process.terminate()
+        process.waitUntilExit()
+    }
+}
