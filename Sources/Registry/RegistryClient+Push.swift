@@ -42,7 +42,8 @@ extension RegistryClient {
             }
             // The single PUT broke: continue in chunks from what the registry kept.
         }
-        let final = try await uploadChunks(location: location, descriptor: descriptor, path: path, minimumChunk: minimumChunk, repository: repository, scope: scope, progress: progress)
+        let final = try await uploadChunks(location: location, descriptor: descriptor, path: path, minimumChunk: minimumChunk, repository: repository,
+                                           scope: scope, resyncFirst: descriptor.size <= settings.chunkThreshold, progress: progress)
         try check(final, descriptor)
         progress.report(.finished(descriptor.digest, size: descriptor.size, how: "uploaded"))
         return "uploaded"
@@ -91,12 +92,12 @@ extension RegistryClient {
     /// always following the newest Location; after a failure or a 416, ask the registry where it stands and
     /// resume from there (never from zero on a live session).
     private func uploadChunks(location start: String, descriptor: Descriptor, path: String, minimumChunk: Int64,
-                              repository: String, scope: Scope, progress: TransferProgress) async throws -> HTTPResponse {
+                              repository: String, scope: Scope, resyncFirst: Bool, progress: TransferProgress) async throws -> HTTPResponse {
         var location = start
         var offset: Int64 = 0
         var failures = 0
         let chunk = max(settings.chunkSize, minimumChunk)
-        var resync = false
+        var resync = resyncFirst
         while true {
             if resync {
                 resync = false
@@ -117,7 +118,9 @@ extension RegistryClient {
             do {
                 let response = try await send(request, scope: scope, retry: false)
                 guard response.status == 202 || response.status == 201 || response.status == 204 else {
-                    if response.status == 416 || [408, 429, 500, 502, 503, 504].contains(response.status) {
+                    // 404: the registry dropped the session (distribution does after a truncated PATCH): resync
+                    // finds it gone and opens a new one.
+                    if response.status == 416 || response.status == 404 || [408, 429, 500, 502, 503, 504].contains(response.status) {
                         throw RegistryError.transport(url: redact(location), message: "HTTP \(response.status) on PATCH")
                     }
                     throw failure(request, response)

@@ -84,3 +84,21 @@ public final class TemporaryDirectory: @unchecked Sendable {
 
 /// Whether the tests run as root (some checks, like device nodes and chown, need it).
 public var isRoot: Bool { geteuid() == 0 }
+
+/// Starts a long-running process with stdin from /dev/null and output to `log`; returns its pid.
+public func spawnDetached(_ arguments: [String], log: String) throws -> pid_t {
+    var actions = posix_spawn_file_actions_t()
+    posix_spawn_file_actions_init(&actions)
+    defer { posix_spawn_file_actions_destroy(&actions) }
+    posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+    posix_spawn_file_actions_addopen(&actions, 1, log, O_WRONLY | O_CREAT | O_APPEND, 0o644)
+    posix_spawn_file_actions_adddup2(&actions, 1, 2)
+    cog_spawn_closefrom(&actions, 3)
+    let argv = (["/usr/bin/env"] + arguments).map { strdup($0) } + [nil]
+    let envp = ProcessInfo.processInfo.environment.map { strdup("\($0.key)=\($0.value)") } + [nil]
+    defer { argv.forEach { free($0) }; envp.forEach { free($0) } }
+    var pid: pid_t = 0
+    let code = posix_spawn(&pid, "/usr/bin/env", &actions, nil, argv, envp)
+    guard code == 0 else { throw TestSetupError("cannot start \(arguments.joined(separator: " ")): \(String(cString: strerror(code)))") }
+    return pid
+}

@@ -32,20 +32,21 @@ public struct TestSetupError: Error, CustomStringConvertible {
 
 /// A background helper process (token server, fault proxy), killed when released.
 public final class BackgroundProcess: @unchecked Sendable {
-    public let process: Process
+    public let pid: pid_t
     public let directory: TemporaryDirectory
 
     /// Starts `arguments` and waits until it writes `DIR/port`; `{DIR}` in arguments is replaced.
     public init(_ arguments: [String], label: String) throws {
-        directory = try TemporaryDirectory(label)
-        process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = arguments.map { $0.replacingOccurrences(of: "{DIR}", with: directory.path) }
-        process.standardOutput = FileHandle(forWritingAtPath: "/dev/null")
-        process.standardError = FileHandle(forWritingAtPath: "/dev/null")
-        try process.run()
+        let directory = try TemporaryDirectory(label)
+        self.directory = directory
+        let resolved = arguments.map { $0.replacingOccurrences(of: "{DIR}", with: directory.path) }
+        pid = try spawnDetached(resolved, log: "\(directory.path)/stderr.log")
         for _ in 0..<200 where !FileManager.default.fileExists(atPath: "\(directory.path)/port") {
-            guard process.isRunning else { throw TestSetupError("\(arguments.joined(separator: " ")) exited with \(process.terminationStatus)") }
+            var status: Int32 = 0
+            if waitpid(pid, &status, WNOHANG) == pid {
+                let log = (try? String(contentsOfFile: "\(directory.path)/stderr.log", encoding: .utf8)) ?? ""
+                throw TestSetupError("\(resolved.joined(separator: " ")) exited: \(log)")
+            }
             usleep(50_000)
         }
         guard FileManager.default.fileExists(atPath: "\(directory.path)/port") else { throw TestSetupError("\(label) did not start") }
@@ -61,7 +62,8 @@ public final class BackgroundProcess: @unchecked Sendable {
     }
 
     deinit {
-        process.terminate()
-        process.waitUntilExit()
+        kill(pid, SIGKILL)
+        var status: Int32 = 0
+        waitpid(pid, &status, 0)
     }
 }
