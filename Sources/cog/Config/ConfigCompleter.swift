@@ -28,7 +28,8 @@ struct ConfigCompleter {
         // MARK: Python
         choosePython(torch: torch, tensorflow: tensorflow)
         // MARK: CUDA and cuDNN
-        if build.gpu {
+        let invalidCUDA = (decoded.marks["build.cuda"] != nil && build.cuda == nil) || (decoded.marks["build.cudnn"] != nil && build.cudnn == nil)
+        if build.gpu, !invalidCUDA {
             resolveCUDA(torch: torch, tensorflow: tensorflow)
         } else if let mark = decoded.marks["build.cuda"] ?? decoded.marks["build.cudnn"], build.cuda != nil || build.cudnn != nil {
             yamlLog.warning("cuda and cudnn are ignored because gpu is not true", at: mark, hint: "add gpu: true to the build section to build on nvidia/cuda")
@@ -37,6 +38,9 @@ struct ConfigCompleter {
         let requirements = rewriteRequirements()
         guard let runtime = chooseRuntime() else { return nil }
         checkConcurrency()
+        if !decoded.config.weights.isEmpty {
+            yamlLog.warning("weights are recorded in the run.cog.config label but not imported or pushed by this cog", at: decoded.marks["weights"], hint: nil)
+        }
         if decoded.config.predict == nil {
             yamlLog.warning("cog.yaml names no predictor, so the image will not serve predictions", at: nil, hint: "add predict: \"predict.py:Predictor\"")
         }

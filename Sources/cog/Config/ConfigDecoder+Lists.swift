@@ -106,6 +106,7 @@ extension ConfigDecoder {
             log.error("weights must be a list, not \(node.kindDescription)", at: node.mark)
             return
         }
+        decoded.marks["weights"] = node.mark
         var names: Set<String> = [], targets: Set<String> = []
         for item in items {
             var weight = WeightSource(name: "", target: "", sources: [])

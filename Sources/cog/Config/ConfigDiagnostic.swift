@@ -58,6 +58,15 @@ struct DiagnosticLog: Sendable {
         }
     }
 
+    /// The diagnostics in file order (those about the whole file last), equal positions in the order found.
+    var inFileOrder: [ConfigDiagnostic] {
+        let far = SourceMark(line: Int.max, column: Int.max)
+        return diagnostics.enumerated().sorted { lhs, rhs in
+            let (left, right) = (lhs.element.mark ?? far, rhs.element.mark ?? far)
+            return left == right ? lhs.offset < rhs.offset : left < right
+        }.map(\.element)
+    }
+
     var errors: [ConfigDiagnostic] { diagnostics.filter { $0.severity == .error } }
     var warnings: [ConfigDiagnostic] { diagnostics.filter { $0.severity == .warning } }
     var hasErrors: Bool { diagnostics.contains { $0.severity == .error } }

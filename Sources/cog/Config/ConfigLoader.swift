@@ -36,10 +36,10 @@ enum ConfigLoader {
             yamlLog: log, decoded: decoded, resolver: CUDAResolver(tables: tables),
             projectDirectory: (projectDirectory as NSString).standardizingPath)
         let completed = completer.complete(configFile: configFile)
-        let diagnostics = completer.yamlLog.diagnostics + (completer.requirementsLog?.diagnostics ?? [])
+        let diagnostics = completer.yamlLog.inFileOrder + (completer.requirementsLog?.inFileOrder ?? [])
         let errors = diagnostics.filter { $0.severity == .error }
         guard errors.isEmpty, let completed else {
-            throw ConfigError(diagnostics: errors.isEmpty ? completer.yamlLog.errors : errors)
+            throw ConfigError(diagnostics: errors.isEmpty ? [ConfigDiagnostic(severity: .error, file: log.file, message: "the config could not be completed")] : errors)
         }
         return LoadedConfig(config: completed, warnings: diagnostics.filter { $0.severity == .warning }, projectDirectory: projectDirectory)
     }
@@ -70,6 +70,8 @@ enum ConfigLoader {
             hint = "quote values that contain \": \", e.g. key: \"a: b\""
         } else if error.problem.contains("cannot start any token") {
             hint = "quote values that start with a special character such as ` @ % or |"
+        } else if error.problem.contains("<document start>") {
+            hint = "cog.yaml must start with YAML keys such as build:; remove any text before them (a \"\"\" docstring is not YAML)"
         } else if error.problem.contains("did not find expected") {
             hint = "check the indentation of this line against the lines above it"
         }

@@ -8,7 +8,10 @@ extension BuildPlan {
         var lines = ["#syntax=docker/dockerfile:1.4"]
         lines += Self.header.map { "# \($0)" }
         lines.append("FROM \(baseImage)")
-        for step in steps { lines.append(Self.instruction(step)) }
+        for step in steps {
+            if case let .copyFile(path, contents, _) = step { lines += Self.contentsComment(path: path, contents: contents) }
+            lines.append(Self.instruction(step))
+        }
         lines.append("EXPOSE \(image.exposedPorts.map { $0.replacingOccurrences(of: "/tcp", with: "") }.joined(separator: " "))")
         lines.append("ENTRYPOINT \(Self.jsonArray(image.entrypoint))")
         lines.append("CMD \(Self.jsonArray(image.cmd))")
@@ -30,6 +33,13 @@ extension BuildPlan {
         "- CFLAGS for source builds drop Cog's -S, which makes gcc write assembly instead of objects;",
         "- apt caches are mounted (ids apt-cache, apt-lists); the labels are set by the builder, shown here as LABEL.",
     ]
+
+    /// A generated text file's lines as comments, so `cog debug` shows what the staged file holds.
+    private static func contentsComment(path: String, contents: [UInt8]) -> [String] {
+        guard let text = String(validating: contents, as: UTF8.self), !text.contains("\0") else { return [] }
+        let name = (path as NSString).lastPathComponent
+        return ["# \(name) (staged in cog_build):"] + text.split(separator: "\n", omittingEmptySubsequences: false).dropLast(text.hasSuffix("\n") ? 1 : 0).map { "#   \($0)" }
+    }
 
     private static func instruction(_ step: BuildStep) -> String {
         switch step {
