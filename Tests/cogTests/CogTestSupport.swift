@@ -5,10 +5,14 @@ import TestSupport
 /// The package root, found from this file's path (Tests/cogTests/…).
 let packageRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().path
 
-/// A temporary project folder holding `cog.yaml` (when given) and `files`.
-func makeProject(_ yaml: String?, files: [String: String] = [:]) throws -> TemporaryDirectory {
+/// A temporary project folder holding `cog.yaml` (when given), `files`, and, unless `predictors` is false, empty
+/// predictor files for the names tests use (predict.py, run.py, train.py, model.py, infer.py).
+func makeProject(_ yaml: String?, files: [String: String] = [:], predictors: Bool = true) throws -> TemporaryDirectory {
     let directory = try TemporaryDirectory("cog-config")
     if let yaml { try directory.write("cog.yaml", yaml) }
+    if predictors, yaml != nil {
+        for name in ["predict.py", "run.py", "train.py", "model.py", "infer.py"] { try directory.write(name, "") }
+    }
     for (name, contents) in files { try directory.write(name, contents) }
     return directory
 }

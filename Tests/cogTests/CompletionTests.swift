@@ -126,4 +126,11 @@ import Testing
         let json = try load(yaml).config.labelJSON()
         #expect(json == #"{"build":{"cuda":"12.8","cudnn":"9","gpu":true,"python_packages":["torch==2.7.1"],"python_version":"3.12","run":[{"command":"echo hi"},{"command":"cat /run/secrets/x","mounts":[{"id":"x","target":"/run/secrets/x","type":"secret"}]}]},"concurrency":{"max":2},"environment":["B=2","A=1"],"predict":"run.py:Runner","train":"train.py:train"}"#)
     }
+
+    @Test func aPredictorFileMissingFromTheProjectIsAWarning() throws {
+        let project = try makeProject("build:\n  python_version: \"3.12\"\npredict: \"src/predict.py:Predictor\"\n", predictors: false)
+        let warning = try #require(try ConfigLoader.load(projectDirectory: project.path).warnings.first)
+        #expect(warning.message == "predict names src/predict.py, which is not in the project")
+        #expect(warning.mark == SourceMark(line: 3, column: 10))
+    }
 }

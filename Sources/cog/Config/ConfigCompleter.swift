@@ -41,6 +41,12 @@ struct ConfigCompleter {
         if !decoded.config.weights.isEmpty {
             yamlLog.warning("weights are recorded in the run.cog.config label but not imported or pushed by this cog", at: decoded.marks["weights"], hint: nil)
         }
+        for key in ["predict", "train"] {
+            let reference = key == "predict" ? decoded.config.predict : decoded.config.train
+            guard let file = reference?.components(separatedBy: ".py:").first.map({ $0 + ".py" }),
+                  !FileManager.default.fileExists(atPath: (projectDirectory as NSString).appendingPathComponent(file)) else { continue }
+            yamlLog.warning("\(key) names \(file), which is not in the project", at: decoded.marks[key], hint: "create it, or fix the path (relative to the folder holding cog.yaml)")
+        }
         if decoded.config.predict == nil {
             yamlLog.warning("cog.yaml names no predictor, so the image will not serve predictions", at: nil, hint: "add predict: \"predict.py:Predictor\"")
         }

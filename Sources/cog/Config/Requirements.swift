@@ -52,10 +52,12 @@ enum Requirements {
     /// The distribution name a requirement starts with (`torch`, `Pillow`; extras excluded), or nil for options,
     /// URLs and paths.
     static func packageName(_ line: String) -> String? {
-        guard !isOption(line), !line.contains("://") || line.range(of: #"^[A-Za-z0-9._-]+\s*@"#, options: .regularExpression) != nil,
-              let range = line.range(of: #"^[A-Za-z0-9][A-Za-z0-9._-]*"#, options: .regularExpression) else { return nil }
-        let name = String(line[range])
-        if line[range.upperBound...].hasPrefix("/") { return nil }  // a path such as dist/pkg.whl
+        // Only the first word names the package; later words may be options holding URLs.
+        let first = line.prefix { !$0.isWhitespace && $0 != ";" }
+        guard !isOption(line), !first.contains("://"),
+              let range = first.range(of: #"^[A-Za-z0-9][A-Za-z0-9._-]*"#, options: .regularExpression) else { return nil }
+        let name = String(first[range])
+        if first[range.upperBound...].hasPrefix("/") { return nil }  // a path such as dist/pkg.whl
         return name.hasSuffix(".whl") || name.hasSuffix(".zip") || name.hasSuffix(".gz") ? nil : name
     }
 
