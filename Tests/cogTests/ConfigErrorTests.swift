@@ -61,6 +61,7 @@ import Testing
         ("build:\n  run:\n    - command: ls\n      mounts:\n        - {type: cache, id: x, target: /x}\n", "mount type \"cache\" is not supported; cog.yaml mounts are secrets only"),
         ("build:\n  run:\n    - command: ls\n      mounts:\n        - {type: secret, id: x}\n", "this mount lacks target"),
         ("build:\n  run:\n    - mounts: []\n", "this build.run item has no command"),
+        ("build:\n  run:\n    - command:\n", "this build.run item's command is empty"),
         ("build:\n  run:\n    - --mount=type=bind,target=/x ls\n", "--mount=type=bind is not supported in run commands"),
         ("build:\n  run:\n    - --network=none ls\n", "run command starts with the RUN flag --network=none, which cog does not support"),
         ("concurrency: 10\n", "concurrency must be a mapping with max, not the number 10"),

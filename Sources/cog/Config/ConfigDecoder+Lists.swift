@@ -24,6 +24,7 @@ extension ConfigDecoder {
         var mounts: [SecretMount] = []
         for (field, _, value) in fields(of: item, section: "a \(key) item", keys: KeySet(known: ["command", "mounts"])) {
             if field == "command" {
+                if value.isNull { log.error("this \(key) item's command is empty", at: value.mark, hint: "write the shell command after command:") }
                 command = string(value, key: "command").flatMap { checkedCommand($0, mark: value.mark) }
             } else if !value.isNull {
                 guard let list = value.sequence else {
