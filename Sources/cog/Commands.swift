@@ -37,14 +37,3 @@ struct LoginCommand: NotYetBuilt {
     static let plannedIn = "the registry client is in progress"
     @Argument(help: "Registry host.") var registry: String?
 }
-
-struct DebugCommand: NotYetBuilt {
-    static let configuration = CommandConfiguration(commandName: "debug", abstract: "Print the build plan as a Dockerfile.")
-    static let plannedIn = "the cog.yaml parser and build plan are in progress"
-    @Option(name: .shortAndLong, help: "The cog.yaml to read.") var file = "cog.yaml"
-}
-
-struct InitCommand: NotYetBuilt {
-    static let configuration = CommandConfiguration(commandName: "init", abstract: "Write a starter cog.yaml, predict.py and .dockerignore.")
-    static let plannedIn = "the cog.yaml parser is in progress"
-}

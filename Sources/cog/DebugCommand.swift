@@ -1,0 +1,47 @@
+import ArgumentParser
+import Foundation
+
+/// `cog debug`: prints the build plan as a Dockerfile, then exits; on a bad cog.yaml prints every error.
+struct DebugCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "debug", abstract: "Print the build plan for cog.yaml as a Dockerfile.",
+        discussion: "Warnings go to standard error. Exits 1, printing every problem found, when the config is invalid.")
+
+    @Option(name: .shortAndLong, help: "The config file to read, relative to the project (found by searching upwards).")
+    var file = "cog.yaml"
+    @Option(name: .customLong("base-image"), help: "Build on this image instead of the one cog chooses.")
+    var baseImage: String?
+
+    func validate() throws {
+        if let baseImage, baseImage.isEmpty || baseImage.contains(where: \.isWhitespace) {
+            throw ValidationError("--base-image must be an image reference such as python:3.12-slim, not \"\(baseImage)\"")
+        }
+    }
+
+    func run() throws {
+        let (projectDirectory, configFile) = Self.locate(file)
+        do {
+            let loaded = try ConfigLoader.load(projectDirectory: projectDirectory, configFile: configFile)
+            for warning in loaded.warnings { Self.printError(warning.description) }
+            let plan = try BuildPlanner.plan(config: loaded.config, projectDirectory: projectDirectory, baseImageOverride: baseImage)
+            print(plan.dockerfile(), terminator: "")
+        } catch {
+            Self.printError(error.description)
+            throw ExitCode(1)
+        }
+    }
+
+    /// The project directory and the config path within it: an absolute `-f` names both; otherwise the nearest
+    /// folder upwards from the working directory holding the file (the working directory when none does).
+    static func locate(_ file: String) -> (projectDirectory: String, configFile: String) {
+        if file.hasPrefix("/") {
+            return ((file as NSString).deletingLastPathComponent, (file as NSString).lastPathComponent)
+        }
+        let cwd = FileManager.default.currentDirectoryPath
+        return (ConfigLoader.findProjectDirectory(from: cwd, configFile: file) ?? cwd, file)
+    }
+
+    static func printError(_ text: String) {
+        FileHandle.standardError.write(Data((text + "\n").utf8))
+    }
+}
