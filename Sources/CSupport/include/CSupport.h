@@ -19,4 +19,7 @@ unsigned int cog_dev_minor(dev_t dev);
 /// posix_spawn file actions glibc keeps behind _GNU_SOURCE: close every descriptor from `fd` up, and chdir.
 int cog_spawn_closefrom(posix_spawn_file_actions_t *actions, int fd);
 int cog_spawn_chdir(posix_spawn_file_actions_t *actions, const char *path);
+
+/// Always 1: referencing it links the sandbox entry point (`cog __sandbox …`, see sandbox.c) into the binary.
+int cog_sandbox_linked(void);
 #endif

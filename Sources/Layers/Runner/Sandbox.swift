@@ -1,0 +1,140 @@
+import CSupport
+import Foundation
+import OCI
+
+/// What one sandboxed command sees: its root filesystem (overlay of lower dirs and an upper dir, or a plain
+/// directory), mounts, environment and working directory.
+public struct SandboxConfiguration: Sendable {
+    public struct Bind: Sendable, Equatable {
+        public var source: String
+        public var destination: String
+        public var readOnly: Bool
+        public init(source: String, destination: String, readOnly: Bool) {
+            self.source = source
+            self.destination = destination
+            self.readOnly = readOnly
+        }
+    }
+
+    /// Where the root is assembled (an empty directory).
+    public var mountpoint: String
+    /// Overlay lower dirs, top-most first. Empty: `mountpoint` is used as it is.
+    public var lowers: [String]
+    /// The overlay upper and work dirs; the command's changes land in `upper`.
+    public var upper: String?
+    public var work: String?
+    public var binds: [Bind] = []
+    /// /tmp stays in the overlay (files a COPY step put there must be visible); capture leaves it out.
+    public var tmpfs: [String] = ["/run"]
+    public var workingDirectory = "/"
+    /// `NAME=value`; nothing else is inherited.
+    public var environment: [String] = []
+    public var hostname = "cog-build"
+    public var command: [String]
+
+    public init(mountpoint: String, lowers: [String], upper: String?, work: String?, command: [String]) {
+        self.mountpoint = mountpoint
+        self.lowers = lowers
+        self.upper = upper
+        self.work = work
+        self.command = command
+    }
+}
+
+/// How ids inside the sandbox map to ids outside it.
+public enum IDMapping: Sendable, Equatable, CustomStringConvertible {
+    /// Running as root: no user namespace, ids are real.
+    case none
+    /// One id: the caller becomes root inside; files of other owners cannot be represented.
+    case single
+    /// The caller becomes root inside and ids 1… map to a subordinate range (`/etc/subuid`, `newuidmap`).
+    case subordinate(uidStart: UInt32, uidCount: UInt32, gidStart: UInt32, gidCount: UInt32)
+
+    /// Root: none. Otherwise single (subordinate ranges are not used yet; see the README's notes).
+    public static func detect() -> IDMapping { geteuid() == 0 ? .none : .single }
+
+    var argument: String {
+        switch self {
+        case .none: return "none"
+        case .single: return "single"
+        case let .subordinate(u, uc, g, gc): return "subid:\(u):\(uc):\(g):\(gc)"
+        }
+    }
+
+    public var description: String {
+        switch self {
+        case .none: return "as root, no user namespace"
+        case .single: return "rootless, one uid mapped to root (packages that own files as other users get root instead)"
+        case .subordinate: return "rootless with a subordinate id range"
+        }
+    }
+}
+
+/// The result of a sandboxed command.
+public struct SandboxResult: Sendable {
+    public var status: Int32
+    /// Mount points the sandbox created inside the root (relative paths), to be removed from the upper dir.
+    public var createdMountpoints: [String]
+    public var timedOut: Bool
+}
+
+/// Runs commands in the sandbox by re-executing this binary as `__sandbox` (see CSupport/sandbox.c).
+public struct Sandbox: Sendable {
+    public let mapping: IDMapping
+    /// The binary that carries the sandbox entry point (this process's own executable).
+    public let executable: String
+
+    public init(mapping: IDMapping = .detect()) {
+        _ = cog_sandbox_linked()
+        self.mapping = mapping
+        executable = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
+    }
+
+    /// The helper's command line for `configuration`.
+    func arguments(for configuration: SandboxConfiguration, createdLog: String) -> [String] {
+        var args = [executable, "__sandbox", "--root", configuration.mountpoint, "--userns", mapping.argument,
+                    "--cwd", configuration.workingDirectory, "--hostname", configuration.hostname, "--created-log", createdLog]
+        for lower in configuration.lowers { args += ["--lower", lower] }
+        if let upper = configuration.upper, let work = configuration.work { args += ["--upper", upper, "--work", work] }
+        for dir in configuration.tmpfs { args += ["--tmpfs", dir] }
+        for bind in configuration.binds { args += [bind.readOnly ? "--ro-bind" : "--bind", "\(bind.source):\(bind.destination)"] }
+        for variable in configuration.environment { args += ["--setenv", variable] }
+        return args + ["--"] + configuration.command
+    }
+
+    /// Runs the command, passing each line of its output to `output` as it comes.
+    /// - Parameters:
+    ///   - timeout: seconds after which the whole process tree is killed.
+    ///   - cancel: set to true from elsewhere to kill the process tree (Ctrl-C handling).
+    public func run(_ configuration: SandboxConfiguration, timeout: Double? = nil, cancel: CancelFlag = CancelFlag(),
+                    output: @escaping @Sendable (String) -> Void) throws -> SandboxResult {
+        let createdLog = FileSystem.temporarySibling(of: "\(configuration.work ?? NSTemporaryDirectory())/../created")
+        defer { FileSystem.remove(createdLog) }
+        let process = try SpawnedProcess(arguments(for: configuration, createdLog: createdLog))
+        let reader = Thread { process.forEachLine(output) }
+        reader.start()
+        let start = Date()
+        var timedOut = false
+        while !process.hasExited() {
+            if cancel.isSet || (timeout.map { Date().timeIntervalSince(start) > $0 } ?? false) {
+                timedOut = !cancel.isSet
+                process.signal(SIGTERM) // the helper kills its whole tree; namespaces and mounts go with it
+                process.waitForExit()
+                break
+            }
+            usleep(20_000)
+        }
+        process.waitForOutput()
+        let created = ((try? String(contentsOfFile: createdLog, encoding: .utf8)) ?? "").split(separator: "\n").map { String($0.drop { $0 == "/" }) }
+        return SandboxResult(status: process.exitStatus, createdMountpoints: created, timedOut: timedOut)
+    }
+}
+
+/// A flag another thread sets to stop a running step.
+public final class CancelFlag: @unchecked Sendable {
+    private let lock = NSLock()
+    private var value = false
+    public init() {}
+    public var isSet: Bool { lock.lock(); defer { lock.unlock() }; return value }
+    public func set() { lock.lock(); value = true; lock.unlock() }
+}

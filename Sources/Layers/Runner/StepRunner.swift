@@ -1,0 +1,99 @@
+import Foundation
+import OCI
+
+/// Runs one build step's command on top of a stack of layer dirs, with the host's network, DNS, CA bundle
+/// and package-index settings, cache mounts and secrets; the step's changes land in a fresh upper dir.
+public struct StepRunner: Sendable {
+    public let sandbox: Sandbox
+    /// Holds `mounts/<id>` cache dirs and `scratch/` work areas (on the same file system as the layer store).
+    public let cacheRoot: String
+
+    public init(sandbox: Sandbox = Sandbox(), cacheRoot: String) {
+        self.sandbox = sandbox
+        self.cacheRoot = cacheRoot
+    }
+
+    /// One command to run.
+    public struct Step: Sendable {
+        public var command: [String]
+        /// `NAME=value`, the image's environment at this point.
+        public var environment: [String]
+        public var workingDirectory: String
+        /// Cache mounts: `mounts/<id>` at `target`, shared between builds, never in a layer.
+        public var caches: [(id: String, target: String)]
+        /// Secret files mounted read-only at `target` while the step runs.
+        public var secrets: [(source: String, target: String)]
+
+        public init(command: [String], environment: [String], workingDirectory: String = "/",
+                    caches: [(id: String, target: String)] = [], secrets: [(source: String, target: String)] = []) {
+            self.command = command
+            self.environment = environment
+            self.workingDirectory = workingDirectory
+            self.caches = caches
+            self.secrets = secrets
+        }
+    }
+
+    /// What a finished step left: its exit status and the upper dir holding its changes.
+    public struct Outcome: Sendable {
+        public var status: Int32
+        public var timedOut: Bool
+        /// The scratch dir (`upper/`, `work/`, `root/`); the caller captures `upper` and removes the rest.
+        public var scratch: String
+        public var upper: String { "\(scratch)/upper" }
+        public var createdMountpoints: [String]
+    }
+
+    /// Host variables passed through so apt and pip inside reach the same mirrors and proxies as the host.
+    /// `PIP_FIND_LINKS` and other local-path settings are deliberately not passed.
+    static let passedThrough = ["http_proxy", "https_proxy", "no_proxy", "HTTP_PROXY", "HTTPS_PROXY", "NO_PROXY",
+                                "PIP_INDEX_URL", "PIP_EXTRA_INDEX_URL", "PIP_TRUSTED_HOST", "PIP_DEFAULT_TIMEOUT",
+                                "UV_INDEX_URL", "UV_EXTRA_INDEX_URL", "UV_DEFAULT_INDEX", "UV_PYTHON_INSTALL_MIRROR"]
+
+    /// Runs `step` over `lowers` (top-most first).
+    public func run(_ step: Step, lowers: [String], timeout: Double? = nil, cancel: CancelFlag = CancelFlag(),
+                    output: @escaping @Sendable (String) -> Void) throws -> Outcome {
+        let scratch = "\(cacheRoot)/scratch/step-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
+        for dir in ["upper", "work", "root"] { try FileSystem.makeDirectory("\(scratch)/\(dir)") }
+        var configuration = SandboxConfiguration(mountpoint: "\(scratch)/root", lowers: lowers, upper: "\(scratch)/upper",
+                                                 work: "\(scratch)/work", command: step.command)
+        configuration.workingDirectory = step.workingDirectory
+        configuration.environment = try environment(for: step, configuration: &configuration, scratch: scratch)
+        for file in ["/etc/resolv.conf", "/etc/hosts"] where FileSystem.exists(file) {
+            configuration.binds.append(.init(source: file, destination: file, readOnly: true))
+        }
+        for cache in step.caches {
+            let dir = "\(cacheRoot)/mounts/\(cache.id)"
+            try FileSystem.makeDirectory(dir)
+            configuration.binds.append(.init(source: dir, destination: cache.target, readOnly: false))
+        }
+        for secret in step.secrets {
+            configuration.binds.append(.init(source: secret.source, destination: secret.target, readOnly: true))
+        }
+        let result = try sandbox.run(configuration, timeout: timeout, cancel: cancel, output: output)
+        return Outcome(status: result.status, timedOut: result.timedOut, scratch: scratch, createdMountpoints: result.createdMountpoints)
+    }
+
+    private func environment(for step: Step, configuration: inout SandboxConfiguration, scratch: String) throws -> [String] {
+        var environment = step.environment
+        let host = ProcessInfo.processInfo.environment
+        for name in Self.passedThrough { if let value = host[name] { environment.append("\(name)=\(value)") } }
+        let bundle = [host["SSL_CERT_FILE"], "/etc/ssl/certs/ca-certificates.crt"].compactMap { $0 }.first(where: FileSystem.exists)
+        if let bundle {
+            // Under /run (a tmpfs in the sandbox), so nothing of it reaches a layer.
+            let target = "/run/cog/ca-certificates.crt"
+            configuration.binds.append(.init(source: bundle, destination: target, readOnly: true))
+            for name in ["SSL_CERT_FILE", "PIP_CERT", "REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE"] { environment.append("\(name)=\(target)") }
+        }
+        if sandbox.mapping == .single {
+            // apt drops privileges to _apt, which a one-id namespace cannot represent.
+            let conf = "\(scratch)/apt-sandbox.conf"
+            try FileSystem.writeAtomically(Data("APT::Sandbox::User \"root\";\n".utf8), to: conf)
+            configuration.binds.append(.init(source: conf, destination: "/etc/apt/apt.conf.d/00cog-sandbox", readOnly: true))
+        }
+        return environment
+    }
+
+    /// Removes a step's scratch dir.
+    public func discard(_ outcome: Outcome) { FileSystem.remove(outcome.scratch) }
+}

@@ -1,0 +1,196 @@
+import Foundation
+import Layers
+import OCI
+import Registry
+
+/// Executes a build plan: pulls the base, runs each step in the sandbox (or takes it from the step cache),
+/// adds the project and the OpenAPI schema, and assembles the image config and manifest in the content store.
+struct ImageBuilder {
+    let plan: BuildPlan
+    let projectDirectory: String
+    let paths: CogPaths
+    let secrets: [BuildSecret]
+    let noCache: Bool
+    let reporter: BuildReporter
+    let layerOptions: LayerOptions
+    let settings: RegistrySettings
+
+    /// A finished build: the image (its blobs in `paths.blobs`) and where its base came from.
+    struct Built {
+        let image: StoredImage
+        let baseReference: ImageReference
+        let baseImage: StoredImage
+    }
+
+    var created: String {
+        let date = Date(timeIntervalSince1970: TimeInterval(layerOptions.sourceDateEpoch))
+        let formatter = ISO8601DateFormatter()
+        formatter.formatOptions = [.withInternetDateTime]
+        return formatter.string(from: date)
+    }
+
+    func build() async throws -> Built {
+        let runner = StepRunner(sandbox: Sandbox(), cacheRoot: paths.root)
+        let cache = StepCache(directory: paths.steps)
+        let total = plan.steps.count + 3
+
+        // MARK: base image
+        reporter.step(1, of: total, "FROM \(plan.baseImage)")
+        let baseReference = try ImageReference(parsing: plan.baseImage)
+        let base = try await ImageTransfer(settings: settings, progress: reporter).pull(baseReference, into: paths.blobs)
+        var state = BuildState(layers: [], environment: [], workingDirectory: base.configuration.config?.workingDir ?? "/",
+                               history: base.configuration.history ?? [], chainKey: base.descriptor.digest)
+        for (layer, diffID) in zip(base.manifest.layers, base.configuration.rootfs.diffIDs) {
+            let directory = try paths.layers.unpack(blob: paths.blobs.path(for: layer.digest), diffID: diffID)
+            var oci = layer
+            oci.mediaType = layer.mediaType.ociEquivalent
+            state.layers.append(.init(descriptor: oci, diffID: diffID, directory: directory))
+        }
+        for item in base.configuration.config?.env ?? [] {
+            let parts = item.split(separator: "=", maxSplits: 1).map(String.init)
+            state.set(parts[0], parts.count > 1 ? parts[1] : "")
+        }
+        reporter.info("   running steps \(runner.sandbox.mapping)")
+
+        // MARK: steps
+        let secretFiles = try FileManager.default.url(for: .itemReplacementDirectory, in: .userDomainMask,
+                                                      appropriateFor: URL(fileURLWithPath: paths.root), create: true).path
+        defer { FileSystem.remove(secretFiles) }
+        for (offset, step) in plan.steps.enumerated() {
+            try await execute(step, index: offset + 2, total: total, state: &state, runner: runner, cache: cache, secretFiles: secretFiles)
+        }
+
+        // MARK: metadata read from the built filesystem
+        reporter.step(total - 1, of: total, "pip freeze and OpenAPI schema")
+        let introspection = try Introspection(runner: runner, cache: cache, reporter: reporter)
+        let freeze = try introspection.pipFreeze(state: state)
+        let schema = try introspection.openAPISchema(state: state, plan: plan)
+        let schemaLayer = try LayerWriter.write(entries: Self.fileEntries(path: "src/.cog/openapi_schema.json", contents: Array(schema.utf8)),
+                                                to: paths.blobs, options: layerOptions)
+        let schemaDirectory = try paths.layers.unpack(blob: paths.blobs.path(for: schemaLayer.descriptor.digest), diffID: schemaLayer.diffID)
+        state.append(schemaLayer, directory: schemaDirectory, createdBy: "COPY openapi_schema.json /src/.cog/", created: created)
+
+        // MARK: config and manifest
+        reporter.step(total, of: total, "write image config and manifest")
+        let image = try assemble(state: state, base: base, baseReference: baseReference, freeze: freeze, schema: schema)
+        return Built(image: image, baseReference: baseReference, baseImage: base)
+    }
+
+    // MARK: one step
+
+    private func execute(_ step: BuildStep, index: Int, total: Int, state: inout BuildState, runner: StepRunner,
+                         cache: StepCache, secretFiles: String) async throws {
+        switch step {
+        case let .env(variables):
+            reporter.step(index, of: total, "ENV " + variables.map { "\($0.name)=\($0.value)" }.joined(separator: " "))
+            for variable in variables {
+                let current = state
+                state.set(variable.name, variable.expandedValue { current.value(of: $0) })
+            }
+            state.chainKey = StepCache.key(parent: state.chainKey, material: step.cacheKeyMaterial)
+            state.history.append(.init(created: created, createdBy: "ENV", emptyLayer: true))
+        case let .workdir(path):
+            reporter.step(index, of: total, "WORKDIR \(path)")
+            state.workingDirectory = path
+            state.chainKey = StepCache.key(parent: state.chainKey, material: step.cacheKeyMaterial)
+            if !state.exists(path) {
+                let entries = Self.directoryEntries(for: String(path.drop { $0 == "/" }))
+                try addLayer(entries: entries, createdBy: "WORKDIR \(path)", state: &state)
+            }
+        case let .copyFile(path, contents, mode):
+            reporter.step(index, of: total, "COPY \(path)")
+            state.chainKey = StepCache.key(parent: state.chainKey, material: step.cacheKeyMaterial)
+            var entries = Self.fileEntries(path: String(path.drop { $0 == "/" }), contents: contents)
+            entries[entries.count - 1].mode = mode
+            try addLayer(entries: entries, createdBy: "COPY \(path)", state: &state)
+        case let .copyProject(destination, excludes):
+            reporter.step(index, of: total, "COPY . \(destination)")
+            let entries = try ProjectFiles(directory: projectDirectory, excludes: excludes).entries(destination: destination)
+            try addLayer(entries: entries, createdBy: "COPY . \(destination)", state: &state)
+            state.chainKey = StepCache.key(parent: state.chainKey, material: "copy-project \(state.layers.last?.diffID.description ?? "")")
+        case let .run(run):
+            try runStep(run, step: step, index: index, total: total, state: &state, runner: runner, cache: cache, secretFiles: secretFiles)
+        }
+    }
+
+    private func runStep(_ run: RunStep, step: BuildStep, index: Int, total: Int, state: inout BuildState, runner: StepRunner,
+                         cache: StepCache, secretFiles: String) throws {
+        var secretMounts: [(source: String, target: String)] = []
+        var caches: [(id: String, target: String)] = []
+        for mount in run.mounts {
+            switch mount {
+            case let .cache(target, id): caches.append((id, target))
+            case let .secret(id, target):
+                guard let secret = secrets.first(where: { $0.id == id }) else { throw BuildError.missingSecret(id: id, step: run.summary) }
+                let absolute = target.hasPrefix("/") ? target : "\(state.workingDirectory)/\(target)"
+                secretMounts.append((try secret.materialize(in: secretFiles), absolute))
+            }
+        }
+        // Secrets enter the key by id only: changing a secret's content does not rebuild, and no content is stored.
+        let key = StepCache.key(parent: state.chainKey, material: step.cacheKeyMaterial)
+        if !noCache, let entry = cache.lookup(key, blobs: paths.blobs) {
+            reporter.step(index, of: total, "RUN \(run.summary)", cached: true)
+            let directory = try paths.layers.unpack(blob: paths.blobs.path(for: entry.digest), diffID: entry.diffID)
+            state.append(WrittenLayer(descriptor: Descriptor(mediaType: entry.mediaType, digest: entry.digest, size: entry.size), diffID: entry.diffID, uncompressedSize: 0),
+                         directory: directory, createdBy: "RUN \(run.command)", created: created)
+            state.chainKey = key
+            return
+        }
+        reporter.step(index, of: total, "RUN \(run.summary)")
+        let tail = OutputTail()
+        let reporter = self.reporter
+        let outcome = try runner.run(.init(command: ["/bin/sh", "-c", run.command], environment: state.environmentList,
+                                           workingDirectory: state.workingDirectory, caches: caches, secrets: secretMounts),
+                                     lowers: state.lowerDirectories) { line in
+            tail.add(line)
+            reporter.output(line)
+        }
+        guard outcome.status == 0 else {
+            runner.discard(outcome)
+            if outcome.timedOut { throw BuildError.stepTimedOut(step: run.summary) }
+            throw BuildError.stepFailed(step: run.summary, status: outcome.status, lastLines: tail.lines)
+        }
+        let layer = try LayerCapture.capture(upper: outcome.upper, createdMountpoints: outcome.createdMountpoints,
+                                             into: paths.blobs, options: layerOptions, mapOwner: ownerMapping(runner))
+        let directory = try paths.layers.adopt(directory: outcome.upper, diffID: layer.diffID)
+        runner.discard(outcome)
+        try cache.store(.init(digest: layer.descriptor.digest, diffID: layer.diffID, size: layer.descriptor.size, mediaType: layer.descriptor.mediaType), for: key)
+        state.append(layer, directory: directory, createdBy: "RUN \(run.command)", created: created)
+        state.chainKey = key
+    }
+
+    /// Rootless builds see the caller's files as root's: map the caller back to 0.
+    private func ownerMapping(_ runner: StepRunner) -> ((Int, Int) -> (uid: Int, gid: Int))? {
+        guard runner.sandbox.mapping != .none else { return nil }
+        let uid = Int(getuid()), gid = Int(getgid())
+        return { owner, group in (owner == uid ? 0 : owner, group == gid ? 0 : group) }
+    }
+
+    private func addLayer(entries: [TarEntry], createdBy: String, state: inout BuildState) throws {
+        let layer = try LayerWriter.write(entries: entries, to: paths.blobs, options: layerOptions)
+        let directory = try paths.layers.unpack(blob: paths.blobs.path(for: layer.descriptor.digest), diffID: layer.diffID)
+        state.append(layer, directory: directory, createdBy: createdBy, created: created)
+    }
+
+    static func directoryEntries(for path: String) -> [TarEntry] {
+        IgnoreMatcher.prefixes(of: path).map { TarEntry.directory($0) }
+    }
+
+    static func fileEntries(path: String, contents: [UInt8]) -> [TarEntry] {
+        let (parent, _) = (path as NSString).deletingLastPathComponent.isEmpty ? ("", path) : ((path as NSString).deletingLastPathComponent, path)
+        return (parent.isEmpty ? [] : directoryEntries(for: parent)) + [.file(path, contents)]
+    }
+}
+
+/// The last lines a step printed, for the error message when it fails.
+final class OutputTail: @unchecked Sendable {
+    private let lock = NSLock()
+    private var buffer: [String] = []
+    func add(_ line: String) {
+        lock.lock()
+        buffer.append(line)
+        if buffer.count > 25 { buffer.removeFirst(buffer.count - 25) }
+        lock.unlock()
+    }
+    var lines: [String] { lock.lock(); defer { lock.unlock() }; return buffer }
+}

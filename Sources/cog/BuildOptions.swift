@@ -1,0 +1,76 @@
+import ArgumentParser
+import Foundation
+import Layers
+import OCI
+import Registry
+
+/// The options `cog build` and `cog push` share, and the build they run.
+struct BuildOptions: ParsableArguments {
+    @Option(name: .shortAndLong, help: "The config file to read (searched upwards from the working directory).")
+    var file = "cog.yaml"
+    @Option(name: .customLong("secret"), help: "A build secret: id=NAME,src=PATH or id=NAME,env=VARIABLE (repeatable).")
+    var secrets: [String] = []
+    @Flag(name: .customLong("no-cache"), help: "Run every step again instead of reusing cached layers.")
+    var noCache = false
+    @Option(help: "Progress output: auto, tty, plain, json or quiet.")
+    var progress = ProcessInfo.processInfo.environment["BUILDKIT_PROGRESS"] ?? "auto"
+    @Option(name: .customLong("base-image"), help: "Build on this image instead of the one cog chooses.")
+    var baseImage: String?
+    @Option(help: "Layer compression: gzip, zstd or none.")
+    var compression = "gzip"
+
+    func validate() throws {
+        guard BuildReporter.Mode(rawValue: progress) != nil else {
+            throw ValidationError("--progress must be one of auto, tty, plain, json, quiet (not \"\(progress)\")")
+        }
+        guard LayerCompression(rawValue: compression) != nil else {
+            throw ValidationError("--compression must be gzip, zstd or none (not \"\(compression)\")")
+        }
+        for secret in secrets { _ = try BuildSecret(parsing: secret) }
+    }
+
+    var reporter: BuildReporter { BuildReporter(mode: BuildReporter.Mode(rawValue: progress) ?? .auto) }
+
+    /// Loads cog.yaml, plans, and builds. Errors are printed and turned into exit code 1.
+    func build(reporter: BuildReporter) async throws -> (built: ImageBuilder.Built, loaded: LoadedConfig, paths: CogPaths) {
+        let (projectDirectory, configFile) = DebugCommand.locate(file)
+        let loaded: LoadedConfig
+        let plan: BuildPlan
+        do {
+            loaded = try ConfigLoader.load(projectDirectory: projectDirectory, configFile: configFile)
+            for warning in loaded.warnings { reporter.warning(warning.description) }
+            plan = try BuildPlanner.plan(config: loaded.config, projectDirectory: loaded.projectDirectory, baseImageOverride: baseImage)
+        } catch {
+            DebugCommand.printError(error.description)
+            throw ExitCode(1)
+        }
+        let paths = CogPaths.fromEnvironment()
+        let builder = ImageBuilder(
+            plan: plan, projectDirectory: loaded.projectDirectory, paths: paths,
+            secrets: try secrets.map(BuildSecret.init(parsing:)), noCache: noCache, reporter: reporter,
+            layerOptions: LayerOptions.fromEnvironment(compression: LayerCompression(rawValue: compression) ?? .gzip),
+            settings: .fromEnvironment())
+        return (try await runReportingErrors { try await builder.build() }, loaded, paths)
+    }
+
+    /// The image name: `-t`, else `image:` in cog.yaml, else `cog-<directory>` as Cog derives it.
+    static func imageName(tag: String?, loaded: LoadedConfig) -> String {
+        if let tag { return tag }
+        if let image = loaded.config.config.image { return image }
+        let base = (loaded.projectDirectory as NSString).lastPathComponent.lowercased().replacingOccurrences(of: " ", with: "-")
+        let cleaned = String(base.filter { ("a"..."z").contains($0) || ("0"..."9").contains($0) || $0 == "-" }.prefix(30))
+        return "cog-\(cleaned.isEmpty ? "model" : cleaned)"
+    }
+}
+
+/// Runs `body`, printing a clear message (never a stack trace) and exiting 1 on failure.
+func runReportingErrors<T>(_ body: () async throws -> T) async throws -> T {
+    do {
+        return try await body()
+    } catch let exit as ExitCode {
+        throw exit
+    } catch {
+        DebugCommand.printError("error: \(error)")
+        throw ExitCode(1)
+    }
+}

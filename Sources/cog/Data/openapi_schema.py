@@ -1,0 +1,96 @@
+# Prints the OpenAPI schema of a Cog predictor, for .cog/openapi_schema.json (which the runtime serves and
+# validates inputs against). Runs inside the built image with its own cog package, so the types are read by the
+# very code that will serve them. Arguments: PREDICTOR_REF (file.py:Class) and the cog CLI version.
+import inspect, json, os, sys, warnings
+
+warnings.simplefilter("ignore")
+sys.path.insert(0, os.getcwd())
+from cog import _adt as adt
+from cog._inspector import create_predictor, _selected_predict_method
+import importlib
+
+ref, version = sys.argv[1], sys.argv[2]
+file_name, class_name = ref.split(":", 1)
+module_name = file_name[:-3].replace("/", ".") if file_name.endswith(".py") else file_name
+info = create_predictor(module_name, class_name)
+target = getattr(importlib.import_module(module_name), class_name)
+method = _selected_predict_method(target, f"{module_name}.{class_name}")[1] if inspect.isclass(target) else target
+parameters = inspect.signature(inspect.unwrap(method)).parameters
+
+
+def title(name):
+    return " ".join(part[:1].upper() + part[1:] for part in name.split("_"))
+
+
+def number(value):
+    return int(value) if isinstance(value, float) and value.is_integer() else value
+
+
+properties, required, enums = {}, [], {}
+for name, field in info.inputs.items():
+    prop = {"x-order": field.order}
+    optional = field.type.repetition in (adt.Repetition.OPTIONAL, adt.Repetition.OPTIONAL_REPEATED)
+    if field.choices:
+        kind = field.type.primitive.json_type().get("type") or "string"
+        enums[name] = {"title": name, "description": "An enumeration.", "enum": list(field.choices), "type": kind}
+        prop["allOf"] = [{"$ref": f"#/components/schemas/{name}"}]
+    else:
+        prop["title"] = title(name)
+        prop.update(field.type.json_type())
+    declared_default = parameters[name].default is not inspect.Parameter.empty if name in parameters else False
+    has_default = declared_default and (field.default is not None or optional)
+    if has_default:
+        prop["default"] = field.default
+    elif not optional:
+        required.append(name)
+    if optional:
+        prop["nullable"] = True
+    for key, value in (("description", field.description), ("minimum", field.ge), ("maximum", field.le),
+                       ("minLength", field.min_length), ("maxLength", field.max_length), ("pattern", field.regex)):
+        if value is not None:
+            prop[key] = number(value)
+    if getattr(field, "deprecated", False):
+        prop["deprecated"] = True
+    properties[name] = prop
+
+input_schema = {"title": "Input", "type": "object", "properties": properties}
+if required:
+    input_schema["required"] = required
+string = lambda t: {"title": t, "type": "string"}
+timestamp = lambda t: {"title": t, "type": "string", "format": "date-time"}
+ok = lambda schema=None: {"description": "Successful Response", "content": {"application/json": {"schema": schema or {}}}}
+invalid = {"description": "Validation Error",
+           "content": {"application/json": {"schema": {"$ref": "#/components/schemas/HTTPValidationError"}}}}
+schemas = {
+    "Input": input_schema,
+    "Output": info.output.json_type(),
+    "PredictionRequest": {"title": "PredictionRequest", "type": "object",
+                          "properties": {"id": string("Id"), "input": {"$ref": "#/components/schemas/Input"}}},
+    "PredictionResponse": {"title": "PredictionResponse", "type": "object", "properties": {
+        "input": {"$ref": "#/components/schemas/Input"}, "output": {"$ref": "#/components/schemas/Output"},
+        "id": string("Id"), "version": string("Version"), "created_at": timestamp("Created At"),
+        "started_at": timestamp("Started At"), "completed_at": timestamp("Completed At"), "status": string("Status"),
+        "error": string("Error"), "logs": string("Logs"), "metrics": {"title": "Metrics", "type": "object"}}},
+    "Status": {"title": "Status", "description": "An enumeration.", "type": "string",
+               "enum": ["starting", "processing", "succeeded", "canceled", "failed"]},
+    "HTTPValidationError": {"title": "HTTPValidationError", "type": "object", "properties": {
+        "detail": {"title": "Detail", "type": "array", "items": {"$ref": "#/components/schemas/ValidationError"}}}},
+    "ValidationError": {"title": "ValidationError", "type": "object", "required": ["loc", "msg", "type"], "properties": {
+        "loc": {"title": "Location", "type": "array", "items": {"anyOf": [{"type": "string"}, {"type": "integer"}]}},
+        "msg": string("Message"), "type": string("Error Type")}},
+}
+schemas.update(enums)
+paths = {
+    "/": {"get": {"summary": "Root", "operationId": "root__get", "responses": {"200": ok()}}},
+    "/health-check": {"get": {"summary": "Healthcheck", "operationId": "healthcheck_health_check_get", "responses": {"200": ok()}}},
+    "/predictions": {"post": {"summary": "Predict", "description": "Run a single prediction on the model",
+                              "operationId": "predict_predictions_post",
+                              "requestBody": {"content": {"application/json": {"schema": {"$ref": "#/components/schemas/PredictionRequest"}}}},
+                              "responses": {"200": ok({"$ref": "#/components/schemas/PredictionResponse"}), "422": invalid}}},
+    "/predictions/{prediction_id}/cancel": {"post": {
+        "summary": "Cancel", "operationId": "cancel_predictions__prediction_id__cancel_post",
+        "parameters": [{"required": True, "schema": {"title": "Prediction Id", "type": "string"}, "name": "prediction_id", "in": "path"}],
+        "responses": {"200": ok(), "422": invalid}}},
+}
+print(json.dumps({"openapi": "3.0.2", "info": {"title": "Cog", "version": version}, "paths": paths,
+                  "components": {"schemas": schemas}}, sort_keys=True, separators=(",", ":")))

@@ -1,0 +1,44 @@
+import Foundation
+import Registry
+
+/// Prints or writes a prediction's output as Cog does: strings raw, files (data URLs) to disk, the rest as JSON.
+enum PredictionOutput {
+    static func handle(_ response: HTTPResponse, outputPath: String?) throws {
+        guard let object = try? JSONSerialization.jsonObject(with: response.body) as? [String: Any] else {
+            throw BuildError.output("the model answered HTTP \(response.status): \(String(decoding: response.body.prefix(2000), as: UTF8.self))")
+        }
+        if response.status == 422, let details = object["detail"] as? [[String: Any]] {
+            let lines = details.map { detail -> String in
+                let location = (detail["loc"] as? [Any])?.dropFirst(2).map { "\($0)" }.joined(separator: ".") ?? "input"
+                return "  \(location): \(detail["msg"] as? String ?? "invalid")"
+            }
+            throw BuildError.output("the model refused the inputs:\n" + lines.joined(separator: "\n"))
+        }
+        let status = object["status"] as? String
+        guard response.isSuccess, status == nil || status == "succeeded" else {
+            let detail = object["error"].map { "\($0)" } ?? object["detail"].map { "\($0)" } ?? String(decoding: response.body.prefix(2000), as: UTF8.self)
+            throw BuildError.output("the prediction failed (HTTP \(response.status), \(status ?? "no status")): \(detail)")
+        }
+        try write(object["output"] ?? NSNull(), outputPath: outputPath, index: nil)
+    }
+
+    static func write(_ output: Any, outputPath: String?, index: Int?) throws {
+        if let text = output as? String {
+            if text.hasPrefix("data:"), let comma = text.firstIndex(of: ","), let data = Data(base64Encoded: String(text[text.index(after: comma)...])) {
+                let mime = String(text[text.index(text.startIndex, offsetBy: 5)..<comma]).split(separator: ";").first.map(String.init) ?? ""
+                let ext = ["image/png": ".png", "image/jpeg": ".jpg", "audio/wav": ".wav", "video/mp4": ".mp4", "text/plain": ".txt"][mime] ?? ""
+                let base = outputPath ?? "output"
+                let path = index.map { "\(base).\($0)\(ext)" } ?? (outputPath ?? "output\(ext)")
+                try data.write(to: URL(fileURLWithPath: path))
+                FileHandle.standardError.write(Data("written to \(path)\n".utf8))
+            } else {
+                print(text)
+            }
+        } else if let list = output as? [Any], list.allSatisfy({ ($0 as? String)?.hasPrefix("data:") == true }), !list.isEmpty {
+            for (i, item) in list.enumerated() { try write(item, outputPath: outputPath, index: i) }
+        } else {
+            let data = try JSONSerialization.data(withJSONObject: output, options: [.prettyPrinted, .sortedKeys, .fragmentsAllowed])
+            print(String(decoding: data, as: UTF8.self))
+        }
+    }
+}
