@@ -139,7 +139,10 @@ struct ImageBuilder {
         reporter.step(index, of: total, "RUN \(run.summary)")
         let tail = OutputTail()
         let reporter = self.reporter
-        let outcome = try runner.run(.init(command: ["/bin/sh", "-c", run.command], environment: state.environmentList,
+        // SOURCE_DATE_EPOCH makes pip and py_compile write hash-checked .pyc files instead of ones stamped with
+        // the build's clock, so the same inputs give the same layer.
+        let environment = state.environmentList + ["SOURCE_DATE_EPOCH=\(layerOptions.sourceDateEpoch)"]
+        let outcome = try runner.run(.init(command: ["/bin/sh", "-c", run.command], environment: environment,
                                            workingDirectory: state.workingDirectory, caches: caches, secrets: secretMounts),
                                      lowers: state.lowerDirectories) { line in
             tail.add(line)
