@@ -278,6 +278,8 @@ int cog_sandbox_main(int argc, char **argv) {
     sigset_t none;
     sigemptyset(&none);
     sigprocmask(SIG_SETMASK, &none, NULL);
+    /* If cog itself dies (kill -9), everything below goes with it. */
+    prctl(PR_SET_PDEATHSIG, SIGKILL);
     int use_userns = strcmp(o.userns, "none") != 0;
     int sync_pipe[2];
     if (pipe2(sync_pipe, O_CLOEXEC) != 0) fail("pipe");

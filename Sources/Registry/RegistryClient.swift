@@ -38,7 +38,7 @@ public final class RegistryClient: Sendable {
         var repository: String
         var actions: [String]
         var extra: [String] = []
-        var text: String { (["repository:\(repository):\(actions.joined(separator: ","))"] + extra).joined(separator: " ") }
+        var text: String { ((repository.isEmpty ? [] : ["repository:\(repository):\(actions.joined(separator: ","))"]) + extra).joined(separator: " ") }
     }
 
     /// Sends a request with authentication, following redirects and retrying transient failures.
@@ -164,3 +164,12 @@ func resolveLocation(_ location: String, against base: String) -> String {
 }
 
 func hostOfURL(_ url: String) -> String? { URLComponents(string: url)?.host.map { h in URLComponents(string: url)?.port.map { "\(h):\($0)" } ?? h } }
+
+extension RegistryClient {
+    /// Checks the credentials against `GET /v2/` (the spec's version check, which every registry authenticates).
+    public func checkLogin() async throws {
+        let request = HTTPRequest(method: "GET", url: "\(baseURL)/v2/")
+        let response = try await send(request, scope: Scope(repository: "", actions: []))
+        guard response.isSuccess else { throw failure(request, response) }
+    }
+}

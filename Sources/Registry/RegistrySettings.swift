@@ -32,6 +32,7 @@ public struct RegistrySettings: Sendable {
             settings.mirrors[normalizeRegistry(parts[0]), default: []].append(parts[1])
         }
         settings.insecure = Set((environment["COG_INSECURE_REGISTRIES"] ?? "").split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) })
+        if let value = environment["COG_REGISTRY_RETRIES"].flatMap(Int.init), value > 0 { settings.retry.maxAttempts = value }
         if let value = environment["COG_PUSH_CONCURRENCY"].flatMap(Int.init), value > 0 { settings.concurrency = value }
         if let value = environment["COG_PUSH_CHUNK_THRESHOLD"].flatMap(Int64.init), value > 0 { settings.chunkThreshold = value }
         if let value = environment["COG_PUSH_CHUNK_SIZE"].flatMap(Int64.init), value > 0 { settings.chunkSize = value }

@@ -20,16 +20,3 @@ struct CogCommand: AsyncParsableCommand {
         ]
     )
 }
-
-/// A subcommand whose implementation has not landed yet: it says so and exits non-zero, never pretends.
-protocol NotYetBuilt: AsyncParsableCommand {
-    static var plannedIn: String { get }
-}
-
-extension NotYetBuilt {
-    func run() async throws {
-        let name = Self.configuration.commandName ?? "this command"
-        FileHandle.standardError.write(Data("cog \(name) is not built yet in this daemonless cog (\(Self.plannedIn)).\n".utf8))
-        throw ExitCode(2)
-    }
-}

@@ -1,21 +1,71 @@
 import ArgumentParser
+import Foundation
+import Registry
 
+/// `cog login`: stores registry credentials where Docker keeps them. For r8.im, Cog's token flow.
+struct LoginCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "login", abstract: "Log in to a registry (r8.im by default).",
+        discussion: "For r8.im: opens the token page's address, reads the CLI token and verifies it with Replicate. For other registries: a username and a password (or token), checked against the registry's /v2/ endpoint.")
 
+    @Argument(help: "Registry host.") var registry = ProcessInfo.processInfo.environment["COG_REGISTRY_HOST"] ?? "r8.im"
+    @Flag(name: .customLong("token-stdin"), help: "Read the token (or password) from standard input.") var tokenStdin = false
+    @Option(name: .shortAndLong, help: "Username (registries other than r8.im).") var username: String?
 
+    func run() async throws {
+        try await runReportingErrors {
+            let http = HTTPClient()
+            let credentials = registry == "r8.im" || registry.hasSuffix(".replicate.com") ?
+                try await replicateLogin(http: http) : try await basicLogin(http: http)
+            try DockerConfig().store(credentials, for: registry)
+            FileHandle.standardError.write(Data("logged in to \(registry) as \(credentials.username)\n".utf8))
+        }
+    }
 
-struct RunCommand: NotYetBuilt {
-    static let configuration = CommandConfiguration(commandName: "run", abstract: "Run a command inside the image, with the project at /src.")
-    static let plannedIn = "commands in the image need the runner"
-    @Argument(parsing: .captureForPassthrough) var command: [String] = []
-}
+    private func readSecret(prompt: String) throws -> String {
+        if !tokenStdin { FileHandle.standardError.write(Data(prompt.utf8)) }
+        guard let line = readLine(strippingNewline: true)?.trimmingCharacters(in: .whitespaces), !line.isEmpty else {
+            throw BuildError.output("no token given on standard input")
+        }
+        return line
+    }
 
-struct ServeCommand: NotYetBuilt {
-    static let configuration = CommandConfiguration(commandName: "serve", abstract: "Serve the model's HTTP API.")
-    static let plannedIn = "serving needs the runner"
-}
+    /// reference §5.3: display-token-url, then verify-token; the token is stored as the password.
+    private func replicateLogin(http: HTTPClient) async throws -> Credentials {
+        let scheme = RegistrySettings.fromEnvironment().scheme(for: registry)
+        if !tokenStdin {
+            let response = try await http.send(HTTPRequest(method: "GET", url: "\(scheme)://\(registry)/cog/v1/display-token-url"))
+            guard response.isSuccess, let object = try? JSONSerialization.jsonObject(with: response.body) as? [String: Any], let url = object["url"] as? String else {
+                throw BuildError.output("\(registry) is not the Replicate registry (no token page); use `cog login \(registry) -u USER` instead")
+            }
+            FileHandle.standardError.write(Data("Get your CLI token at \(url)\n".utf8))
+        }
+        let token = try readSecret(prompt: "CLI token: ")
+        guard !token.hasPrefix("r8_") else {
+            throw BuildError.output("that is an API token (r8_…); cog login needs the CLI token from the page above")
+        }
+        let body = "token=" + (token.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? token)
+        let response = try await http.send(HTTPRequest(method: "POST", url: "\(scheme)://\(registry)/cog/v1/verify-token",
+                                                       headers: [("Content-Type", "application/x-www-form-urlencoded")], body: .data(Data(body.utf8))))
+        guard response.isSuccess, let object = try? JSONSerialization.jsonObject(with: response.body) as? [String: Any],
+              let user = object["username"] as? String else {
+            throw BuildError.output("\(registry) did not accept the token (HTTP \(response.status)); copy it again from the token page")
+        }
+        return Credentials(username: user, secret: token)
+    }
 
-struct LoginCommand: NotYetBuilt {
-    static let configuration = CommandConfiguration(commandName: "login", abstract: "Log in to a registry (r8.im by default).")
-    static let plannedIn = "the registry client is in progress"
-    @Argument(help: "Registry host.") var registry: String?
+    private func basicLogin(http: HTTPClient) async throws -> Credentials {
+        guard let username = username ?? (tokenStdin ? nil : readLineWithPrompt("Username: ")) else {
+            throw BuildError.output("give a username with -u USER")
+        }
+        let credentials = Credentials(username: username, secret: try readSecret(prompt: "Password: "))
+        let client = RegistryClient(registry: registry, credentials: credentials)
+        try await client.checkLogin()
+        return credentials
+    }
+
+    private func readLineWithPrompt(_ prompt: String) -> String? {
+        FileHandle.standardError.write(Data(prompt.utf8))
+        return readLine(strippingNewline: true)
+    }
 }

@@ -49,6 +49,14 @@ final class ImageServer: @unchecked Sendable {
         return false
     }
 
+    /// Waits until the command ends by itself; returns its exit status.
+    func waitForExit() -> Int32 {
+        finished.wait()
+        finished.signal()
+        if let outcome { runner.discard(outcome) }
+        return outcome?.status ?? 1
+    }
+
     /// Stops the server and everything it started; removes its scratch files.
     func stop() {
         cancel.set()

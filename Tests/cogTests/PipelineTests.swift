@@ -1,0 +1,161 @@
+import Foundation
+import OCI
+import Testing
+import TestSupport
+
+/// The whole daemonless pipeline through the `cog` binary: build with apt, pip, a secret and .dockerignore;
+/// validate with independent tools; push; pull back with skopeo; predict over the real runtime; serve the
+/// schema; rebuild after a code change reusing every other layer.
+@Suite(.serialized) struct PipelineTests {
+    static var cog: String { "\(packageRoot)/.build/debug/cog" }
+
+    static func project(in dir: TemporaryDirectory) throws -> String {
+        try dir.write("model/cog.yaml", """
+        build:
+          python_version: "3.11"
+          system_packages:
+            - "cowsay"
+          python_packages:
+            - "six==1.16.0"
+          run:
+            - command: test -s /run/secrets/token && echo "secret seen, $(wc -c < /run/secrets/token) bytes"
+              mounts:
+                - type: secret
+                  id: token
+                  target: /run/secrets/token
+        predict: "predict.py:Predictor"
+        """)
+        try dir.write("model/helper.py", "PREFIX = 'hello'\n")
+        try dir.write("model/predict.py", """
+        from cog import BasePredictor, Input
+        import helper, six
+
+        class Predictor(BasePredictor):
+            def predict(self, name: str = Input(description="Who to greet", default="world"),
+                        times: int = Input(description="Repeats", ge=1, le=3, default=1)) -> str:
+                return " ".join([f"{helper.PREFIX}, {name}"] * times)
+        """)
+        try dir.write("model/.dockerignore", "notes.txt\ndata/\n")
+        try dir.write("model/notes.txt", "private notes\n")
+        try dir.write("model/data/big.bin", "not for the image\n")
+        return "\(dir.path)/model"
+    }
+
+    @Test func buildPushPredictServeRebuild() async throws {
+        let registry = try TestRegistry()
+        let push = try runCommand(["\(packageRoot)/scripts/make-base-image.sh", "push", try TestBaseImage.ensure(), registry.address])
+        #expect(push.status == 0, "\(push.output)")
+        let dir = try TemporaryDirectory("pipeline")
+        let project = try Self.project(in: dir)
+        let secret = "cog-secret-\(UUID().uuidString)"
+        try dir.write("token", secret)
+        let environment = ["COG_REGISTRY_MIRRORS": "docker.io=\(registry.address)", "COG_CACHE_DIR": "\(dir.path)/cache"]
+        let secretFlag = "id=token,src=\(dir.path)/token"
+
+        // MARK: build
+        let build = try runCommand([Self.cog, "build", "--oci-out", "\(dir.path)/out", "-t", "pipeline-test", "--secret", secretFlag, "--progress", "plain"],
+                                   environment: environment, directory: project)
+        #expect(build.status == 0, "\(build.output.suffix(4000))")
+        #expect(build.stderr.contains("secret seen, \(secret.utf8.count) bytes"))
+
+        // MARK: independent validators
+        let validate = try runCommand(["oci-image-tool", "validate", "--type", "image", "--ref", "name=latest", "\(dir.path)/out"])
+        #expect(validate.status == 0, "\(validate.output)")
+        let unpack = try runCommand(["umoci", "unpack", "--image", "\(dir.path)/out:latest", "\(dir.path)/bundle"])
+        #expect(unpack.status == 0, "\(unpack.output)")
+        let rootfs = "\(dir.path)/bundle/rootfs"
+        #expect(FileManager.default.fileExists(atPath: "\(rootfs)/src/predict.py"))
+        #expect(FileManager.default.fileExists(atPath: "\(rootfs)/src/.cog/openapi_schema.json"))
+        #expect(FileManager.default.fileExists(atPath: "\(rootfs)/usr/games/cowsay"))
+        #expect(FileManager.default.fileExists(atPath: "\(rootfs)/usr/bin/tini"), "tini from Debian's package")
+        #expect((try? FileManager.default.destinationOfSymbolicLink(atPath: "\(rootfs)/usr/sbin/tini")) == "/usr/bin/tini")
+        #expect(!FileManager.default.fileExists(atPath: "\(rootfs)/src/notes.txt"), ".dockerignore is honoured")
+        #expect(!FileManager.default.fileExists(atPath: "\(rootfs)/src/data"))
+        #expect(!FileManager.default.fileExists(atPath: "\(rootfs)/run/secrets/token"))
+        let inspect = try runCommand(["skopeo", "inspect", "--config", "oci:\(dir.path)/out:latest"])
+        #expect(inspect.status == 0)
+        #expect(inspect.stdout.contains("run.cog.openapi_schema"))
+        #expect(inspect.stdout.contains("six==1.16.0"), "run.cog.pip_freeze is read from the installed packages")
+        #expect(inspect.stdout.contains("\"/sbin/tini\""))
+        #expect(inspect.stdout.contains("COG_PREDICT_TYPE_STUB=predict.py:Predictor"))
+
+        // MARK: the secret is nowhere
+        let search = try runCommand(["sh", "-c", "for f in $(find \(dir.path)/cache/blobs \(dir.path)/cache/steps \(dir.path)/out -type f); do zcat -f \"$f\" 2>/dev/null | grep -l -F '\(secret)' >/dev/null && echo \"$f\"; done; grep -rlF '\(secret)' \(dir.path)/cache/layers \(dir.path)/cache/steps || true"])
+        #expect(search.stdout.isEmpty, "secret found in: \(search.stdout)")
+
+        // MARK: push, then skopeo pulls with every digest verified
+        let target = "\(registry.address)/pipeline/model:v1"
+        let pushed = try runCommand([Self.cog, "push", target, "--secret", secretFlag, "--progress", "plain"], environment: environment, directory: project)
+        #expect(pushed.status == 0, "\(pushed.output.suffix(3000))")
+        let copy = try runCommand(["skopeo", "copy", "--src-tls-verify=false", "docker://\(target)", "dir:\(dir.path)/pulled"])
+        #expect(copy.status == 0, "\(copy.output)")
+
+        // MARK: predict over the real runtime, with the schema enforced
+        let predict = try runCommand([Self.cog, "predict", target, "-i", "name=tester", "-i", "times=2"], environment: environment, directory: project)
+        #expect(predict.status == 0, "\(predict.output)")
+        #expect(predict.stdout == "hello, tester hello, tester\n")
+        let refused = try runCommand([Self.cog, "predict", target, "-i", "times=9"], environment: environment, directory: project)
+        #expect(refused.status == 1)
+        #expect(refused.stderr.contains("times: 9 is greater than the maximum of 3"), "\(refused.stderr)")
+
+        // MARK: serve: /openapi.json describes the inputs
+        let port = 20000 + Int.random(in: 0..<20000)
+        let serve = try spawnDetached(["env", "COG_CACHE_DIR=\(dir.path)/cache", Self.cog, "serve", target, "-p", "\(port)", "--progress", "plain"], log: "\(dir.path)/serve.log")
+        defer { kill(serve, SIGTERM); var status: Int32 = 0; waitpid(serve, &status, 0) }
+        var schema = ""
+        for _ in 0..<120 {
+            schema = (try? runCommand(["python3", "-c", "import urllib.request;print(urllib.request.urlopen('http://127.0.0.1:\(port)/openapi.json').read().decode())"]))?.stdout ?? ""
+            if schema.contains("Who to greet") { break }
+            usleep(250_000)
+        }
+        #expect(schema.contains("\"times\""), "\((try? String(contentsOfFile: "\(dir.path)/serve.log", encoding: .utf8)) ?? "")")
+        #expect(schema.contains("\"maximum\":3"))
+
+        // MARK: a code change rebuilds only the code (and schema) layers
+        let before = try OCILayout.open("\(dir.path)/out").image(named: "latest")
+        try dir.write("model/helper.py", "PREFIX = 'goodbye'\n")
+        let rebuild = try runCommand([Self.cog, "build", "--oci-out", "\(dir.path)/out", "-t", "pipeline-test", "--secret", secretFlag, "--progress", "plain"],
+                                     environment: environment, directory: project)
+        #expect(rebuild.status == 0, "\(rebuild.output.suffix(3000))")
+        #expect(!rebuild.stderr.contains("   | "), "no step ran again: \(rebuild.stderr)")
+        let after = try OCILayout.open("\(dir.path)/out").image(named: "latest")
+        let count = before.manifest.layers.count
+        #expect(after.manifest.layers.count == count)
+        #expect(Array(after.manifest.layers.prefix(count - 2)) == Array(before.manifest.layers.prefix(count - 2)))
+        #expect(after.manifest.layers[count - 2] != before.manifest.layers[count - 2], "the code layer changed")
+        let again = try runCommand([Self.cog, "predict", "pipeline-test", "-i", "name=tester"], environment: environment, directory: project)
+        #expect(again.stdout == "goodbye, tester\n", "\(again.output)")
+    }
+
+    @Test func aFailingStepFailsTheBuildClearlyAndWritesNoOutput() throws {
+        let registry = try TestRegistry()
+        _ = try runCommand(["\(packageRoot)/scripts/make-base-image.sh", "push", try TestBaseImage.ensure(), registry.address])
+        let dir = try TemporaryDirectory("pipeline")
+        try dir.write("bad/cog.yaml", """
+        build:
+          python_version: "3.11"
+          system_packages:
+            - "no-such-package-cog-test"
+        predict: "predict.py:Predictor"
+        """)
+        try dir.write("bad/predict.py", "from cog import BasePredictor\nclass Predictor(BasePredictor):\n    def predict(self) -> str:\n        return 'x'\n")
+        let result = try runCommand([Self.cog, "build", "--oci-out", "\(dir.path)/out", "--progress", "plain"],
+                                    environment: ["COG_REGISTRY_MIRRORS": "docker.io=\(registry.address)", "COG_CACHE_DIR": "\(dir.path)/cache"],
+                                    directory: "\(dir.path)/bad")
+        #expect(result.status == 1)
+        #expect(result.stderr.contains("error: step \"apt-get install no-such-package-cog-test\" failed with exit code 100"), "\(result.stderr.suffix(2000))")
+        #expect(result.stderr.contains("Unable to locate package no-such-package-cog-test"))
+        #expect(!FileManager.default.fileExists(atPath: "\(dir.path)/out"))
+    }
+
+    @Test func unreachableRegistrySaysSo() throws {
+        let dir = try TemporaryDirectory("pipeline")
+        try dir.write("m/cog.yaml", "build:\n  python_version: \"3.11\"\npredict: \"predict.py:Predictor\"\n")
+        try dir.write("m/predict.py", "")
+        let result = try runCommand([Self.cog, "build", "--progress", "plain", "--base-image", "127.0.0.1:9/library/python:3.11-slim"],
+                                    environment: ["COG_CACHE_DIR": "\(dir.path)/cache", "COG_REGISTRY_RETRIES": "2"],
+                                    directory: "\(dir.path)/m")
+        #expect(result.status == 1)
+        #expect(result.stderr.contains("error: cannot reach http://127.0.0.1:9/v2/library/python/manifests/3.11-slim"), "\(result.stderr)")
+    }
+}
