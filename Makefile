@@ -1,7 +1,7 @@
 # The two quick-start commands are `make demo` and `make test`; both install what they need first.
 SWIFT ?= swift
 
-.PHONY: deps build demo test bench-layers
+.PHONY: deps build demo test bench-layers bench-registry
 
 deps:
 	./scripts/install-deps.sh
@@ -18,3 +18,6 @@ test: deps
 
 bench-layers: deps
 	./bench/layers.sh
+
+bench-registry: deps
+	./bench/registry.sh

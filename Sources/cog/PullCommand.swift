@@ -1,0 +1,32 @@
+import ArgumentParser
+import Foundation
+import OCI
+import Registry
+
+/// `cog pull IMAGE`: fetches an image into the local cache (and, with --oci-out, an OCI layout).
+struct PullCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "pull", abstract: "Pull an image from a registry into the local cache.",
+        discussion: "Mirrors (COG_REGISTRY_MIRRORS) and credentials apply as for builds.")
+
+    @Argument(help: "The image, e.g. python:3.11-slim or r8.im/user/model.") var image: String
+    @Option(name: .customLong("oci-out"), help: "Also write the image as an OCI layout to this directory.") var ociOut: String?
+    @Option(help: "Progress output: auto, tty, plain, json or quiet.") var progress = "auto"
+
+    func run() async throws {
+        let reporter = BuildReporter(mode: BuildReporter.Mode(rawValue: progress) ?? .auto)
+        let paths = CogPaths.fromEnvironment()
+        try await runReportingErrors {
+            let reference = try ImageReference(parsing: image)
+            let stored = try await ImageTransfer(settings: .fromEnvironment(), progress: reporter).pull(reference, into: paths.blobs)
+            var oci = stored
+            if let ociOut {
+                try OCILayout.writeAtomically(to: ociOut) { layout in
+                    try LocalImages.copy(stored, from: paths.blobs, to: layout, name: reference.tag ?? "latest")
+                }
+                oci = stored
+            }
+            print("\(reference.registry)/\(reference.repository)@\(oci.descriptor.digest)")
+        }
+    }
+}
