@@ -41,7 +41,15 @@ public struct ImageTransfer: Sendable {
 
     private func pull(_ reference: ImageReference, with client: RegistryClient, into store: BlobStore, platform: Platform) async throws -> StoredImage {
         let repository = reference.repository
-        var (data, mediaType, digest) = try await client.getManifest(repository: repository, reference: reference.manifestReference)
+        // HEAD first (Docker Hub does not count it against the pull limit): a manifest already in the store is
+        // read from disk, so a rebuild costs no manifest GET at all.
+        var data: Data, mediaType: MediaType, digest: Digest
+        let head = try? await client.resolve(repository: repository, reference: reference.manifestReference)
+        if let head, store.contains(head.digest), let cached = try? store.read(head) {
+            (data, mediaType, digest) = (cached, head.mediaType, head.digest)
+        } else {
+            (data, mediaType, digest) = try await client.getManifest(repository: repository, reference: reference.manifestReference)
+        }
         if mediaType.isIndex {
             store.writeVerified(data)
             let index = try CanonicalJSON.decode(ImageIndex.self, from: data, what: "index of \(reference)")
@@ -49,7 +57,11 @@ public struct ImageTransfer: Sendable {
                 throw RegistryError.platformNotFound(reference: reference.description, platform: platform.description,
                                                      available: index.manifests.compactMap { $0.platform?.description })
             }
-            (data, mediaType, digest) = try await client.getManifest(repository: repository, reference: chosen.digest.description)
+            if store.contains(chosen.digest), let cached = try? store.read(chosen) {
+                (data, mediaType, digest) = (cached, chosen.mediaType, chosen.digest)
+            } else {
+                (data, mediaType, digest) = try await client.getManifest(repository: repository, reference: chosen.digest.description)
+            }
         }
         try store.write(data)
         let manifest = try CanonicalJSON.decode(ImageManifest.self, from: data, what: "manifest of \(reference)")

@@ -34,7 +34,7 @@ extension RegistryClient {
             (location, minimumChunk) = try await startUpload(repository: repository, scope: scope)
         }
         let path = store.path(for: descriptor.digest)
-        if descriptor.size <= settings.chunkThreshold {
+        if descriptor.size <= chunkThreshold {
             if let done = try await putWhole(location: location, descriptor: descriptor, path: path, scope: scope, progress: progress) {
                 try check(done, descriptor)
                 progress.report(.finished(descriptor.digest, size: descriptor.size, how: "uploaded"))
@@ -43,10 +43,16 @@ extension RegistryClient {
             // The single PUT broke: continue in chunks from what the registry kept.
         }
         let final = try await uploadChunks(location: location, descriptor: descriptor, path: path, minimumChunk: minimumChunk, repository: repository,
-                                           scope: scope, resyncFirst: descriptor.size <= settings.chunkThreshold, progress: progress)
+                                           scope: scope, resyncFirst: descriptor.size <= chunkThreshold, progress: progress)
         try check(final, descriptor)
         progress.report(.finished(descriptor.digest, size: descriptor.size, how: "uploaded"))
         return "uploaded"
+    }
+
+    /// Chunks exist for proxies and CDNs that cap request bodies; a plain-HTTP registry (loopback or named
+    /// insecure, so local by construction) takes any size in one streaming PUT, which is faster.
+    var chunkThreshold: Int64 {
+        baseURL.hasPrefix("http://") && settings.chunkThreshold == RegistrySettings.defaultChunkThreshold ? .max : settings.chunkThreshold
     }
 
     func blobExists(repository: String, digest: Digest, scope: Scope) async throws -> Bool {

@@ -15,7 +15,7 @@ public struct RegistrySettings: Sendable {
     public var chunkSize: Int64
 
     public init(mirrors: [String: [String]] = [:], insecure: Set<String> = [], retry: RetryPolicy = RetryPolicy(),
-                concurrency: Int = 4, chunkThreshold: Int64 = 512 << 20, chunkSize: Int64 = 64 << 20) {
+                concurrency: Int = 4, chunkThreshold: Int64 = RegistrySettings.defaultChunkThreshold, chunkSize: Int64 = 64 << 20) {
         self.mirrors = mirrors
         self.insecure = insecure
         self.retry = retry
@@ -23,6 +23,9 @@ public struct RegistrySettings: Sendable {
         self.chunkThreshold = chunkThreshold
         self.chunkSize = chunkSize
     }
+
+    /// Above this, blobs go in chunks to HTTPS registries (Cog uses 128 MiB for the same reason: CDN body limits).
+    public static let defaultChunkThreshold: Int64 = 256 << 20
 
     public static func fromEnvironment(_ environment: [String: String] = ProcessInfo.processInfo.environment) -> RegistrySettings {
         var settings = RegistrySettings()
