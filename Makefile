@@ -1,7 +1,7 @@
 # The two quick-start commands are `make demo` and `make test`; both install what they need first.
 SWIFT ?= swift
 
-.PHONY: deps build demo test bench-layers bench-registry
+.PHONY: deps build demo test bench-layers bench-registry bench-build
 
 deps:
 	./scripts/install-deps.sh
@@ -18,6 +18,9 @@ test: deps
 
 bench-layers: deps
 	./bench/layers.sh
+
+bench-build: deps
+	./bench/build.sh
 
 bench-registry: deps
 	./bench/registry.sh
