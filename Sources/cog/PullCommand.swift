@@ -19,14 +19,12 @@ struct PullCommand: AsyncParsableCommand {
         try await runReportingErrors {
             let reference = try ImageReference(parsing: image)
             let stored = try await ImageTransfer(settings: .fromEnvironment(), progress: reporter).pull(reference, into: paths.blobs)
-            var oci = stored
             if let ociOut {
                 try OCILayout.writeAtomically(to: ociOut) { layout in
                     try LocalImages.copy(stored, from: paths.blobs, to: layout, name: reference.tag ?? "latest")
                 }
-                oci = stored
             }
-            print("\(reference.registry)/\(reference.repository)@\(oci.descriptor.digest)")
+            print("\(reference.registry)/\(reference.repository)@\(stored.descriptor.digest)")
         }
     }
 }

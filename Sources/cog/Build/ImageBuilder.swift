@@ -62,7 +62,7 @@ struct ImageBuilder {
 
         // MARK: metadata read from the built filesystem
         reporter.step(total - 1, of: total, "pip freeze and OpenAPI schema")
-        let introspection = try Introspection(runner: runner, cache: cache, reporter: reporter)
+        let introspection = Introspection(runner: runner)
         let freeze = try introspection.pipFreeze(state: state)
         let schema = try introspection.openAPISchema(state: state, plan: plan)
         let schemaLayer = try LayerWriter.write(entries: Self.fileEntries(path: "src/.cog/openapi_schema.json", contents: Array(schema.utf8)),
@@ -179,8 +179,9 @@ struct ImageBuilder {
         IgnoreMatcher.prefixes(of: path).map { TarEntry.directory($0) }
     }
 
+    /// A file and the directories above it.
     static func fileEntries(path: String, contents: [UInt8]) -> [TarEntry] {
-        let (parent, _) = (path as NSString).deletingLastPathComponent.isEmpty ? ("", path) : ((path as NSString).deletingLastPathComponent, path)
+        let parent = (path as NSString).deletingLastPathComponent
         return (parent.isEmpty ? [] : directoryEntries(for: parent)) + [.file(path, contents)]
     }
 }

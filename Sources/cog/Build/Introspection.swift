@@ -6,14 +6,6 @@ import OCI
 /// OpenAPI schema (with the image's own `cog` package, so the schema is exactly what the runtime serves).
 struct Introspection {
     let runner: StepRunner
-    let cache: StepCache
-    let reporter: BuildReporter
-
-    init(runner: StepRunner, cache: StepCache, reporter: BuildReporter) throws {
-        self.runner = runner
-        self.cache = cache
-        self.reporter = reporter
-    }
 
     /// `python -m pip freeze`, as Cog records it in `run.cog.pip_freeze`.
     func pipFreeze(state: BuildState) throws -> String {
