@@ -94,6 +94,16 @@ public struct StepRunner: Sendable {
         return environment
     }
 
+    /// Removes scratch dirs left by builds that were killed (their process is gone); live builds keep theirs.
+    public func removeStaleScratch() {
+        let directory = "\(cacheRoot)/scratch"
+        for name in (try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? [] {
+            let parts = name.split(separator: "-")
+            guard parts.count >= 3, parts[0] == "step", let pid = Int32(parts[1]), pid != getpid() else { continue }
+            if kill(pid, 0) != 0 && errno == ESRCH { FileSystem.remove("\(directory)/\(name)") }
+        }
+    }
+
     /// Removes a step's scratch dir.
     public func discard(_ outcome: Outcome) { FileSystem.remove(outcome.scratch) }
 }

@@ -31,6 +31,7 @@ struct ImageBuilder {
 
     func build() async throws -> Built {
         let runner = StepRunner(sandbox: Sandbox(), cacheRoot: paths.root)
+        runner.removeStaleScratch()
         let cache = StepCache(directory: paths.steps)
         let total = plan.steps.count + 3
 
