@@ -39,8 +39,14 @@ struct ImageBuilder {
         reporter.step(1, of: total, "FROM \(plan.baseImage)")
         let baseReference = try ImageReference(parsing: plan.baseImage)
         let base = try await ImageTransfer(settings: settings, progress: reporter).pull(baseReference, into: paths.blobs)
+        var history = base.configuration.history ?? []
+        // Keep history aligned with the layers (image-spec config.md): a base without it gets one entry per layer.
+        let recorded = history.filter { $0.emptyLayer != true }.count
+        if recorded < base.manifest.layers.count {
+            history += (recorded..<base.manifest.layers.count).map { _ in .init(createdBy: "layer of \(baseReference)") }
+        }
         var state = BuildState(layers: [], environment: [], workingDirectory: base.configuration.config?.workingDir ?? "/",
-                               history: base.configuration.history ?? [], chainKey: base.descriptor.digest)
+                               history: history, chainKey: base.descriptor.digest)
         for (layer, diffID) in zip(base.manifest.layers, base.configuration.rootfs.diffIDs) {
             let directory = try paths.layers.unpack(blob: paths.blobs.path(for: layer.digest), diffID: diffID)
             var oci = layer
