@@ -103,7 +103,7 @@ import TestSupport
         for sub in ["work", "root"] { try FileManager.default.createDirectory(atPath: "\(dir.path)/s/\(sub)", withIntermediateDirectories: true) }
         try "APT::Sandbox::User \"root\";\n".write(toFile: "\(dir.path)/apt.conf", atomically: true, encoding: .utf8)
         _ = try runCommand(["chown", "-R", "nobody:nogroup", "\(dir.path)/s", "\(dir.path)/apt.conf"])
-        let executable = try FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")
+        let executable = try copyForOtherUsers(executable: try FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe"), in: dir)
         var args = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", executable, "__sandbox",
                     "--root", "\(dir.path)/s/root", "--upper", "\(dir.path)/s/upper", "--work", "\(dir.path)/s/work", "--userns", "single",
                     "--tmpfs", "/run", "--ro-bind", "/etc/resolv.conf:/etc/resolv.conf",

@@ -67,3 +67,18 @@ public final class BackgroundProcess: @unchecked Sendable {
         waitpid(pid, &status, 0)
     }
 }
+
+/// A copy of an executable (and the resource bundles beside it) in a world-readable folder, so a test can run
+/// it as `nobody` wherever the checkout lives.
+public func copyForOtherUsers(executable: String, in directory: TemporaryDirectory) throws -> String {
+    let folder = "\(directory.path)/bin"
+    try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+    let source = URL(fileURLWithPath: executable).deletingLastPathComponent().path
+    let bundles = ((try? FileManager.default.contentsOfDirectory(atPath: source)) ?? []).filter { $0.hasSuffix(".resources") }
+    for name in [URL(fileURLWithPath: executable).lastPathComponent] + bundles {
+        let result = try runCommand(["cp", "-r", "\(source)/\(name)", folder])
+        guard result.status == 0 else { throw TestSetupError("cp \(name): \(result.stderr)") }
+    }
+    _ = try runCommand(["chmod", "-R", "a+rX", directory.path])
+    return "\(folder)/\(URL(fileURLWithPath: executable).lastPathComponent)"
+}

@@ -127,6 +127,30 @@ import TestSupport
         #expect(again.stdout == "goodbye, tester\n", "\(again.output)")
     }
 
+    @Test func rootlessBuildAndPredictAsNobody() throws {
+        guard isRoot, commandExists("setpriv") else { return } // root is needed to become nobody
+        let registry = try TestRegistry()
+        _ = try runCommand(["\(packageRoot)/scripts/make-base-image.sh", "push", try TestBaseImage.ensure(), registry.address])
+        let dir = try TemporaryDirectory("rootless")
+        let project = try Self.project(in: dir)
+        try dir.write("token", "rootless-secret")
+        let cog = try copyForOtherUsers(executable: Self.cog, in: dir)
+        _ = try runCommand(["chown", "-R", "nobody:nogroup", dir.path])
+        let asNobody = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", "env", "HOME=\(dir.path)",
+                        "COG_REGISTRY_MIRRORS=docker.io=\(registry.address)", "COG_CACHE_DIR=\(dir.path)/cache", cog]
+        let build = try runCommand(asNobody + ["build", "--oci-out", "\(dir.path)/out", "-t", "rootless", "--secret", "id=token,src=\(dir.path)/token", "--progress", "plain"], directory: project)
+        #expect(build.status == 0, "\(build.output.suffix(3000))")
+        #expect(build.stderr.contains("rootless, one uid mapped to root"))
+        let validate = try runCommand(["oci-image-tool", "validate", "--type", "image", "--ref", "name=latest", "\(dir.path)/out"])
+        #expect(validate.status == 0, "\(validate.output)")
+        // Files the steps wrote belong to root in the layers, not to nobody.
+        let image = try OCILayout.open("\(dir.path)/out").image(named: "latest")
+        let owners = try runCommand(["sh", "-c", "bsdtar -tvf \(dir.path)/out/blobs/sha256/\(image.manifest.layers[2].digest.encoded) | awk '{print $3\":\"$4}' | sort -u"]).stdout
+        #expect(owners == "0:0\n", "\(owners)")
+        let predict = try runCommand(asNobody + ["predict", "rootless", "-i", "name=nobody"], directory: project)
+        #expect(predict.stdout == "hello, nobody\n", "\(predict.output)")
+    }
+
     @Test func aFailingStepFailsTheBuildClearlyAndWritesNoOutput() throws {
         let registry = try TestRegistry()
         _ = try runCommand(["\(packageRoot)/scripts/make-base-image.sh", "push", try TestBaseImage.ensure(), registry.address])

@@ -60,8 +60,10 @@ struct ImageBuilder {
         reporter.info("   running steps \(runner.sandbox.mapping)")
 
         // MARK: steps
-        let secretFiles = try FileManager.default.url(for: .itemReplacementDirectory, in: .userDomainMask,
-                                                      appropriateFor: URL(fileURLWithPath: paths.root), create: true).path
+        // Secrets given as environment variables become files here, readable by the caller only, for this build.
+        let secretFiles = "\(paths.root)/scratch/secrets-\(getpid())"
+        try FileSystem.makeDirectory(secretFiles)
+        chmod(secretFiles, 0o700)
         defer { FileSystem.remove(secretFiles) }
         for (offset, step) in plan.steps.enumerated() {
             try await execute(step, index: offset + 2, total: total, state: &state, runner: runner, cache: cache, secretFiles: secretFiles)
