@@ -74,6 +74,43 @@ import TestSupport
         #expect(FileManager.default.fileExists(atPath: "\(tree)/etc/os-release"))
     }
 
+    @Test func fullTreeComparisonCapturesWhatTheOverlayCaptures() throws {
+        let dir = try TemporaryDirectory("runner")
+        let lowers = try Self.baseLowers(in: dir)
+        let command = "rm /etc/debian_version && rm -rf /usr/share/doc && mkdir /usr/share/doc && echo new > /usr/share/doc/only && echo x > /etc/added && chmod 600 /etc/os-release"
+        let (outcome, output) = try run(command, lowers: lowers, dir: dir)
+        #expect(outcome.status == 0, "\(output)")
+        let store = BlobStore(root: "\(dir.path)/blobs")
+        let overlay = try LayerCapture.capture(upper: outcome.upper, createdMountpoints: outcome.createdMountpoints, into: store, options: LayerOptions())
+
+        // The same step in a writable full tree, captured by comparing snapshots.
+        let layout = try OCILayout.open(TestBaseImage.layout)
+        let base = try layout.image(named: "3.11-slim")
+        let full = "\(dir.path)/full"
+        for blob in base.manifest.layers { try LayerExtractor(target: full).extract(layerPath: layout.blobs.path(for: blob.digest)) }
+        let before = try TreeSnapshot.take(full)
+        var configuration = SandboxConfiguration(mountpoint: full, lowers: [], upper: nil, work: nil, command: ["/bin/sh", "-c", command])
+        configuration.environment = Self.environment
+        #expect(try Sandbox().run(configuration) { _ in }.status == 0)
+        let snapshot = try LayerWriter.write(entries: try TreeSnapshot.take(full).changes(since: before), to: store, options: LayerOptions())
+        let listing = try bsdtarList(store.path(for: snapshot.descriptor.digest))
+        #expect(listing.contains("etc/.wh.debian_version"))
+        #expect(listing.contains("usr/share/doc/.wh..wh..opq"))
+        #expect(!listing.contains("usr/bin/python3"), "unchanged files stay out")
+
+        // Both layers turn the base into the same tree.
+        var trees: [String] = []
+        for layer in [overlay, snapshot] {
+            let tree = "\(dir.path)/flat-\(trees.count)"
+            for blob in base.manifest.layers { try LayerExtractor(target: tree).extract(layerPath: layout.blobs.path(for: blob.digest)) }
+            try LayerExtractor(target: tree).extract(layerPath: store.path(for: layer.descriptor.digest))
+            trees.append(try runCommand(["sh", "-c", "cd \(tree) && find . -path ./proc -prune -o -path ./dev -prune -o -printf '%p %y %m\\n' | sort"]).stdout)
+        }
+        let overlayLines = Set(trees[0].split(separator: "\n")), snapshotLines = Set(trees[1].split(separator: "\n"))
+        #expect(overlayLines == snapshotLines, "only overlay: \(overlayLines.subtracting(snapshotLines).sorted().prefix(10)); only snapshot: \(snapshotLines.subtracting(overlayLines).sorted().prefix(10))")
+        #expect(trees[0].contains("./usr/lib/os-release f 600"), "chmod through the /etc/os-release symlink")
+    }
+
     @Test func aFailingStepReturnsItsExitCodeAndOutput() throws {
         let dir = try TemporaryDirectory("runner")
         let lowers = try Self.baseLowers(in: dir)
