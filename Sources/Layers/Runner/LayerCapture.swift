@@ -28,6 +28,12 @@ public enum LayerCapture {
 
     static func clean(upper: String, createdMountpoints: [String]) throws {
         for path in excludedPaths { FileSystem.remove("\(upper)/\(path)") }
+        removeCreated(createdMountpoints, in: upper)
+    }
+
+    /// Removes the mount points a sandbox created under `root`, when they are still empty.
+    public static func removeCreated(_ createdMountpoints: [String], in root: String) {
+        let upper = root
         // Deepest first, so a created parent is empty by the time it is checked.
         for path in createdMountpoints.sorted(by: { $0.count > $1.count }) {
             let full = "\(upper)/\(path)"

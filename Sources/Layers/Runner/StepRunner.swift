@@ -57,6 +57,25 @@ public struct StepRunner: Sendable {
         for dir in ["upper", "work", "root"] { try FileSystem.makeDirectory("\(scratch)/\(dir)") }
         var configuration = SandboxConfiguration(mountpoint: "\(scratch)/root", lowers: lowers, upper: "\(scratch)/upper",
                                                  work: "\(scratch)/work", command: step.command)
+        try configure(step, &configuration, scratch: scratch)
+        let result = try sandbox.run(configuration, timeout: timeout, cancel: cancel, output: output)
+        return Outcome(status: result.status, timedOut: result.timedOut, scratch: scratch, createdMountpoints: result.createdMountpoints)
+    }
+
+    /// Runs `step` directly in a writable tree (no overlay): the fallback capture method compares snapshots.
+    public func runInPlace(_ step: Step, root: String, timeout: Double? = nil, cancel: CancelFlag = CancelFlag(),
+                           output: @escaping @Sendable (String) -> Void) throws -> Outcome {
+        let scratch = "\(cacheRoot)/scratch/step-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
+        try FileSystem.makeDirectory(scratch)
+        var configuration = SandboxConfiguration(mountpoint: root, lowers: [], upper: nil, work: nil, command: step.command)
+        try configure(step, &configuration, scratch: scratch)
+        let result = try sandbox.run(configuration, timeout: timeout, cancel: cancel, output: output)
+        FileSystem.remove(scratch)
+        return Outcome(status: result.status, timedOut: result.timedOut, scratch: scratch, createdMountpoints: result.createdMountpoints)
+    }
+
+    /// Working directory, environment, and the mounts every step gets: DNS, caches, secrets.
+    private func configure(_ step: Step, _ configuration: inout SandboxConfiguration, scratch: String) throws {
         configuration.workingDirectory = step.workingDirectory
         configuration.environment = try environment(for: step, configuration: &configuration, scratch: scratch)
         for file in ["/etc/resolv.conf", "/etc/hosts"] where FileSystem.exists(file) {
@@ -70,8 +89,6 @@ public struct StepRunner: Sendable {
         for secret in step.secrets {
             configuration.binds.append(.init(source: secret.source, destination: secret.target, readOnly: true))
         }
-        let result = try sandbox.run(configuration, timeout: timeout, cancel: cancel, output: output)
-        return Outcome(status: result.status, timedOut: result.timedOut, scratch: scratch, createdMountpoints: result.createdMountpoints)
     }
 
     private func environment(for step: Step, configuration: inout SandboxConfiguration, scratch: String) throws -> [String] {

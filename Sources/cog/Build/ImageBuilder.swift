@@ -58,6 +58,13 @@ struct ImageBuilder {
             state.set(parts[0], parts.count > 1 ? parts[1] : "")
         }
         reporter.info("   running steps \(runner.sandbox.mapping)")
+        // MARK: capture method
+        var flat: FlatTree?
+        let forced = ProcessInfo.processInfo.environment["COG_CAPTURE"] == "snapshot"
+        if forced || !(state.layers.first.map { FlatTree.overlayWorks(runner: runner, lower: $0.directory) } ?? true) {
+            if !forced { reporter.warning("overlayfs cannot be mounted here: steps run in a full copy of the image and are captured by comparing snapshots (slower)") }
+            flat = try FlatTree(scratch: "\(paths.root)/scratch", blobs: paths.blobs)
+        }
 
         // MARK: steps
         // Secrets given as environment variables become files here, readable by the caller only, for this build.
@@ -66,12 +73,12 @@ struct ImageBuilder {
         chmod(secretFiles, 0o700)
         defer { FileSystem.remove(secretFiles) }
         for (offset, step) in plan.steps.enumerated() {
-            try await execute(step, index: offset + 2, total: total, state: &state, runner: runner, cache: cache, secretFiles: secretFiles)
+            try await execute(step, index: offset + 2, total: total, state: &state, runner: runner, cache: cache, secretFiles: secretFiles, flat: flat)
         }
 
         // MARK: metadata read from the built filesystem
         reporter.step(total - 1, of: total, "pip freeze and OpenAPI schema")
-        let introspection = Introspection(runner: runner)
+        let introspection = Introspection(runner: runner, flat: flat)
         let freeze = try introspection.pipFreeze(state: state)
         let schema = try introspection.openAPISchema(state: state, plan: plan)
         let schemaLayer = try LayerWriter.write(entries: Self.fileEntries(path: "src/.cog/openapi_schema.json", contents: Array(schema.utf8)),
@@ -88,7 +95,7 @@ struct ImageBuilder {
     // MARK: one step
 
     private func execute(_ step: BuildStep, index: Int, total: Int, state: inout BuildState, runner: StepRunner,
-                         cache: StepCache, secretFiles: String) async throws {
+                         cache: StepCache, secretFiles: String, flat: FlatTree?) async throws {
         switch step {
         case let .env(variables):
             reporter.step(index, of: total, "ENV " + variables.map { "\($0.name)=\($0.value)" }.joined(separator: " "))
@@ -118,12 +125,12 @@ struct ImageBuilder {
             try addLayer(entries: entries, createdBy: "COPY . \(destination)", state: &state)
             state.chainKey = StepCache.key(parent: state.chainKey, material: "copy-project \(state.layers.last?.diffID.description ?? "")")
         case let .run(run):
-            try runStep(run, step: step, index: index, total: total, state: &state, runner: runner, cache: cache, secretFiles: secretFiles)
+            try runStep(run, step: step, index: index, total: total, state: &state, runner: runner, cache: cache, secretFiles: secretFiles, flat: flat)
         }
     }
 
     private func runStep(_ run: RunStep, step: BuildStep, index: Int, total: Int, state: inout BuildState, runner: StepRunner,
-                         cache: StepCache, secretFiles: String) throws {
+                         cache: StepCache, secretFiles: String, flat: FlatTree?) throws {
         var secretMounts: [(source: String, target: String)] = []
         var caches: [(id: String, target: String)] = []
         for mount in run.mounts {
@@ -151,12 +158,24 @@ struct ImageBuilder {
         // SOURCE_DATE_EPOCH makes pip and py_compile write hash-checked .pyc files instead of ones stamped with
         // the build's clock, so the same inputs give the same layer.
         let environment = state.environmentList + ["SOURCE_DATE_EPOCH=\(layerOptions.sourceDateEpoch)"]
-        let outcome = try runner.run(.init(command: ["/bin/sh", "-c", run.command], environment: environment,
-                                           workingDirectory: state.workingDirectory, caches: caches, secrets: secretMounts),
-                                     lowers: state.lowerDirectories) { line in
+        let request = StepRunner.Step(command: ["/bin/sh", "-c", run.command], environment: environment,
+                                      workingDirectory: state.workingDirectory, caches: caches, secrets: secretMounts)
+        let output: @Sendable (String) -> Void = { line in
             tail.add(line)
             reporter.output(line)
         }
+        if let flat {
+            let (status, written) = try flat.run(request, layers: state.layers, runner: runner, options: layerOptions, output: output)
+            guard status == 0, let layer = written else {
+                throw BuildError.stepFailed(step: run.summary, status: status, lastLines: tail.lines)
+            }
+            let directory = try paths.layers.unpack(blob: paths.blobs.path(for: layer.descriptor.digest), diffID: layer.diffID)
+            try cache.store(.init(digest: layer.descriptor.digest, diffID: layer.diffID, size: layer.descriptor.size, mediaType: layer.descriptor.mediaType), for: key)
+            state.append(layer, directory: directory, createdBy: "RUN \(run.command)", created: created)
+            state.chainKey = key
+            return
+        }
+        let outcome = try runner.run(request, lowers: state.lowerDirectories, output: output)
         guard outcome.status == 0 else {
             runner.discard(outcome)
             if outcome.timedOut { throw BuildError.stepTimedOut(step: run.summary) }

@@ -6,6 +6,8 @@ import OCI
 /// OpenAPI schema (with the image's own `cog` package, so the schema is exactly what the runtime serves).
 struct Introspection {
     let runner: StepRunner
+    /// Set when steps run in a full copy of the tree (no overlayfs here).
+    let flat: FlatTree?
 
     /// `python -m pip freeze`, as Cog records it in `run.cog.pip_freeze`.
     func pipFreeze(state: BuildState) throws -> String {
@@ -36,9 +38,15 @@ struct Introspection {
     private func capture(_ command: [String], state: BuildState, workingDirectory: String, what: String,
                          extraEnvironment: [String] = []) throws -> String {
         let collected = OutputTail.Unbounded()
-        let outcome = try runner.run(.init(command: command, environment: state.environmentList + extraEnvironment,
-                                           workingDirectory: workingDirectory), lowers: state.lowerDirectories) { collected.add($0) }
-        runner.discard(outcome)
+        let step = StepRunner.Step(command: command, environment: state.environmentList + extraEnvironment, workingDirectory: workingDirectory)
+        let outcome: StepRunner.Outcome
+        if let flat {
+            try flat.catchUp(with: state.layers)
+            outcome = try runner.runInPlace(step, root: flat.path) { collected.add($0) }
+        } else {
+            outcome = try runner.run(step, lowers: state.lowerDirectories) { collected.add($0) }
+            runner.discard(outcome)
+        }
         guard outcome.status == 0 else {
             throw BuildError.stepFailed(step: what, status: outcome.status, lastLines: Array(collected.lines.suffix(25)))
         }
