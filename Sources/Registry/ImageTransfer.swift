@@ -44,7 +44,7 @@ public struct ImageTransfer: Sendable {
         // HEAD first (Docker Hub does not count it against the pull limit): a manifest already in the store is
         // read from disk, so a rebuild costs no manifest GET at all.
         var data: Data, mediaType: MediaType, digest: Digest
-        let head = try? await client.resolve(repository: repository, reference: reference.manifestReference)
+        let head = (try? await client.headManifest(repository: repository, reference: reference.manifestReference)) ?? nil
         if let head, store.contains(head.digest), let cached = try? store.read(head) {
             (data, mediaType, digest) = (cached, head.mediaType, head.digest)
         } else {

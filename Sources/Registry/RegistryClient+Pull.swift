@@ -2,18 +2,22 @@ import Foundation
 import OCI
 
 extension RegistryClient {
-    /// Resolves a tag to the descriptor of what it points at, with one HEAD (not counted by Docker Hub's limit).
+    /// Resolves a tag to the descriptor of what it points at, with one HEAD (not counted by Docker Hub's limit);
+    /// falls back to a GET for registries that omit the digest on HEAD.
     public func resolve(repository: String, reference: String) async throws -> Descriptor {
+        if let descriptor = try await headManifest(repository: repository, reference: reference) { return descriptor }
+        let (data, mediaType, digest) = try await getManifest(repository: repository, reference: reference)
+        return Descriptor(mediaType: mediaType, digest: digest, size: Int64(data.count))
+    }
+
+    /// The descriptor a HEAD reports, or nil when the registry leaves out the digest, type or length.
+    func headManifest(repository: String, reference: String) async throws -> Descriptor? {
         let request = HTTPRequest(method: "HEAD", url: url("\(repository)/manifests/\(reference)"),
                                   headers: [("Accept", MediaType.allManifestTypes.map(\.rawValue).joined(separator: ", "))])
         let response = try await send(request, scope: Scope(repository: repository, actions: ["pull"]))
         guard response.isSuccess else { throw failure(request, response) }
         guard let digestText = response.header("docker-content-digest"), let digest = try? Digest(parsing: digestText),
-              let type = response.header("content-type"), let size = response.header("content-length").flatMap(Int64.init) else {
-            // Some registries omit the digest on HEAD: fall back to a GET.
-            let (data, mediaType, digest) = try await getManifest(repository: repository, reference: reference)
-            return Descriptor(mediaType: mediaType, digest: digest, size: Int64(data.count))
-        }
+              let type = response.header("content-type"), let size = response.header("content-length").flatMap(Int64.init) else { return nil }
         return Descriptor(mediaType: MediaType(rawValue: type), digest: digest, size: size)
     }
 

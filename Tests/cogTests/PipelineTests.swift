@@ -9,6 +9,14 @@ import TestSupport
 @Suite(.serialized) struct PipelineTests {
     static var cog: String { "\(packageRoot)/.build/debug/cog" }
 
+    /// A loopback registry holding the debootstrapped base as library/python:3.11-slim.
+    static func registryWithBase() throws -> TestRegistry {
+        let registry = try TestRegistry()
+        let push = try runCommand(["\(packageRoot)/scripts/make-base-image.sh", "push", try TestBaseImage.ensure(), registry.address])
+        guard push.status == 0 else { throw TestSetupError("pushing the base image failed: \(push.output)") }
+        return registry
+    }
+
     static func project(in dir: TemporaryDirectory) throws -> String {
         try dir.write("model/cog.yaml", """
         build:
@@ -42,9 +50,7 @@ import TestSupport
     }
 
     @Test func buildPushPredictServeRebuild() async throws {
-        let registry = try TestRegistry()
-        let push = try runCommand(["\(packageRoot)/scripts/make-base-image.sh", "push", try TestBaseImage.ensure(), registry.address])
-        #expect(push.status == 0, "\(push.output)")
+        let registry = try Self.registryWithBase()
         let dir = try TemporaryDirectory("pipeline")
         let project = try Self.project(in: dir)
         let secret = "cog-secret-\(UUID().uuidString)"
@@ -129,8 +135,7 @@ import TestSupport
 
     @Test func rootlessBuildAndPredictAsNobody() throws {
         guard isRoot, commandExists("setpriv") else { return } // root is needed to become nobody
-        let registry = try TestRegistry()
-        _ = try runCommand(["\(packageRoot)/scripts/make-base-image.sh", "push", try TestBaseImage.ensure(), registry.address])
+        let registry = try Self.registryWithBase()
         let dir = try TemporaryDirectory("rootless")
         let project = try Self.project(in: dir)
         try dir.write("token", "rootless-secret")
@@ -153,8 +158,7 @@ import TestSupport
 
     @Test func snapshotCaptureBuildsAWorkingImage() throws {
         // COG_CAPTURE=snapshot forces the method used where overlayfs cannot be mounted.
-        let registry = try TestRegistry()
-        _ = try runCommand(["\(packageRoot)/scripts/make-base-image.sh", "push", try TestBaseImage.ensure(), registry.address])
+        let registry = try Self.registryWithBase()
         let dir = try TemporaryDirectory("snapshot")
         let project = try Self.project(in: dir)
         try dir.write("token", "snapshot-secret")
@@ -171,8 +175,7 @@ import TestSupport
     }
 
     @Test func aFailingStepFailsTheBuildClearlyAndWritesNoOutput() throws {
-        let registry = try TestRegistry()
-        _ = try runCommand(["\(packageRoot)/scripts/make-base-image.sh", "push", try TestBaseImage.ensure(), registry.address])
+        let registry = try Self.registryWithBase()
         let dir = try TemporaryDirectory("pipeline")
         try dir.write("bad/cog.yaml", """
         build:

@@ -33,10 +33,9 @@ public enum LayerCapture {
 
     /// Removes the mount points a sandbox created under `root`, when they are still empty.
     public static func removeCreated(_ createdMountpoints: [String], in root: String) {
-        let upper = root
         // Deepest first, so a created parent is empty by the time it is checked.
         for path in createdMountpoints.sorted(by: { $0.count > $1.count }) {
-            let full = "\(upper)/\(path)"
+            let full = "\(root)/\(path)"
             var st = stat()
             guard lstat(full, &st) == 0 else { continue }
             if st.st_mode & S_IFMT == S_IFDIR {

@@ -10,8 +10,6 @@ struct StepCache: Sendable {
         var diffID: Digest
         var size: Int64
         var mediaType: MediaType
-        /// Output the step printed, kept so that a cached `pip freeze` or schema step can answer again.
-        var note: String?
     }
 
     let directory: String
