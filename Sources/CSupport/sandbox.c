@@ -10,7 +10,8 @@
  *     --bind SRC:DST | --ro-bind SRC:DST   bind mounts; DST is inside the root, created when missing
  *     --tmpfs DST              a fresh tmpfs
  *     --cwd DIR  --hostname NAME  --setenv K=V (the environment starts empty)
- *     --userns none|single|subid:UID0:COUNT:GID0:COUNT
+ *     --userns none|single   single: a new user namespace mapping only the caller, as root (rootless without
+ *                            a subordinate range; with one, cog already runs inside its namespace: see userns.c)
  *     --created-log FILE       mount points the sandbox had to create (the caller removes them from the upper)
  */
 #define _GNU_SOURCE
@@ -29,6 +30,8 @@
 #include <sys/types.h>
 #include <sys/wait.h>
 #include <unistd.h>
+
+#include "idmap.h"
 
 #define MAX_ITEMS 512
 
@@ -233,38 +236,17 @@ static void write_file(const char *path, const char *text) {
     close(fd);
 }
 
-/* Maps ids for the child's user namespace from outside it (newuidmap needs a parent in the old namespace). */
-static void map_ids(pid_t pid, const char *mode) {
+/* Maps the child's user namespace from outside it: the caller becomes root, nothing else is mapped. */
+static void map_single(pid_t pid) {
     char path[64], text[128];
-    if (strcmp(mode, "single") == 0) {
-        snprintf(path, sizeof path, "/proc/%d/setgroups", pid);
-        write_file(path, "deny");
-        snprintf(path, sizeof path, "/proc/%d/uid_map", pid);
-        snprintf(text, sizeof text, "0 %u 1\n", getuid());
-        write_file(path, text);
-        snprintf(path, sizeof path, "/proc/%d/gid_map", pid);
-        snprintf(text, sizeof text, "0 %u 1\n", getgid());
-        write_file(path, text);
-        return;
-    }
-    unsigned uid0, ucount, gid0, gcount;
-    if (sscanf(mode, "subid:%u:%u:%u:%u", &uid0, &ucount, &gid0, &gcount) != 4) { errno = 0; fail("bad --userns %s", mode); }
-    char spid[16], su[16], sg[16], sus[16], suc[16], sgs[16], sgc[16];
-    snprintf(spid, sizeof spid, "%d", pid); snprintf(su, sizeof su, "%u", getuid()); snprintf(sg, sizeof sg, "%u", getgid());
-    snprintf(sus, sizeof sus, "%u", uid0); snprintf(suc, sizeof suc, "%u", ucount);
-    snprintf(sgs, sizeof sgs, "%u", gid0); snprintf(sgc, sizeof sgc, "%u", gcount);
-    const char *tools[2][10] = {
-        {"newuidmap", spid, "0", su, "1", "1", sus, suc, NULL},
-        {"newgidmap", spid, "0", sg, "1", "1", sgs, sgc, NULL},
-    };
-    for (int t = 0; t < 2; t++) {
-        pid_t p = fork();
-        if (p == 0) { execvp(tools[t][0], (char *const *)tools[t]); _exit(127); }
-        int status;
-        if (p < 0 || waitpid(p, &status, 0) < 0 || !WIFEXITED(status) || WEXITSTATUS(status) != 0) {
-            errno = 0; fail("%s failed (is the subordinate range in /etc/subuid and /etc/subgid?)", tools[t][0]);
-        }
-    }
+    snprintf(path, sizeof path, "/proc/%d/setgroups", pid);
+    write_file(path, "deny");
+    snprintf(path, sizeof path, "/proc/%d/uid_map", pid);
+    snprintf(text, sizeof text, "0 %u 1\n", getuid());
+    write_file(path, text);
+    snprintf(path, sizeof path, "/proc/%d/gid_map", pid);
+    snprintf(text, sizeof text, "0 %u 1\n", getgid());
+    write_file(path, text);
 }
 
 int cog_sandbox_main(int argc, char **argv) {
@@ -280,7 +262,8 @@ int cog_sandbox_main(int argc, char **argv) {
     sigprocmask(SIG_SETMASK, &none, NULL);
     /* If cog itself dies (kill -9), everything below goes with it. */
     prctl(PR_SET_PDEATHSIG, SIGKILL);
-    int use_userns = strcmp(o.userns, "none") != 0;
+    if (strcmp(o.userns, "none") != 0 && strcmp(o.userns, "single") != 0) { errno = 0; fail("bad --userns %s", o.userns); }
+    int use_userns = strcmp(o.userns, "single") == 0;
     int sync_pipe[2];
     if (pipe2(sync_pipe, O_CLOEXEC) != 0) fail("pipe");
     signal(SIGINT, forward_kill);
@@ -309,17 +292,10 @@ int cog_sandbox_main(int argc, char **argv) {
     }
     close(sync_pipe[0]);
     if (created_log) { fclose(created_log); created_log = NULL; }
-    /* The child must have unshared before its ids can be mapped: wait until its user namespace differs. */
+    /* The child must have unshared before its ids can be mapped. */
     if (use_userns) {
-        char mine[64], theirs[64], path[64];
-        ssize_t a = readlink("/proc/self/ns/user", mine, sizeof mine - 1);
-        snprintf(path, sizeof path, "/proc/%d/ns/user", child_pid);
-        for (int i = 0; i < 5000; i++) {
-            ssize_t b = readlink(path, theirs, sizeof theirs - 1);
-            if (b > 0 && (b != a || memcmp(mine, theirs, (size_t)b) != 0)) break;
-            usleep(1000);
-        }
-        map_ids(child_pid, o.userns);
+        if (cog_wait_for_userns(child_pid) != 0) { errno = 0; fail("the sandbox did not create its user namespace"); }
+        map_single(child_pid);
     }
     if (write(sync_pipe[1], "x", 1) != 1) fail("start the sandbox");
     close(sync_pipe[1]);

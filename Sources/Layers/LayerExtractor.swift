@@ -22,8 +22,11 @@ public struct LayerExtractor {
     public let target: String
     public var whiteouts: WhiteoutMode = .apply
     public var maxEntrySize: Int64 = 1 << 40
-    /// Creating device nodes needs root; without it such entries are refused.
-    public var allowDevices = geteuid() == 0
+    /// Creating device nodes needs real root (not root of a user namespace); without it such entries are refused,
+    /// or skipped with `skipDevices`.
+    public var allowDevices = IDMapping.detect().canCreateDevices
+    /// Leave device nodes out instead of refusing them (layer dirs of rootless builds: the pushed layer keeps them).
+    public var skipDevices = false
     /// Applying owners needs root (or a user namespace that maps them).
     public var preserveOwnership = geteuid() == 0
 
@@ -122,6 +125,7 @@ private struct ExtractionState {
             guard linkat(targetfd, targetName, parentfd, name, 0) == 0 else { throw LayersError.posix("link", path) }
         case let .device(character, major, minor):
             guard extractor.allowDevices else {
+                if extractor.skipDevices { return }
                 throw LayersError.hostileEntry(path: header.path, reason: "device nodes can only be created as root")
             }
             let type: mode_t = character ? Glibc.S_IFCHR : Glibc.S_IFBLK
@@ -271,7 +275,8 @@ private struct ExtractionState {
 
     func setOwnerAndXattrs(parentfd: Int32, name: String, header: TarReader.Header, path: String) throws {
         if extractor.preserveOwnership {
-            guard fchownat(parentfd, name, uid_t(header.uid), gid_t(header.gid), AT_SYMLINK_NOFOLLOW) == 0 else {
+            // EINVAL: an id the user namespace does not map (beyond the subordinate range); the file stays root's.
+            guard fchownat(parentfd, name, uid_t(header.uid), gid_t(header.gid), AT_SYMLINK_NOFOLLOW) == 0 || errno == EINVAL else {
                 throw LayersError.posix("chown", path)
             }
         }

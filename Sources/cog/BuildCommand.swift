@@ -18,6 +18,7 @@ struct BuildCommand: AsyncParsableCommand {
     var dockerArchive: String?
 
     func run() async throws {
+        UserNamespace.enterIfPossible()
         let reporter = options.reporter
         let (built, loaded, paths) = try await options.build(reporter: reporter)
         let name = BuildOptions.imageName(tag: tag, loaded: loaded)

@@ -16,7 +16,7 @@ struct CogCommand: AsyncParsableCommand {
         version: "cog version \(version) (daemonless)",
         subcommands: [
             BuildCommand.self, PushCommand.self, PredictCommand.self, RunCommand.self, ServeCommand.self,
-            LoginCommand.self, DebugCommand.self, InitCommand.self, PullCommand.self, LayerCommand.self, CaptureBenchCommand.self,
+            LoginCommand.self, DebugCommand.self, InitCommand.self, PullCommand.self, UnshareCommand.self, LayerCommand.self, CaptureBenchCommand.self,
         ]
     )
 }

@@ -17,6 +17,7 @@ struct PredictCommand: AsyncParsableCommand {
     @OptionGroup var options: BuildOptions
 
     func run() async throws {
+        UserNamespace.enterIfPossible()
         let reporter = options.reporter
         let paths = CogPaths.fromEnvironment()
         let stored: StoredImage

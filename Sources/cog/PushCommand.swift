@@ -17,6 +17,7 @@ struct PushCommand: AsyncParsableCommand {
     @OptionGroup var options: BuildOptions
 
     func run() async throws {
+        UserNamespace.enterIfPossible()
         let reporter = options.reporter
         if let ociLayout {
             guard let image else { throw ValidationError("--oci-layout needs the image to push to, e.g. cog push --oci-layout out r8.im/user/model") }

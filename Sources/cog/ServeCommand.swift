@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import Layers
 import OCI
 import Registry
 
@@ -14,6 +15,7 @@ struct ServeCommand: AsyncParsableCommand {
     @OptionGroup var options: BuildOptions
 
     func run() async throws {
+        UserNamespace.enterIfPossible()
         let reporter = options.reporter
         let paths = CogPaths.fromEnvironment()
         let stored = try await RunCommand.image(image, options: options, reporter: reporter, paths: paths)
@@ -38,6 +40,7 @@ struct RunCommand: AsyncParsableCommand {
     @Argument(parsing: .captureForPassthrough, help: "The command and its arguments.") var command: [String] = []
 
     func run() async throws {
+        UserNamespace.enterIfPossible()
         guard !command.isEmpty else { throw ValidationError("give a command to run, e.g. cog run python -c 'import torch'") }
         let reporter = options.reporter
         let paths = CogPaths.fromEnvironment()

@@ -47,25 +47,38 @@ public enum IDMapping: Sendable, Equatable, CustomStringConvertible {
     case none
     /// One id: the caller becomes root inside; files of other owners cannot be represented.
     case single
-    /// The caller becomes root inside and ids 1… map to a subordinate range (`/etc/subuid`, `newuidmap`).
+    /// This process already runs in cog's user namespace (`UserNamespace`): the caller is root there and ids 1…
+    /// map to a subordinate range (`/etc/subuid`, `newuidmap`). Steps need no namespace of their own.
     case subordinate(uidStart: UInt32, uidCount: UInt32, gidStart: UInt32, gidCount: UInt32)
 
-    /// Root: none. Otherwise single (subordinate ranges are not used yet; see the README's notes).
-    public static func detect() -> IDMapping { geteuid() == 0 ? .none : .single }
+    /// Inside cog's user namespace: subordinate; root: none; otherwise single.
+    public static func detect() -> IDMapping {
+        if let current = UserNamespace.current() { return current }
+        return geteuid() == 0 ? .none : .single
+    }
 
+    /// The argument of `__userns` for a subordinate mapping.
     var argument: String {
         switch self {
-        case .none: return "none"
-        case .single: return "single"
+        case .none, .single: return ""
         case let .subordinate(u, uc, g, gc): return "subid:\(u):\(uc):\(g):\(gc)"
         }
     }
 
+    /// The sandbox's `--userns`: only the single mapping needs a namespace per step.
+    var sandboxArgument: String { self == .single ? "single" : "none" }
+
+    /// Whether real device nodes can be created (not in any user namespace).
+    public var canCreateDevices: Bool { self == .none && !UserNamespace.isInsideUserNamespace }
+
     public var description: String {
         switch self {
         case .none: return "as root, no user namespace"
-        case .single: return "rootless, one uid mapped to root (packages that own files as other users get root instead)"
-        case .subordinate: return "rootless with a subordinate id range"
+        case .single:
+            return "rootless, one uid mapped to root (packages that own files as other users get root instead; "
+                + "add a range to /etc/subuid and /etc/subgid for the full mapping)"
+        case let .subordinate(u, uc, g, gc):
+            return "rootless, ids 1-\(min(uc, gc)) mapped to the subordinate ranges \(u)+\(uc) (uids) and \(g)+\(gc) (gids)"
         }
     }
 }
@@ -92,7 +105,7 @@ public struct Sandbox: Sendable {
 
     /// The helper's command line for `configuration`.
     func arguments(for configuration: SandboxConfiguration, createdLog: String) -> [String] {
-        var args = [executable, "__sandbox", "--root", configuration.mountpoint, "--userns", mapping.argument,
+        var args = [executable, "__sandbox", "--root", configuration.mountpoint, "--userns", mapping.sandboxArgument,
                     "--cwd", configuration.workingDirectory, "--hostname", configuration.hostname, "--created-log", createdLog]
         for lower in configuration.lowers { args += ["--lower", lower] }
         if let upper = configuration.upper, let work = configuration.work { args += ["--upper", upper, "--work", work] }

@@ -111,14 +111,23 @@ public struct StepRunner: Sendable {
         return environment
     }
 
-    /// Removes scratch dirs left by builds that were killed (their process is gone); live builds keep theirs.
+    /// Removes scratch dirs left by builds that were killed (`<kind>-<pid>[-…]` whose process is gone: steps,
+    /// secret files, flat trees); live builds keep theirs.
     public func removeStaleScratch() {
         let directory = "\(cacheRoot)/scratch"
         for name in (try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? [] {
             let parts = name.split(separator: "-")
-            guard parts.count >= 3, parts[0] == "step", let pid = Int32(parts[1]), pid != getpid() else { continue }
-            if kill(pid, 0) != 0 && errno == ESRCH { FileSystem.remove("\(directory)/\(name)") }
+            guard parts.count >= 2, let pid = Int32(parts[1]), pid > 0, pid != getpid() else { continue }
+            if !Self.isRunning(pid) { FileSystem.remove("\(directory)/\(name)") }
         }
+    }
+
+    /// Whether `pid` is a live process (a zombie nobody reaped is not: its build is over).
+    static func isRunning(_ pid: Int32) -> Bool {
+        if kill(pid, 0) != 0 && errno == ESRCH { return false }
+        guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
+              let close = stat.lastIndex(of: ")") else { return true }
+        return !stat[stat.index(after: close)...].hasPrefix(" Z")
     }
 
     /// Removes a step's scratch dir.

@@ -50,7 +50,8 @@ public struct TreeSnapshot: Sendable {
     /// The entries of the layer that turns `before` into `self`: new and changed paths (with their parent
     /// directories), whiteouts for removed paths (only the top-most of a removed subtree), and an opaque marker
     /// for a directory that was replaced.
-    public func changes(since before: TreeSnapshot) throws -> [TarEntry] {
+    /// `mapOwner` maps owners seen on disk to owners in the layer (single-mapping rootless builds: caller → root).
+    public func changes(since before: TreeSnapshot, mapOwner: ((Int, Int) -> (uid: Int, gid: Int))? = nil) throws -> [TarEntry] {
         var paths = Set<String>()
         var entries: [TarEntry] = []
         var replaced = Set<String>()
@@ -63,7 +64,9 @@ public struct TreeSnapshot: Sendable {
         for path in paths { for parent in Self.parents(of: path) where states[parent] != nil { paths.insert(parent) } }
         for path in paths.sorted(by: layerOrder) {
             guard let state = states[path] else { continue }
-            entries.append(try entry(path, state))
+            var entry = try entry(path, state)
+            if let mapOwner { (entry.uid, entry.gid) = mapOwner(entry.uid, entry.gid) }
+            entries.append(entry)
             if replaced.contains(path) { entries.append(.opaqueWhiteout(in: path)) }
         }
         for path in before.states.keys where states[path] == nil {

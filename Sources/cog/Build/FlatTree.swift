@@ -29,13 +29,14 @@ final class FlatTree {
 
     /// Runs a step in the tree and writes the layer of what it changed.
     func run(_ step: StepRunner.Step, layers: [BuildState.Layer], runner: StepRunner, options: LayerOptions,
+             mapOwner: ((Int, Int) -> (uid: Int, gid: Int))?,
              output: @escaping @Sendable (String) -> Void) throws -> (status: Int32, layer: WrittenLayer?) {
         try catchUp(with: layers)
         let before = try TreeSnapshot.take(path)
         let outcome = try runner.runInPlace(step, root: path, output: output)
         guard outcome.status == 0 else { return (outcome.status, nil) }
         LayerCapture.removeCreated(outcome.createdMountpoints, in: path)
-        let entries = try TreeSnapshot.take(path).changes(since: before)
+        let entries = try TreeSnapshot.take(path).changes(since: before, mapOwner: mapOwner)
         let layer = try LayerWriter.write(entries: entries, to: blobs, options: options)
         applied = layers.count + 1 // the tree already holds the step's changes
         return (0, layer)

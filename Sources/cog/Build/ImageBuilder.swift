@@ -165,7 +165,8 @@ struct ImageBuilder {
             reporter.output(line)
         }
         if let flat {
-            let (status, written) = try flat.run(request, layers: state.layers, runner: runner, options: layerOptions, output: output)
+            let (status, written) = try flat.run(request, layers: state.layers, runner: runner, options: layerOptions,
+                                                  mapOwner: ownerMapping(runner), output: output)
             guard status == 0, let layer = written else {
                 throw BuildError.stepFailed(step: run.summary, status: status, lastLines: tail.lines)
             }
@@ -190,9 +191,10 @@ struct ImageBuilder {
         state.chainKey = key
     }
 
-    /// Rootless builds see the caller's files as root's: map the caller back to 0.
+    /// Single-mapping rootless builds see the caller's files as root's: map the caller back to 0. (Inside cog's
+    /// user namespace the ids on disk already are the image's.)
     private func ownerMapping(_ runner: StepRunner) -> ((Int, Int) -> (uid: Int, gid: Int))? {
-        guard runner.sandbox.mapping != .none else { return nil }
+        guard runner.sandbox.mapping == .single else { return nil }
         let uid = Int(getuid()), gid = Int(getgid())
         return { owner, group in (owner == uid ? 0 : owner, group == gid ? 0 : group) }
     }
