@@ -14,8 +14,11 @@ struct BuildOptions: ParsableArguments {
     var noCache = false
     @Option(help: "Progress output: auto, tty, plain, json or quiet.")
     var progress = ProcessInfo.processInfo.environment["BUILDKIT_PROGRESS"] ?? "auto"
-    @Option(name: .customLong("base-image"), help: "Build on this image instead of the one cog chooses.")
-    var baseImage: String?
+    @OptionGroup var base: BaseImageOptions
+    @Option(name: .customLong("openapi-schema"), help: "Use this OpenAPI schema (a JSON file) instead of generating it from the predictor.")
+    var openAPISchema: String?
+    @Option(help: "Seconds since 1970 for layer mtimes, the image's created time and SOURCE_DATE_EPOCH in steps (default: $SOURCE_DATE_EPOCH, else 0).")
+    var timestamp: Int64?
     @Option(help: "Layer compression: gzip, zstd or none.")
     var compression = "gzip"
 
@@ -27,6 +30,7 @@ struct BuildOptions: ParsableArguments {
             throw ValidationError("--compression must be gzip, zstd or none (not \"\(compression)\")")
         }
         for secret in secrets { _ = try BuildSecret(parsing: secret) }
+        if let timestamp, timestamp < 0 { throw ValidationError("--timestamp must be seconds since 1970, not \(timestamp)") }
     }
 
     var reporter: BuildReporter { BuildReporter(mode: BuildReporter.Mode(rawValue: progress) ?? .auto) }
@@ -39,17 +43,19 @@ struct BuildOptions: ParsableArguments {
         do {
             loaded = try ConfigLoader.load(projectDirectory: projectDirectory, configFile: configFile)
             for warning in loaded.warnings { reporter.warning(warning.description) }
-            plan = try BuildPlanner.plan(config: loaded.config, projectDirectory: loaded.projectDirectory, baseImageOverride: baseImage)
+            for note in base.notes { reporter.warning(note) }
+            plan = try BuildPlanner.plan(config: loaded.config, projectDirectory: loaded.projectDirectory, baseImageOverride: base.override(for: loaded.config))
         } catch {
             DebugCommand.printError(error.description)
             throw ExitCode(1)
         }
         let paths = CogPaths.fromEnvironment()
+        var layerOptions = LayerOptions.fromEnvironment(compression: LayerCompression(rawValue: compression) ?? .gzip)
+        if let timestamp { layerOptions.sourceDateEpoch = timestamp }
         let builder = ImageBuilder(
             plan: plan, projectDirectory: loaded.projectDirectory, paths: paths,
             secrets: try secrets.map(BuildSecret.init(parsing:)), noCache: noCache, reporter: reporter,
-            layerOptions: LayerOptions.fromEnvironment(compression: LayerCompression(rawValue: compression) ?? .gzip),
-            settings: .fromEnvironment())
+            layerOptions: layerOptions, settings: .fromEnvironment(), schemaFile: openAPISchema)
         return (try await runReportingErrors { try await builder.build() }, loaded, paths)
     }
 

@@ -9,21 +9,15 @@ struct DebugCommand: ParsableCommand {
 
     @Option(name: .shortAndLong, help: "The config file to read, relative to the project (found by searching upwards).")
     var file = "cog.yaml"
-    @Option(name: .customLong("base-image"), help: "Build on this image instead of the one cog chooses.")
-    var baseImage: String?
-
-    func validate() throws {
-        if let baseImage, baseImage.isEmpty || baseImage.contains(where: \.isWhitespace) {
-            throw ValidationError("--base-image must be an image reference such as python:3.12-slim, not \"\(baseImage)\"")
-        }
-    }
+    @OptionGroup var base: BaseImageOptions
 
     func run() throws {
         let (projectDirectory, configFile) = Self.locate(file)
         do {
             let loaded = try ConfigLoader.load(projectDirectory: projectDirectory, configFile: configFile)
             for warning in loaded.warnings { Self.printError(warning.description) }
-            let plan = try BuildPlanner.plan(config: loaded.config, projectDirectory: projectDirectory, baseImageOverride: baseImage)
+            for note in base.notes { Self.printError("warning: \(note)") }
+            let plan = try BuildPlanner.plan(config: loaded.config, projectDirectory: projectDirectory, baseImageOverride: base.override(for: loaded.config))
             print(plan.dockerfile(), terminator: "")
         } catch {
             Self.printError(error.description)

@@ -12,9 +12,19 @@ struct PredictCommand: AsyncParsableCommand {
 
     @Argument(help: "An image in the local store (from cog build -t / cog push).") var image: String?
     @Option(name: .shortAndLong, help: "An input, name=value or name=@file (repeatable).") var input: [String] = []
-    @Option(name: .shortAndLong, help: "Where to write a file output (default output.<ext>).") var output: String?
+    @Option(help: "All inputs as a JSON object: '{\"name\": …}', @file.json, or @- for standard input (instead of -i). The whole prediction is then written as JSON to -o (default output.json).")
+    var json: String?
+    @Option(name: .shortAndLong, help: "An environment variable for the model, NAME=value (repeatable).") var env: [String] = []
+    @Option(name: .shortAndLong, help: "Where to write a file output (default output.<ext>; with --json, output.json).") var output: String?
     @Option(name: .customLong("setup-timeout"), help: "Seconds to wait for setup() to finish.") var setupTimeout: Double = 300
     @OptionGroup var options: BuildOptions
+
+    func validate() throws {
+        if json != nil && !input.isEmpty { throw ValidationError("give the inputs either with -i or with --json, not both") }
+        for item in env where !(item.split(separator: "=", maxSplits: 1).first.map { !$0.isEmpty && !$0.contains(" ") } ?? false) || !item.contains("=") {
+            throw ValidationError("-e takes NAME=value, not \"\(item)\"")
+        }
+    }
 
     func run() async throws {
         UserNamespace.enterIfPossible()
@@ -27,9 +37,9 @@ struct PredictCommand: AsyncParsableCommand {
             stored = try await options.build(reporter: reporter).built.image
         }
         let schema = stored.configuration.config?.labels?["run.cog.openapi_schema"]
-        let inputs = try await runReportingErrors { try PredictionInputs.parse(input, schema: schema) }
+        let inputs = try await runReportingErrors { try json.map(PredictionInputs.parseJSON) ?? PredictionInputs.parse(input, schema: schema) }
         let http = HTTPClient()
-        let server = try await runReportingErrors { try ImageServer(image: stored, paths: paths) }
+        let server = try await runReportingErrors { try ImageServer(image: stored, paths: paths, environment: env) }
         defer { server.stop() }
         reporter.info("starting the model on 127.0.0.1:\(server.port)")
         let response: HTTPResponse = try await runReportingErrors {
@@ -38,6 +48,10 @@ struct PredictCommand: AsyncParsableCommand {
             return try await http.send(HTTPRequest(method: "POST", url: "http://127.0.0.1:\(server.port)/predictions",
                                                    headers: [("Content-Type", "application/json")], body: .data(body)))
         }
-        try await runReportingErrors { try PredictionOutput.handle(response, outputPath: output) }
+        if json != nil {
+            try await runReportingErrors { try PredictionOutput.writePrediction(response, to: output ?? "output.json") }
+        } else {
+            try await runReportingErrors { try PredictionOutput.handle(response, outputPath: output) }
+        }
     }
 }

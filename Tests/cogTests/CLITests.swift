@@ -34,6 +34,25 @@ import Testing
         #expect(result.stdout.contains("\nFROM registry.local/python:3.12-slim\n"))
     }
 
+    @Test func debugTakesCogsBaseImageSwitches() throws {
+        let project = try makeProject("build:\n  gpu: true\n  python_version: \"3.11\"\n  python_packages: [\"torch==2.3.1\"]\npredict: \"predict.py:P\"\n")
+        let cog = try cogExecutable()
+        let chosen = try runCommand([cog, "debug"], directory: project.path)
+        #expect(chosen.stdout.contains("\nFROM nvidia/cuda:"), "\(chosen.output)")
+        let slim = try runCommand([cog, "debug", "--use-cuda-base-image=false"], directory: project.path)
+        #expect(slim.status == 0, "\(slim.stderr)")
+        #expect(slim.stdout.contains("\nFROM python:3.11-slim\n"))
+        #expect(slim.stdout.contains("download.pytorch.org/whl/cu"), "CUDA comes with the torch wheels")
+        let cogBase = try runCommand([cog, "debug", "--use-cog-base-image", "true"], directory: project.path)
+        #expect(cogBase.status == 0)
+        #expect(cogBase.stderr.contains("cog-base images are not used"))
+        let both = try runCommand([cog, "debug", "--base-image", "x/python:3.11", "--use-cuda-base-image", "false"], directory: project.path)
+        #expect(both.status != 0)
+        #expect(both.stderr.contains("--base-image and --use-cuda-base-image are mutually exclusive"), "\(both.stderr)")
+        let wrong = try runCommand([cog, "debug", "--use-cuda-base-image", "maybe"], directory: project.path)
+        #expect(wrong.stderr.contains("--use-cuda-base-image must be auto, true or false, not \"maybe\""), "\(wrong.stderr)")
+    }
+
     @Test func debugPrintsEveryErrorAndExitsNonZero() throws {
         let project = try makeProject("build:\n  python_version: \"3.6\"\n  sytem_packages: [x]\npredict: \"predict.py:P\"\n")
         let result = try runCommand([try cogExecutable(), "debug"], directory: project.path)

@@ -35,13 +35,14 @@ import TestSupport
         """)
         try dir.write("model/helper.py", "PREFIX = 'hello'\n")
         try dir.write("model/predict.py", """
+        import os
         from cog import BasePredictor, Input
         import helper, six
 
         class Predictor(BasePredictor):
             def predict(self, name: str = Input(description="Who to greet", default="world"),
                         times: int = Input(description="Repeats", ge=1, le=3, default=1)) -> str:
-                return " ".join([f"{helper.PREFIX}, {name}"] * times)
+                return " ".join([f"{helper.PREFIX}, {name}"] * times) + os.environ.get("GREETING_END", "")
         """)
         try dir.write("model/.dockerignore", "notes.txt\ndata/\n")
         try dir.write("model/notes.txt", "private notes\n")
@@ -103,6 +104,16 @@ import TestSupport
         let refused = try runCommand([Self.cog, "predict", target, "-i", "times=9"], environment: environment, directory: project)
         #expect(refused.status == 1)
         #expect(refused.stderr.contains("times: 9 is greater than the maximum of 3"), "\(refused.stderr)")
+        // --json in (here from standard input), the whole prediction out as JSON; -e sets the model's environment.
+        let jsonMode = try runCommand([Self.cog, "predict", target, "--json", "@-", "-o", "\(dir.path)/prediction.json", "-e", "GREETING_END=!"],
+                                      environment: environment, input: #"{"name": "json", "times": 2}"#, directory: project)
+        #expect(jsonMode.status == 0, "\(jsonMode.output)")
+        let prediction = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: "\(dir.path)/prediction.json"))) as? [String: Any]
+        #expect(prediction?["status"] as? String == "succeeded")
+        #expect(prediction?["output"] as? String == "hello, json hello, json!")
+        let badJSON = try runCommand([Self.cog, "predict", target, "--json", "[1, 2]"], environment: environment, directory: project)
+        #expect(badJSON.status == 1)
+        #expect(badJSON.stderr.contains("--json: the --json argument must be a JSON object of inputs"), "\(badJSON.stderr)")
 
         // MARK: serve: /openapi.json describes the inputs
         let port = 20000 + Int.random(in: 0..<20000)
@@ -131,6 +142,26 @@ import TestSupport
         #expect(after.manifest.layers[count - 2] != before.manifest.layers[count - 2], "the code layer changed")
         let again = try runCommand([Self.cog, "predict", "pipeline-test", "-i", "name=tester"], environment: environment, directory: project)
         #expect(again.stdout == "goodbye, tester\n", "\(again.output)")
+
+        // MARK: Cog's --openapi-schema and --timestamp; layers cached under another timestamp are not reused
+        let given = #"{"openapi":"3.0.2","info":{"title":"Given","version":"0.1.0"},"paths":{}}"#
+        try dir.write("given-schema.json", given + "\n")
+        let stamped = try runCommand([Self.cog, "build", "--oci-out", "\(dir.path)/stamped", "--secret", secretFlag, "--progress", "plain",
+                                      "--openapi-schema", "\(dir.path)/given-schema.json", "--timestamp", "1700000000"],
+                                     environment: environment, directory: project)
+        #expect(stamped.status == 0, "\(stamped.output.suffix(3000))")
+        #expect(stamped.stderr.contains("secret seen"), "the steps ran again under the new timestamp")
+        let image = try OCILayout.open("\(dir.path)/stamped").image(named: "latest")
+        #expect(image.configuration.config?.labels?["run.cog.openapi_schema"] == given)
+        #expect(image.configuration.created == "2023-11-14T22:13:20Z")
+        let code = image.manifest.layers[image.manifest.layers.count - 2].digest.encoded
+        let newest = try runCommand(["python3", "-c", "import tarfile,sys; print(max(m.mtime for m in tarfile.open(sys.argv[1])))",
+                                     "\(dir.path)/stamped/blobs/sha256/\(code)"])
+        #expect(newest.stdout == "1700000000\n", "\(newest.output)")
+        let notJSON = try runCommand([Self.cog, "build", "--secret", secretFlag, "--openapi-schema", "\(dir.path)/model/helper.py"],
+                                     environment: environment, directory: project)
+        #expect(notJSON.status == 1)
+        #expect(notJSON.stderr.contains("--openapi-schema \(dir.path)/model/helper.py: not a JSON object"), "\(notJSON.stderr.suffix(500))")
     }
 
     @Test func rootlessBuildAndPredictAsNobody() throws {

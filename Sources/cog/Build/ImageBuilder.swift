@@ -14,6 +14,8 @@ struct ImageBuilder {
     let reporter: BuildReporter
     let layerOptions: LayerOptions
     let settings: RegistrySettings
+    /// `--openapi-schema`: a schema to use instead of generating one.
+    var schemaFile: String? = nil
 
     /// A finished build: the image (its blobs in `paths.blobs`) and where its base came from.
     struct Built {
@@ -27,6 +29,11 @@ struct ImageBuilder {
         let formatter = ISO8601DateFormatter()
         formatter.formatOptions = [.withInternetDateTime]
         return formatter.string(from: date)
+    }
+
+    /// What shapes every layer blob besides its content: a step cached under other settings is not reused.
+    var layerSettings: String {
+        "layers \(layerOptions.compression.rawValue) level \(layerOptions.level) epoch \(layerOptions.sourceDateEpoch)"
     }
 
     func build() async throws -> Built {
@@ -46,7 +53,7 @@ struct ImageBuilder {
             history += (recorded..<base.manifest.layers.count).map { _ in .init(createdBy: "layer of \(baseReference)") }
         }
         var state = BuildState(layers: [], environment: [], workingDirectory: base.configuration.config?.workingDir ?? "/",
-                               history: history, chainKey: base.descriptor.digest)
+                               history: history, chainKey: StepCache.key(parent: base.descriptor.digest, material: layerSettings))
         for (layer, diffID) in zip(base.manifest.layers, base.configuration.rootfs.diffIDs) {
             let directory = try paths.layers.unpack(blob: paths.blobs.path(for: layer.digest), diffID: diffID)
             var oci = layer
@@ -80,7 +87,7 @@ struct ImageBuilder {
         reporter.step(total - 1, of: total, "pip freeze and OpenAPI schema")
         let introspection = Introspection(runner: runner, flat: flat)
         let freeze = try introspection.pipFreeze(state: state)
-        let schema = try introspection.openAPISchema(state: state, plan: plan)
+        let schema = try schemaFile.map(Self.readSchema) ?? introspection.openAPISchema(state: state, plan: plan)
         let schemaLayer = try LayerWriter.write(entries: Self.fileEntries(path: "src/.cog/openapi_schema.json", contents: Array(schema.utf8)),
                                                 to: paths.blobs, options: layerOptions)
         let schemaDirectory = try paths.layers.unpack(blob: paths.blobs.path(for: schemaLayer.descriptor.digest), diffID: schemaLayer.diffID)
@@ -197,6 +204,17 @@ struct ImageBuilder {
         guard runner.sandbox.mapping == .single else { return nil }
         let uid = Int(getuid()), gid = Int(getgid())
         return { owner, group in (owner == uid ? 0 : owner, group == gid ? 0 : group) }
+    }
+
+    /// The schema file given with `--openapi-schema`, checked to be a JSON object.
+    static func readSchema(_ path: String) throws -> String {
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw BuildError.schema("--openapi-schema \(path): cannot read the file")
+        }
+        guard (try? JSONSerialization.jsonObject(with: data)) is [String: Any] else {
+            throw BuildError.schema("--openapi-schema \(path): not a JSON object (give the schema cog serves at /openapi.json)")
+        }
+        return String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
     }
 
     private func addLayer(entries: [TarEntry], createdBy: String, state: inout BuildState) throws {

@@ -29,6 +29,32 @@ struct PredictionInputs {
         return result
     }
 
+    /// `--json`: the inputs as one JSON object, given inline, as `@file`, or `@-` (standard input).
+    static func parseJSON(_ argument: String) throws -> [String: Any] {
+        let data: Data
+        let source: String
+        if argument == "@-" {
+            data = FileHandle.standardInput.readDataToEndOfFile()
+            source = "standard input"
+        } else if argument.hasPrefix("@") {
+            let path = String(argument.dropFirst())
+            guard let contents = FileManager.default.contents(atPath: path) else { throw BuildError.output("--json: cannot read \(path)") }
+            data = contents
+            source = path
+        } else {
+            data = Data(argument.utf8)
+            source = "the --json argument"
+        }
+        let parsed: Any
+        do { parsed = try JSONSerialization.jsonObject(with: data) } catch {
+            throw BuildError.output("--json: \(source) is not valid JSON (\((error as NSError).userInfo[NSDebugDescriptionErrorKey] ?? error))")
+        }
+        guard let object = parsed as? [String: Any] else {
+            throw BuildError.output("--json: \(source) must be a JSON object of inputs, such as {\"prompt\": \"hello\"}")
+        }
+        return object
+    }
+
     static func coerce(_ raw: String, type: String?) -> Any {
         switch type {
         case "integer": return Int(raw) ?? raw

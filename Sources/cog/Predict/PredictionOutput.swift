@@ -1,4 +1,5 @@
 import Foundation
+import OCI
 import Registry
 
 /// Prints or writes a prediction's output as Cog does: strings raw, files (data URLs) to disk, the rest as JSON.
@@ -20,6 +21,22 @@ enum PredictionOutput {
             throw BuildError.output("the prediction failed (HTTP \(response.status), \(status ?? "no status")): \(detail)")
         }
         try write(object["output"] ?? NSNull(), outputPath: outputPath, index: nil)
+    }
+
+    /// `--json` mode: the whole prediction (status, output, logs, metrics) written as JSON to `path`; a prediction
+    /// that did not succeed is an error after the file is written.
+    static func writePrediction(_ response: HTTPResponse, to path: String) throws {
+        guard let object = try? JSONSerialization.jsonObject(with: response.body) as? [String: Any] else {
+            throw BuildError.output("the model answered HTTP \(response.status): \(String(decoding: response.body.prefix(2000), as: UTF8.self))")
+        }
+        let data = try JSONSerialization.data(withJSONObject: object, options: [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes])
+        try FileSystem.writeAtomically(data + Data("\n".utf8), to: path)
+        FileHandle.standardError.write(Data("written to \(path)\n".utf8))
+        let status = object["status"] as? String
+        guard response.isSuccess, status == nil || status == "succeeded" else {
+            let detail = object["error"].map { "\($0)" } ?? object["detail"].map { "\($0)" } ?? "HTTP \(response.status)"
+            throw BuildError.output("the prediction did not succeed (\(status ?? "HTTP \(response.status)")): \(detail)")
+        }
     }
 
     static func write(_ output: Any, outputPath: String?, index: Int?) throws {
