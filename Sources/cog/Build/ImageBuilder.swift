@@ -54,6 +54,8 @@ struct ImageBuilder {
         }
         var state = BuildState(layers: [], environment: [], workingDirectory: base.configuration.config?.workingDir ?? "/",
                                history: history, chainKey: StepCache.key(parent: base.descriptor.digest, material: layerSettings))
+        let unpackStart = Date()
+        let unpacked = base.configuration.rootfs.diffIDs.filter { !paths.layers.contains($0) }.count
         for (layer, diffID) in zip(base.manifest.layers, base.configuration.rootfs.diffIDs) {
             let directory = try paths.layers.unpack(blob: paths.blobs.path(for: layer.digest), diffID: diffID)
             var oci = layer
@@ -64,6 +66,7 @@ struct ImageBuilder {
             let parts = item.split(separator: "=", maxSplits: 1).map(String.init)
             state.set(parts[0], parts.count > 1 ? parts[1] : "")
         }
+        if unpacked > 0 { reporter.info("   unpacked \(unpacked) base layer\(unpacked == 1 ? "" : "s") in \(Self.seconds(since: unpackStart))") }
         reporter.info("   running steps \(runner.sandbox.mapping)")
         // MARK: capture method
         var flat: FlatTree?
@@ -183,7 +186,9 @@ struct ImageBuilder {
             state.chainKey = key
             return
         }
+        let started = Date()
         let outcome = try runner.run(request, lowers: state.lowerDirectories, output: output)
+        let ran = Date()
         guard outcome.status == 0 else {
             runner.discard(outcome)
             if outcome.timedOut { throw BuildError.stepTimedOut(step: run.summary) }
@@ -193,9 +198,14 @@ struct ImageBuilder {
                                              into: paths.blobs, options: layerOptions, mapOwner: ownerMapping(runner))
         let directory = try paths.layers.adopt(directory: outcome.upper, diffID: layer.diffID)
         runner.discard(outcome)
+        reporter.info("   ran in \(Self.seconds(since: started, until: ran)); layer \(BuildReporter.bytes(layer.descriptor.size)) written in \(Self.seconds(since: ran))")
         try cache.store(.init(digest: layer.descriptor.digest, diffID: layer.diffID, size: layer.descriptor.size, mediaType: layer.descriptor.mediaType), for: key)
         state.append(layer, directory: directory, createdBy: "RUN \(run.command)", created: created)
         state.chainKey = key
+    }
+
+    static func seconds(since start: Date, until end: Date = Date()) -> String {
+        String(format: "%.1f s", end.timeIntervalSince(start))
     }
 
     /// Single-mapping rootless builds see the caller's files as root's: map the caller back to 0. (Inside cog's
