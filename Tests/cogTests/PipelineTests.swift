@@ -73,6 +73,8 @@ import TestSupport
         let rootfs = "\(dir.path)/bundle/rootfs"
         #expect(FileManager.default.fileExists(atPath: "\(rootfs)/src/predict.py"))
         #expect(FileManager.default.fileExists(atPath: "\(rootfs)/src/.cog/openapi_schema.json"))
+        var tmp = stat()
+        #expect(stat("\(rootfs)/tmp", &tmp) == 0 && tmp.st_mode & 0o7777 == 0o1777, "COPY /tmp/requirements.txt keeps /tmp's mode")
         #expect(FileManager.default.fileExists(atPath: "\(rootfs)/usr/games/cowsay"))
         #expect(FileManager.default.fileExists(atPath: "\(rootfs)/usr/bin/tini"), "tini from Debian's package")
         #expect((try? FileManager.default.destinationOfSymbolicLink(atPath: "\(rootfs)/usr/sbin/tini")) == "/usr/bin/tini")
@@ -193,7 +195,11 @@ import TestSupport
         let dir = try TemporaryDirectory("snapshot")
         let project = try Self.project(in: dir)
         try dir.write("token", "snapshot-secret")
-        let environment = ["COG_REGISTRY_MIRRORS": "docker.io=\(registry.address)", "COG_CACHE_DIR": "\(dir.path)/cache", "COG_CAPTURE": "snapshot"]
+        // COG_CA_CERT too: the certificate goes into the image, and pip in later steps still reaches PyPI
+        // through this machine's proxy (the sandbox's CA settings win over the image's SSL_CERT_FILE).
+        let certificate = try CACertificateTests.certificate(in: dir)
+        let environment = ["COG_REGISTRY_MIRRORS": "docker.io=\(registry.address)", "COG_CACHE_DIR": "\(dir.path)/cache", "COG_CAPTURE": "snapshot",
+                           "COG_CA_CERT": "\(dir.path)/ca.crt"]
         let build = try runCommand([Self.cog, "build", "--oci-out", "\(dir.path)/out", "-t", "snap", "--secret", "id=token,src=\(dir.path)/token", "--progress", "plain"],
                                    environment: environment, directory: project)
         #expect(build.status == 0, "\(build.output.suffix(3000))")
@@ -201,6 +207,12 @@ import TestSupport
         #expect(unpack.status == 0, "\(unpack.output)")
         #expect(FileManager.default.fileExists(atPath: "\(dir.path)/bundle/rootfs/usr/games/cowsay"))
         #expect(!FileManager.default.fileExists(atPath: "\(dir.path)/bundle/rootfs/run/secrets/token"))
+        let installed = try String(contentsOfFile: "\(dir.path)/bundle/rootfs/usr/local/share/ca-certificates/cog-ca-cert.crt", encoding: .utf8)
+        #expect(installed.trimmingCharacters(in: .whitespacesAndNewlines) == certificate.trimmingCharacters(in: .whitespacesAndNewlines))
+        let systemBundle = try String(contentsOfFile: "\(dir.path)/bundle/rootfs/etc/ssl/certs/ca-certificates.crt", encoding: .utf8)
+        #expect(systemBundle.contains(certificate.split(separator: "\n")[1]), "the certificate is in the system bundle")
+        let config = try OCILayout.open("\(dir.path)/out").image(named: "latest").configuration.config
+        #expect(config?.env?.contains("SSL_CERT_FILE=/etc/ssl/certs/ca-certificates.crt") == true)
         let predict = try runCommand([Self.cog, "predict", "snap", "-i", "name=snapshot"], environment: environment, directory: project)
         #expect(predict.stdout == "hello, snapshot\n", "\(predict.output)")
     }

@@ -93,14 +93,19 @@ public struct StepRunner: Sendable {
 
     private func environment(for step: Step, configuration: inout SandboxConfiguration, scratch: String) throws -> [String] {
         var environment = step.environment
+        // A variable set here replaces the image's (a process reads the first of two entries with one name).
+        func set(_ name: String, _ value: String) {
+            environment.removeAll { $0.hasPrefix("\(name)=") }
+            environment.append("\(name)=\(value)")
+        }
         let host = ProcessInfo.processInfo.environment
-        for name in Self.passedThrough { if let value = host[name] { environment.append("\(name)=\(value)") } }
+        for name in Self.passedThrough { if let value = host[name] { set(name, value) } }
         let bundle = [host["SSL_CERT_FILE"], "/etc/ssl/certs/ca-certificates.crt"].compactMap { $0 }.first(where: FileSystem.exists)
         if let bundle {
             // Under /run (a tmpfs in the sandbox), so nothing of it reaches a layer.
             let target = "/run/cog/ca-certificates.crt"
             configuration.binds.append(.init(source: bundle, destination: target, readOnly: true))
-            for name in ["SSL_CERT_FILE", "PIP_CERT", "REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE"] { environment.append("\(name)=\(target)") }
+            for name in ["SSL_CERT_FILE", "PIP_CERT", "REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE"] { set(name, target) }
         }
         if sandbox.mapping == .single {
             // apt drops privileges to _apt, which a one-id namespace cannot represent.

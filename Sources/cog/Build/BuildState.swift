@@ -38,6 +38,20 @@ struct BuildState {
         history.append(.init(created: created, createdBy: createdBy, comment: "cog (daemonless)"))
     }
 
+    /// Mode and owner of the directory at `path` in the merged tree (the top-most layer holding it), or nil when
+    /// it is not a directory there. Owners on disk are the image's only as root (or in cog's user namespace).
+    func directoryAttributes(_ path: String) -> (mode: UInt32, uid: Int, gid: Int)? {
+        let relative = path.drop { $0 == "/" }
+        for directory in lowerDirectories {
+            var st = stat()
+            guard lstat("\(directory)/\(relative)", &st) == 0 else { continue }
+            guard st.st_mode & S_IFMT == S_IFDIR else { return nil }
+            let owners = geteuid() == 0 ? (Int(st.st_uid), Int(st.st_gid)) : (0, 0)
+            return (UInt32(st.st_mode & 0o7777), owners.0, owners.1)
+        }
+        return nil
+    }
+
     /// Whether `path` exists in the merged tree (checked top-down; whiteouts are not consulted).
     func exists(_ path: String) -> Bool {
         let relative = path.drop { $0 == "/" }

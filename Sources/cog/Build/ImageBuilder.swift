@@ -91,7 +91,7 @@ struct ImageBuilder {
         let introspection = Introspection(runner: runner, flat: flat)
         let freeze = try introspection.pipFreeze(state: state)
         let schema = try schemaFile.map(Self.readSchema) ?? introspection.openAPISchema(state: state, plan: plan)
-        let schemaLayer = try LayerWriter.write(entries: Self.fileEntries(path: "src/.cog/openapi_schema.json", contents: Array(schema.utf8)),
+        let schemaLayer = try LayerWriter.write(entries: Self.fileEntries(path: "src/.cog/openapi_schema.json", contents: Array(schema.utf8), in: state),
                                                 to: paths.blobs, options: layerOptions)
         let schemaDirectory = try paths.layers.unpack(blob: paths.blobs.path(for: schemaLayer.descriptor.digest), diffID: schemaLayer.diffID)
         state.append(schemaLayer, directory: schemaDirectory, createdBy: "COPY openapi_schema.json /src/.cog/", created: created)
@@ -120,13 +120,13 @@ struct ImageBuilder {
             state.workingDirectory = path
             state.chainKey = StepCache.key(parent: state.chainKey, material: step.cacheKeyMaterial)
             if !state.exists(path) {
-                let entries = Self.directoryEntries(for: String(path.drop { $0 == "/" }))
+                let entries = Self.directoryEntries(for: String(path.drop { $0 == "/" }), in: state)
                 try addLayer(entries: entries, createdBy: "WORKDIR \(path)", state: &state)
             }
         case let .copyFile(path, contents, mode):
             reporter.step(index, of: total, "COPY \(path)")
             state.chainKey = StepCache.key(parent: state.chainKey, material: step.cacheKeyMaterial)
-            var entries = Self.fileEntries(path: String(path.drop { $0 == "/" }), contents: contents)
+            var entries = Self.fileEntries(path: String(path.drop { $0 == "/" }), contents: contents, in: state)
             entries[entries.count - 1].mode = mode
             try addLayer(entries: entries, createdBy: "COPY \(path)", state: &state)
         case let .copyProject(destination, excludes):
@@ -233,14 +233,20 @@ struct ImageBuilder {
         state.append(layer, directory: directory, createdBy: createdBy, created: created)
     }
 
-    static func directoryEntries(for path: String) -> [TarEntry] {
-        IgnoreMatcher.prefixes(of: path).map { TarEntry.directory($0) }
+    /// `path` and the directories above it; those the image already has keep their mode and owner (a COPY to
+    /// /tmp must not turn /tmp's 1777 into 0755), the others are created 0755 root's.
+    static func directoryEntries(for path: String, in state: BuildState) -> [TarEntry] {
+        IgnoreMatcher.prefixes(of: path).map { directory in
+            var entry = TarEntry.directory(directory)
+            if let existing = state.directoryAttributes(directory) { (entry.mode, entry.uid, entry.gid) = existing }
+            return entry
+        }
     }
 
     /// A file and the directories above it.
-    static func fileEntries(path: String, contents: [UInt8]) -> [TarEntry] {
+    static func fileEntries(path: String, contents: [UInt8], in state: BuildState) -> [TarEntry] {
         let parent = (path as NSString).deletingLastPathComponent
-        return (parent.isEmpty ? [] : directoryEntries(for: parent)) + [.file(path, contents)]
+        return (parent.isEmpty ? [] : directoryEntries(for: parent, in: state)) + [.file(path, contents)]
     }
 }
 

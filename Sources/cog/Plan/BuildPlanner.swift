@@ -20,12 +20,15 @@ enum BuildPlanner {
         var uvIndex = "https://pypi.org/simple"
         /// Where `uv python install` downloads python-build-standalone from, when not its default.
         var pythonInstallMirror: String?
+        /// `COG_CA_CERT` as given (resolved by `CACertificate` when planning).
+        var caCertificate: String?
 
         /// Options from `COG_UV_INDEX` and `UV_PYTHON_INSTALL_MIRROR`.
         static func from(environment: [String: String]) -> Options {
             var options = Options()
             if let index = environment["COG_UV_INDEX"], !index.isEmpty { options.uvIndex = index }
             if let mirror = environment["UV_PYTHON_INSTALL_MIRROR"], !mirror.isEmpty { options.pythonInstallMirror = mirror }
+            options.caCertificate = environment["COG_CA_CERT"]
             return options
         }
     }
@@ -36,7 +39,7 @@ enum BuildPlanner {
     /// The plan for `config` in `projectDirectory` (whose `.dockerignore` is read).
     /// - Parameter baseImageOverride: a base to use instead of the one cog chooses. Python is provisioned on it when
     ///   its repository is named for CUDA, or when cog would have chosen nvidia/cuda and it is not named `python`.
-    /// - Throws: `ConfigError` when `.dockerignore` cannot be read.
+    /// - Throws: `ConfigError` when `.dockerignore` cannot be read, or `COG_CA_CERT` is not a certificate.
     static func plan(config: CompletedConfig, projectDirectory: String, baseImageOverride: String? = nil,
                      options: Options = .from(environment: ProcessInfo.processInfo.environment)) throws(ConfigError) -> BuildPlan {
         let chosenBase = config.cudaBaseImage ?? "python:\(config.pythonVersion)-slim"
@@ -45,6 +48,7 @@ enum BuildPlanner {
         var steps: [BuildStep] = []
         // MARK: preamble and init process
         steps.append(.env(preamble))
+        if let pem = try options.caCertificate.flatMap(CACertificate.resolve) { steps += CACertificate.steps(pem) }
         steps.append(.run(aptInstall(["tini"], recommends: false, then: "ln -sf /usr/bin/tini /sbin/tini", summary: "install tini")))
         if !config.environment.isEmpty { steps.append(.env(config.environment)) }
         // MARK: system packages
