@@ -111,6 +111,19 @@ import TestSupport
         #expect(trees[0].contains("./usr/lib/os-release f 600"), "chmod through the /etc/os-release symlink")
     }
 
+    @Test func aLayerDirGivenTwiceIsMountedOnce() throws {
+        // Two steps that change nothing give the same (empty) layer, and so the same dir in the stack.
+        let dir = try TemporaryDirectory("runner")
+        let base = try Self.baseLowers(in: dir)
+        let empty = "\(dir.path)/layers/empty"
+        let marked = "\(dir.path)/layers/marked"
+        try FileManager.default.createDirectory(atPath: empty, withIntermediateDirectories: true)
+        try dir.write("layers/marked/etc/cog-marker", "between\n")
+        let (outcome, output) = try run("cat /etc/cog-marker", lowers: [empty, marked, empty] + base, dir: dir)
+        #expect(outcome.status == 0, "\(output)")
+        #expect(output == ["between"])
+    }
+
     @Test func aFailingStepReturnsItsExitCodeAndOutput() throws {
         let dir = try TemporaryDirectory("runner")
         let lowers = try Self.baseLowers(in: dir)

@@ -103,8 +103,8 @@ import Testing
     @Test(arguments: [
         ("git+https://github.com/huggingface/transformers@2d16", "the pinned commit \"2d16\" in \"git+https://github.com/huggingface/transformers@2d16\" is too short: a commit needs at least six hex characters"),
         ("git+https://github.com/huggingface/transformers", "\"git+https://github.com/huggingface/transformers\" is installed with git, but system_packages does not list git"),
-        ("my_package @ file://my_package-0.1-py3-none-any.whl", "\"my_package @ file://my_package-0.1-py3-none-any.whl\" names a file on this machine; local packages in requirements are not supported"),
-        ("./dist/pkg-1.0.tar.gz", "\"./dist/pkg-1.0.tar.gz\" names a file on this machine; local packages in requirements are not supported"),
+        ("my_package @ file://my_package-0.1-py3-none-any.whl", "\"my_package @ file://my_package-0.1-py3-none-any.whl\" names a file on this machine in a form cog cannot copy into the image"),
+        ("./dist/pkg-1.0.tar.gz", "\"./dist/pkg-1.0.tar.gz\" does not exist in the project"),
         ("-r other.txt", "\"-r other.txt\" reads another file with -r, which is not copied into the image"),
     ])
     func requirementRules(_ package: String, _ message: String) throws {

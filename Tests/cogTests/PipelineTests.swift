@@ -25,6 +25,7 @@ import TestSupport
             - "cowsay"
           python_packages:
             - "six==1.16.0"
+            - "wheels/cogtestwheel-1.0-py3-none-any.whl"
           run:
             - command: test -s /run/secrets/token && echo "secret seen, $(wc -c < /run/secrets/token) bytes"
               mounts:
@@ -33,11 +34,12 @@ import TestSupport
                   target: /run/secrets/token
         predict: "predict.py:Predictor"
         """)
+        try makeWheel(at: "\(dir.path)/model/wheels/cogtestwheel-1.0-py3-none-any.whl")
         try dir.write("model/helper.py", "PREFIX = 'hello'\n")
         try dir.write("model/predict.py", """
         import os
         from cog import BasePredictor, Input
-        import helper, six
+        import cogtestwheel, helper, six
 
         class Predictor(BasePredictor):
             def predict(self, name: str = Input(description="Who to greet", default="world"),
@@ -48,6 +50,23 @@ import TestSupport
         try dir.write("model/notes.txt", "private notes\n")
         try dir.write("model/data/big.bin", "not for the image\n")
         return "\(dir.path)/model"
+    }
+
+    /// A minimal pure-Python wheel (module `cogtestwheel`), as a local package the requirements name by path.
+    static func makeWheel(at path: String) throws {
+        let script = """
+        import base64, hashlib, os, sys, zipfile
+        files = {"cogtestwheel/__init__.py": b"VERSION = '1.0'\\n",
+                 "cogtestwheel-1.0.dist-info/METADATA": b"Metadata-Version: 2.1\\nName: cogtestwheel\\nVersion: 1.0\\n",
+                 "cogtestwheel-1.0.dist-info/WHEEL": b"Wheel-Version: 1.0\\nGenerator: cog-tests\\nRoot-Is-Purelib: true\\nTag: py3-none-any\\n"}
+        record = "".join("%s,sha256=%s,%d\\n" % (n, base64.urlsafe_b64encode(hashlib.sha256(d).digest()).rstrip(b"=").decode(), len(d)) for n, d in files.items())
+        files["cogtestwheel-1.0.dist-info/RECORD"] = (record + "cogtestwheel-1.0.dist-info/RECORD,,\\n").encode()
+        os.makedirs(os.path.dirname(sys.argv[1]), exist_ok=True)
+        with zipfile.ZipFile(sys.argv[1], "w") as z:
+            for n, d in files.items(): z.writestr(n, d)
+        """
+        let result = try runCommand(["python3", "-c", script, path])
+        guard result.status == 0 else { throw TestSetupError("making the wheel failed: \(result.output)") }
     }
 
     @Test func buildPushPredictServeRebuild() async throws {
@@ -85,6 +104,7 @@ import TestSupport
         #expect(inspect.status == 0)
         #expect(inspect.stdout.contains("run.cog.openapi_schema"))
         #expect(inspect.stdout.contains("six==1.16.0"), "run.cog.pip_freeze is read from the installed packages")
+        #expect(inspect.stdout.contains("cogtestwheel"), "the local wheel named in the requirements is installed")
         #expect(inspect.stdout.contains("\"/sbin/tini\""))
         #expect(inspect.stdout.contains("COG_PREDICT_TYPE_STUB=predict.py:Predictor"))
 

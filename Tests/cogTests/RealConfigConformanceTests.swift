@@ -15,7 +15,7 @@ import Testing
     static let expectedFailures: [String: (message: String, why: String)] = [
         "004": ("cog doesn't know which CUDA version torch==2.13.0 needs", "torch 2.13.0 is newer than the tables (up to 2.11.0) and cuda is not set"),
         "018": ("requirements file \"requirements.txt\" does not exist", "the source repository has no requirements.txt at that commit"),
-        "020": ("names a file on this machine; local packages in requirements are not supported", "a file:// wheel; Cog rejects file: URLs too"),
+        "020": ("names a file on this machine in a form cog cannot copy into the image", "a file:// wheel; Cog rejects file: URLs too"),
         "021": ("is not a valid image name: \"<\" is not allowed", "image holds the placeholder <R8_USERNAME>"),
         "023": ("torch version must be specified when using CUDA", "Cog's own test expects exactly this error"),
         "026": ("CUDA 10.0 is not supported", "CUDA 10.0 and Python 3.7 (2021 schema) are both unsupported"),

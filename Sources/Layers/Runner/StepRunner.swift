@@ -55,6 +55,10 @@ public struct StepRunner: Sendable {
                     output: @escaping @Sendable (String) -> Void) throws -> Outcome {
         let scratch = "\(cacheRoot)/scratch/step-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
         for dir in ["upper", "work", "root"] { try FileSystem.makeDirectory("\(scratch)/\(dir)") }
+        // Identical layers (two steps that changed nothing) share one dir; overlayfs refuses a dir twice (ELOOP).
+        // The top-most copy shadows everything the lower one holds, so dropping the lower one changes nothing.
+        var seen = Set<String>()
+        let lowers = lowers.filter { seen.insert($0).inserted }
         var configuration = SandboxConfiguration(mountpoint: "\(scratch)/root", lowers: lowers, upper: "\(scratch)/upper",
                                                  work: "\(scratch)/work", command: step.command)
         try configure(step, &configuration, scratch: scratch)

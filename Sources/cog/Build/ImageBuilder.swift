@@ -129,6 +129,20 @@ struct ImageBuilder {
             var entries = Self.fileEntries(path: String(path.drop { $0 == "/" }), contents: contents, in: state)
             entries[entries.count - 1].mode = mode
             try addLayer(entries: entries, createdBy: "COPY \(path)", state: &state)
+        case let .copyArtifacts(artifacts):
+            reporter.step(index, of: total, "COPY local packages to \(LocalArtifact.directory)/")
+            state.chainKey = StepCache.key(parent: state.chainKey, material: step.cacheKeyMaterial)
+            var entries: [TarEntry] = []
+            for artifact in artifacts {
+                let path = String(artifact.target.drop { $0 == "/" })
+                for parent in Self.directoryEntries(for: (path as NSString).deletingLastPathComponent, in: state)
+                where !entries.contains(where: { $0.path == parent.path }) { entries.append(parent) }
+                guard let size = (try? FileManager.default.attributesOfItem(atPath: artifact.source))?[.size] as? Int64 else {
+                    throw BuildError.output("cannot read \(artifact.source), named in the requirements")
+                }
+                entries.append(TarEntry(path: path, kind: .regular(.file(path: artifact.source, size: size)), mode: 0o644))
+            }
+            try addLayer(entries: entries.sorted { layerOrder($0.path, $1.path) }, createdBy: "COPY local_package_artifacts/ \(LocalArtifact.directory)/", state: &state)
         case let .copyProject(destination, excludes):
             reporter.step(index, of: total, "COPY . \(destination)")
             let entries = try ProjectFiles(directory: projectDirectory, excludes: excludes).entries(destination: destination)

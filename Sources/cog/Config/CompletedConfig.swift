@@ -15,6 +15,8 @@ struct CompletedConfig: Sendable, Equatable {
     var environment: [EnvVar]
     /// The config file's path relative to the project (`cog.yaml` unless another was named).
     var configFile: String
+    /// Package archives from the project that the requirements install (copied in before them).
+    var localArtifacts: [LocalArtifact] = []
 
     var gpu: Bool { config.build.gpu }
 }

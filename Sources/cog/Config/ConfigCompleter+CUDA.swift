@@ -103,6 +103,10 @@ extension ConfigCompleter {
     mutating func rewriteRequirements() -> [String] {
         var findLinks: [String] = [], indexURLs: [String] = [], packages: [String] = []
         for line in lines {
+            if let artifact = artifacts[line.text] {
+                packages.append(artifact.target)
+                continue
+            }
             if let name = Requirements.packageName(line.text).map(Requirements.normalized), ["cog", "coglet"].contains(name) {
                 report(.warning, RuleViolation(message: "\"\(line.text)\" is removed from the requirements: the image gets \(name == "cog" ? "the cog runtime chosen by cog.yaml" : "coglet with cog")",
                                                hint: "remove it, and set build.sdk_version to choose the cog version"), line)

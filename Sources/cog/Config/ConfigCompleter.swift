@@ -16,6 +16,8 @@ struct ConfigCompleter {
     var cuda: String?
     var cudnn: String?
     var cudaBaseImage: String?
+    /// Package archives named by path in the requirements, by the line that names them.
+    var artifacts: [String: LocalArtifact] = [:]
 
     var build: BuildSection { decoded.config.build }
 
@@ -56,7 +58,8 @@ struct ConfigCompleter {
         let environment = config.environment.compactMap { try? ConfigRules.checkEnvironmentEntry($0).get() }.sorted { $0.name < $1.name }
         return CompletedConfig(
             config: config, pythonVersion: python, cudaBaseImage: cudaBaseImage, requirements: requirements, runtime: runtime,
-            environment: environment, configFile: configFile)
+            environment: environment, configFile: configFile,
+            localArtifacts: lines.compactMap { artifacts[$0.text] }.reduce(into: []) { if !$0.contains($1) { $0.append($1) } })
     }
 
     // MARK: - Requirements
@@ -94,9 +97,14 @@ struct ConfigCompleter {
                 if url.hasPrefix("git+git://") {
                     report(.warning, RuleViolation(message: "\"\(url)\" uses the git:// protocol, which GitHub no longer serves", hint: "use git+https:// instead"), line)
                 }
+            } else if let path = LocalArtifact.path(in: line.text) {
+                switch LocalArtifact.resolve(path, projectDirectory: projectDirectory) {
+                case let .success(artifact): artifacts[line.text] = artifact
+                case let .failure(violation): report(.error, violation, line)
+                }
             } else if Requirements.isLocalFile(line.text) {
-                report(.error, RuleViolation(message: "\"\(line.text)\" names a file on this machine; local packages in requirements are not supported",
-                                             hint: "install it from a package index or an https:// URL instead"), line)
+                report(.error, RuleViolation(message: "\"\(line.text)\" names a file on this machine in a form cog cannot copy into the image",
+                                             hint: "write just the path of a .whl, .zip, .tar.gz, .tgz, .tar.bz2 or .tar.xz inside the project (no file:, name @, options or markers), or install it from an index"), line)
             } else if let option = Requirements.nestedFileOption(line.text) {
                 report(.error, RuleViolation(message: "\"\(line.text)\" reads another file with \(option), which is not copied into the image",
                                              hint: "put that file's lines in this one"), line)

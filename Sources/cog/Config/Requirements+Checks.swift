@@ -44,6 +44,11 @@ extension Requirements {
         let body = line.hasPrefix("-e ") ? String(line.dropFirst(3)).trimmingCharacters(in: .whitespaces) : line
         if isOption(body) || gitURL(body) != nil { return false }
         if body.contains("file:") { return true }
+        if let at = body.firstIndex(of: "@"), !body[..<at].contains("/") {
+            // PEP 508 `name @ location`: local unless the location is a URL.
+            let location = body[body.index(after: at)...].trimmingCharacters(in: .whitespaces)
+            return !location.contains("://") && !location.isEmpty
+        }
         if body.contains("://") { return false }
         if body.hasPrefix(".") || body.hasPrefix("/") || body.hasPrefix("~") { return true }
         let first = body.split(whereSeparator: \.isWhitespace).first.map(String.init) ?? body

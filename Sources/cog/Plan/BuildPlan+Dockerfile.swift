@@ -57,6 +57,8 @@ extension BuildPlan {
             let name = (path as NSString).lastPathComponent
             let chmod = mode == 0o644 ? "" : "--chmod=\(String(mode, radix: 8)) "
             return "COPY \(chmod)--from=cog_build \(name) \(path)"
+        case .copyArtifacts:
+            return "COPY --from=cog_build local_package_artifacts/ \(LocalArtifact.directory)/"
         case let .workdir(path):
             return "WORKDIR \(path)"
         case let .copyProject(destination, _):

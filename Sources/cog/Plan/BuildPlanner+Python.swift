@@ -54,6 +54,7 @@ extension BuildPlanner {
         var steps: [BuildStep] = []
         let pipCache = RunMount.cache(target: "/root/.cache/pip", id: "pip-cache")
         let pre = config.runtime.preRelease ? "--pre " : ""
+        if !config.localArtifacts.isEmpty { steps.append(.copyArtifacts(config.localArtifacts)) }
         if !config.requirements.isEmpty {
             let contents = Array((config.requirements.joined(separator: "\n") + "\n").utf8)
             steps.append(.copyFile(path: "/tmp/requirements.txt", contents: contents, mode: 0o644))
@@ -61,6 +62,11 @@ extension BuildPlanner {
                 ? "python -m pip install --cache-dir /root/.cache/pip -r /tmp/requirements.txt"
                 : "uv run pip install --break-system-packages --cache-dir /root/.cache/pip -r /tmp/requirements.txt"
             steps.append(.run(RunStep(command: "\(cflags) \(install)", mounts: [pipCache], summary: "pip install -r requirements.txt")))
+        }
+        if !config.localArtifacts.isEmpty {
+            // As Cog: a local archive may have brought its own cog; the runtime chosen by cog.yaml comes next.
+            let uninstall = kind == .python ? "python -m pip uninstall -y cog coglet" : "uv pip uninstall --break-system-packages cog coglet"
+            steps.append(.run(RunStep(command: uninstall, summary: "uninstall cog and coglet before the runtime")))
         }
         let runtime = config.runtime.requirement
         if kind == .python {

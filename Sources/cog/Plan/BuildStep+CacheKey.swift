@@ -25,6 +25,7 @@ private struct KeyMaterial: Encodable {
     var mode: UInt32?
     var sha256: String?
     var excludes: [String]?
+    var files: [[String]]?
 
     init(_ step: BuildStep) {
         switch step {
@@ -45,6 +46,9 @@ private struct KeyMaterial: Encodable {
             self.path = path
             self.mode = mode
             sha256 = Digest.sha256(contents).encoded
+        case let .copyArtifacts(artifacts):
+            kind = "copyArtifacts"
+            files = artifacts.map { [$0.target, $0.sha256] }
         case let .workdir(path):
             kind = "workdir"
             self.path = path

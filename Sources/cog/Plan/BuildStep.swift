@@ -6,6 +6,9 @@ enum BuildStep: Sendable, Equatable {
     case run(RunStep)
     /// `COPY --from=cog_build <name> <path>`: a file the plan generated (such as /tmp/requirements.txt).
     case copyFile(path: String, contents: [UInt8], mode: UInt32)
+    /// `COPY --from=cog_build local_package_artifacts/ /tmp/local_package_artifacts/`: package archives from the
+    /// project that the requirements name.
+    case copyArtifacts([LocalArtifact])
     /// `WORKDIR`: the directory later steps and the image start in; created when missing.
     case workdir(String)
     /// `COPY . <destination>`: the project, minus paths matching `excludes` (the raw `.dockerignore`
