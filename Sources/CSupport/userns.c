@@ -64,7 +64,8 @@ int cog_wait_for_userns(pid_t pid) {
     snprintf(path, sizeof path, "/proc/%d/ns/user", pid);
     for (int i = 0; i < 5000; i++) {
         ssize_t b = readlink(path, theirs, sizeof theirs - 1);
-        if (b > 0 && (b != a || memcmp(mine, theirs, (size_t)b) != 0)) return 0;
+        if (b < 0) return -1; /* the child is gone: it could not unshare */
+        if (b != a || memcmp(mine, theirs, (size_t)b) != 0) return 0;
         usleep(1000);
     }
     return -1;
@@ -102,11 +103,16 @@ static int userns_main(int argc, char **argv) {
     int signals[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT};
     for (size_t i = 0; i < sizeof signals / sizeof *signals; i++) signal(signals[i], forward_signal);
     const char *failed = NULL;
-    int mapped = cog_wait_for_userns(userns_child) == 0 && cog_map_subids(userns_child, mode, &failed) == 0;
-    if (!mapped) {
+    int unshared = cog_wait_for_userns(userns_child) == 0;
+    int mapped = unshared && cog_map_subids(userns_child, mode, &failed) == 0;
+    if (!unshared) {
+        fprintf(stderr, "cog: warning: cannot create a user namespace (are unprivileged user namespaces disabled, e.g. by "
+                        "kernel.apparmor_restrict_unprivileged_userns?); trying without the subordinate id range\n");
+    } else if (!mapped) {
         fprintf(stderr, "cog: warning: %s could not map the subordinate id range (%s); running with a single id mapping instead "
-                        "(check /etc/subuid, /etc/subgid and that the uidmap package is installed)\n",
-                failed ? failed : "the user namespace", mode);
+                        "(check /etc/subuid, /etc/subgid and that the uidmap package is installed)\n", failed, mode);
+    }
+    if (!mapped) {
         /* Run outside, with the single mapping, in place of the child (which waits in an unmapped namespace). */
         kill(userns_child, SIGKILL);
         while (waitpid(userns_child, NULL, 0) < 0 && errno == EINTR) {}

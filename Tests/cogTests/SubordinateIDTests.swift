@@ -112,7 +112,7 @@ import TestSupport
         var started = false
         for _ in 0..<600 where !started {
             usleep(100_000)
-            started = !(try runCommand(["pgrep", "-f", "sleep \(marker)"]).stdout.isEmpty)
+            started = !(try runCommand(["pgrep", "-f", "^sleep \(marker)$"]).stdout.isEmpty)
         }
         #expect(started, "\((try? String(contentsOfFile: log, encoding: .utf8)) ?? "")")
         kill(pid, SIGKILL)
@@ -121,7 +121,7 @@ import TestSupport
         var gone = false
         for _ in 0..<100 where !gone {
             usleep(100_000)
-            gone = try runCommand(["pgrep", "-f", "sleep \(marker)"]).stdout.isEmpty
+            gone = try runCommand(["pgrep", "-f", "^sleep \(marker)$"]).stdout.isEmpty
         }
         #expect(gone, "the step's processes end with cog: \((try? runCommand(["ps", "-eo", "pid,ppid,stat,args", "--forest"]).stdout) ?? "")")
         let leftover = try runCommand(["find", "\(dir.path)/cache/scratch", "-uid", "\(SubordinateIDUser.firstID + 4320)"]).stdout
