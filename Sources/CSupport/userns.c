@@ -27,8 +27,11 @@
 #include "idmap.h"
 
 static pid_t userns_child = -1;
+static volatile sig_atomic_t pending_signal = 0;
 
+/* Forwards a signal to the child; one that comes before the child runs is acted on once the start is settled. */
 static void forward_signal(int sig) {
+    pending_signal = sig;
     if (userns_child > 0) kill(userns_child, sig);
 }
 
@@ -83,6 +86,8 @@ static int userns_main(int argc, char **argv) {
     sigprocmask(SIG_SETMASK, &none, NULL);
     int sync_pipe[2];
     if (pipe2(sync_pipe, O_CLOEXEC) != 0) { perror("cog: pipe"); return 125; }
+    char parent[16];
+    snprintf(parent, sizeof parent, "%d", (int)getpid()); /* taken before fork: getppid() in the child may already be a reaper */
     userns_child = fork();
     if (userns_child < 0) { perror("cog: fork"); return 125; }
     if (userns_child == 0) {
@@ -91,8 +96,6 @@ static int userns_main(int argc, char **argv) {
         char go = 0;
         if (read(sync_pipe[0], &go, 1) != 1 || go != 'x') _exit(125);
         if (setresgid(0, 0, 0) != 0 || setresuid(0, 0, 0) != 0) { perror("cog: become root in the user namespace"); _exit(125); }
-        char parent[16];
-        snprintf(parent, sizeof parent, "%d", (int)getppid());
         setenv("COG_USERNS", mode, 1);
         setenv("COG_USERNS_PARENT", parent, 1); /* see cog_userns_entry */
         execv(command[0], command);
@@ -102,6 +105,7 @@ static int userns_main(int argc, char **argv) {
     close(sync_pipe[0]);
     int signals[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT};
     for (size_t i = 0; i < sizeof signals / sizeof *signals; i++) signal(signals[i], forward_signal);
+    signal(SIGPIPE, SIG_IGN); /* a child that died early must not kill this process on the write below */
     const char *failed = NULL;
     int unshared = cog_wait_for_userns(userns_child) == 0;
     int mapped = unshared && cog_map_subids(userns_child, mode, &failed) == 0;
@@ -112,11 +116,20 @@ static int userns_main(int argc, char **argv) {
         fprintf(stderr, "cog: warning: %s could not map the subordinate id range (%s); running with a single id mapping instead "
                         "(check /etc/subuid, /etc/subgid and that the uidmap package is installed)\n", failed, mode);
     }
+    if (pending_signal) { /* Ctrl-C (or a kill) while starting: stop here, as the command would have */
+        kill(userns_child, SIGKILL);
+        while (waitpid(userns_child, NULL, 0) < 0 && errno == EINTR) {}
+        signal(pending_signal, SIG_DFL);
+        raise(pending_signal);
+        return 128 + pending_signal;
+    }
     if (!mapped) {
         /* Run outside, with the single mapping, in place of the child (which waits in an unmapped namespace). */
         kill(userns_child, SIGKILL);
         while (waitpid(userns_child, NULL, 0) < 0 && errno == EINTR) {}
+        userns_child = -1;
         for (size_t i = 0; i < sizeof signals / sizeof *signals; i++) signal(signals[i], SIG_DFL);
+        signal(SIGPIPE, SIG_DFL);
         setenv("COG_ROOTLESS", "single", 1);
         execv(command[0], command);
         fprintf(stderr, "cog: cannot run %s: %s\n", command[0], strerror(errno));
@@ -126,7 +139,13 @@ static int userns_main(int argc, char **argv) {
     close(sync_pipe[1]);
     int status;
     while (waitpid(userns_child, &status, 0) < 0) { if (errno != EINTR) return 125; }
-    return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+    userns_child = -1;
+    if (WIFSIGNALED(status)) { /* die the same way, so a calling shell sees what killed the build */
+        signal(WTERMSIG(status), SIG_DFL);
+        raise(WTERMSIG(status));
+        return 128 + WTERMSIG(status);
+    }
+    return WEXITSTATUS(status);
 }
 
 /* Also runs in the program the child executed: ties it to the parent outside (if that one is killed, the build

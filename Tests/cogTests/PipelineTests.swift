@@ -199,6 +199,9 @@ import TestSupport
         let build = try runCommand(asNobody + ["build", "--oci-out", "\(dir.path)/out", "-t", "rootless", "--secret", "id=token,src=\(dir.path)/token", "--progress", "plain"], directory: project)
         #expect(build.status == 0, "\(build.output.suffix(3000))")
         #expect(build.stderr.contains("rootless, one uid mapped to root"))
+        // Its layer dirs (every file the caller's) are kept apart from those of builds that keep owners.
+        #expect(FileManager.default.fileExists(atPath: "\(dir.path)/cache/layers-single"))
+        #expect(!FileManager.default.fileExists(atPath: "\(dir.path)/cache/layers"))
         let validate = try runCommand(["oci-image-tool", "validate", "--type", "image", "--ref", "name=latest", "\(dir.path)/out"])
         #expect(validate.status == 0, "\(validate.output)")
         // Files the steps wrote belong to root in the layers, not to nobody.

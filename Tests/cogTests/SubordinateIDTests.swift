@@ -81,6 +81,7 @@ import TestSupport
         // The base's group-owned files keep their group, and a step can switch to another user (a single mapping can do neither).
         #expect(build.stderr.contains("owner of shadow: root:shadow"), "\(build.stderr.suffix(3000))")
         #expect(build.stderr.contains("alice is 1234"), "\(build.stderr.suffix(3000))")
+        #expect(FileManager.default.fileExists(atPath: "\(dir.path)/cache/layers") && !FileManager.default.fileExists(atPath: "\(dir.path)/cache/layers-single"))
 
         // The layer records alice's files as 1234, and an independent unpacker (as root) gives them to 1234.
         let unpack = try runCommand(["umoci", "unpack", "--image", "\(dir.path)/out:latest", "\(dir.path)/bundle"])

@@ -23,6 +23,8 @@ public struct StepRunner: Sendable {
         public var caches: [(id: String, target: String)]
         /// Secret files mounted read-only at `target` while the step runs.
         public var secrets: [(source: String, target: String)]
+        /// PEM certificates to trust besides the host's bundle (the image's COG_CA_CERT).
+        public var extraCertificates: String?
 
         public init(command: [String], environment: [String], workingDirectory: String = "/",
                     caches: [(id: String, target: String)] = [], secrets: [(source: String, target: String)] = []) {
@@ -46,6 +48,7 @@ public struct StepRunner: Sendable {
 
     /// Host variables passed through so apt and pip inside reach the same mirrors and proxies as the host.
     /// `PIP_FIND_LINKS` and other local-path settings are deliberately not passed.
+    static let proxyVariables: Set = ["http_proxy", "https_proxy", "no_proxy", "HTTP_PROXY", "HTTPS_PROXY", "NO_PROXY"]
     static let passedThrough = ["http_proxy", "https_proxy", "no_proxy", "HTTP_PROXY", "HTTPS_PROXY", "NO_PROXY",
                                 "PIP_INDEX_URL", "PIP_EXTRA_INDEX_URL", "PIP_TRUSTED_HOST", "PIP_DEFAULT_TIMEOUT",
                                 "UV_INDEX_URL", "UV_EXTRA_INDEX_URL", "UV_DEFAULT_INDEX", "UV_PYTHON_INSTALL_MIRROR"]
@@ -95,29 +98,52 @@ public struct StepRunner: Sendable {
         }
     }
 
+    /// Where the sandbox sees the CA bundle (under /run, a tmpfs there, so nothing of it reaches a layer).
+    static let bundleTarget = "/run/cog/ca-certificates.crt"
+
     private func environment(for step: Step, configuration: inout SandboxConfiguration, scratch: String) throws -> [String] {
-        var environment = step.environment
-        // A variable set here replaces the image's (a process reads the first of two entries with one name).
-        func set(_ name: String, _ value: String) {
-            environment.removeAll { $0.hasPrefix("\(name)=") }
-            environment.append("\(name)=\(value)")
-        }
         let host = ProcessInfo.processInfo.environment
-        for name in Self.passedThrough { if let value = host[name] { set(name, value) } }
-        let bundle = [host["SSL_CERT_FILE"], "/etc/ssl/certs/ca-certificates.crt"].compactMap { $0 }.first(where: FileSystem.exists)
-        if let bundle {
-            // Under /run (a tmpfs in the sandbox), so nothing of it reaches a layer.
-            let target = "/run/cog/ca-certificates.crt"
-            configuration.binds.append(.init(source: bundle, destination: target, readOnly: true))
-            for name in ["SSL_CERT_FILE", "PIP_CERT", "REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE"] { set(name, target) }
-        }
+        let bundle = try Self.caBundle(host: host, extra: step.extraCertificates, scratch: scratch)
+        if let bundle { configuration.binds.append(.init(source: bundle, destination: Self.bundleTarget, readOnly: true)) }
         if sandbox.mapping == .single {
             // apt drops privileges to _apt, which a one-id namespace cannot represent.
             let conf = "\(scratch)/apt-sandbox.conf"
             try FileSystem.writeAtomically(Data("APT::Sandbox::User \"root\";\n".utf8), to: conf)
             configuration.binds.append(.init(source: conf, destination: "/etc/apt/apt.conf.d/00cog-sandbox", readOnly: true))
         }
+        return Self.environment(image: step.environment, host: host, hasBundle: bundle != nil)
+    }
+
+    /// A step's environment: the image's, with the host's proxy and CA settings replacing the image's (a process
+    /// reads the first of two entries with one name) and the host's package-index settings filling in only what
+    /// the image (cog.yaml's environment) does not set itself.
+    static func environment(image: [String], host: [String: String], hasBundle: Bool) -> [String] {
+        var environment = image
+        func set(_ name: String, _ value: String) {
+            environment.removeAll { $0.hasPrefix("\(name)=") }
+            environment.append("\(name)=\(value)")
+        }
+        for name in passedThrough {
+            guard let value = host[name] else { continue }
+            if proxyVariables.contains(name) {
+                set(name, value)
+            } else if !environment.contains(where: { $0.hasPrefix("\(name)=") }) {
+                environment.append("\(name)=\(value)")
+            }
+        }
+        if hasBundle { for name in ["SSL_CERT_FILE", "PIP_CERT", "REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE"] { set(name, bundleTarget) } }
         return environment
+    }
+
+    /// The CA bundle steps trust: the host's (`SSL_CERT_FILE`, else Debian's), joined in `scratch` with `extra`
+    /// (the image's COG_CA_CERT) when given; nil when there is none.
+    static func caBundle(host: [String: String], extra: String?, scratch: String) throws -> String? {
+        let hostBundle = [host["SSL_CERT_FILE"], "/etc/ssl/certs/ca-certificates.crt"].compactMap { $0 }.first(where: FileSystem.exists)
+        guard let extra, !extra.isEmpty else { return hostBundle }
+        let joined = "\(scratch)/ca-certificates.crt"
+        let contents = hostBundle.flatMap { FileManager.default.contents(atPath: $0) } ?? Data()
+        try FileSystem.writeAtomically(contents + Data("\n".utf8) + Data(extra.utf8), to: joined)
+        return joined
     }
 
     /// Removes scratch dirs left by builds that were killed (`<kind>-<pid>[-…]` whose process is gone: steps,

@@ -14,8 +14,9 @@ struct CogPaths: Sendable {
 
     /// Every blob: pulled base layers, built layers, configs, manifests.
     var blobs: BlobStore { BlobStore(root: "\(root)/blobs") }
-    /// Layers unpacked once, the overlay lower dirs.
-    var layers: LayerStore { LayerStore(root: "\(root)/layers") }
+    /// Layers unpacked once, the overlay lower dirs. A single-mapping rootless build keeps its own: its files all
+    /// belong to the caller, which a build that keeps owners (root, or cog's user namespace) must not reuse.
+    var layers: LayerStore { LayerStore(root: "\(root)/\(IDMapping.detect() == .single ? "layers-single" : "layers")") }
     /// Step cache entries.
     var steps: String { "\(root)/steps" }
     /// The local image store behind `-t NAME`.

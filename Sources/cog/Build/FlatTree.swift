@@ -22,7 +22,9 @@ final class FlatTree {
     /// Applies the layers it has not seen yet (whiteouts deleting what they hide).
     func catchUp(with layers: [BuildState.Layer]) throws {
         for layer in layers[applied...] {
-            try LayerExtractor(target: path).extract(layerPath: blobs.path(for: layer.descriptor.digest))
+            var extractor = LayerExtractor(target: path)
+            extractor.skipDevices = true // steps run with a minimal /dev of their own
+            try extractor.extract(layerPath: blobs.path(for: layer.descriptor.digest))
         }
         applied = layers.count
     }

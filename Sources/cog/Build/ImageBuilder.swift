@@ -34,6 +34,7 @@ struct ImageBuilder {
     /// What shapes every layer blob besides its content: a step cached under other settings is not reused.
     var layerSettings: String {
         "layers \(layerOptions.compression.rawValue) level \(layerOptions.level) epoch \(layerOptions.sourceDateEpoch)"
+            + (IDMapping.detect() == .single ? " owners single" : "")
     }
 
     func build() async throws -> Built {
@@ -182,8 +183,9 @@ struct ImageBuilder {
         // SOURCE_DATE_EPOCH makes pip and py_compile write hash-checked .pyc files instead of ones stamped with
         // the build's clock, so the same inputs give the same layer.
         let environment = state.environmentList + ["SOURCE_DATE_EPOCH=\(layerOptions.sourceDateEpoch)"]
-        let request = StepRunner.Step(command: ["/bin/sh", "-c", run.command], environment: environment,
+        var request = StepRunner.Step(command: ["/bin/sh", "-c", run.command], environment: environment,
                                       workingDirectory: state.workingDirectory, caches: caches, secrets: secretMounts)
+        request.extraCertificates = plan.caCertificate
         let output: @Sendable (String) -> Void = { line in
             tail.add(line)
             reporter.output(line)

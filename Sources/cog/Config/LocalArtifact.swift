@@ -39,7 +39,13 @@ struct LocalArtifact: Sendable, Equatable {
         let hasher = DigestHasher()
         let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 1 << 20, alignment: 16)
         defer { buffer.deallocate() }
-        while let count = try? stream.read(into: buffer), count > 0 { hasher.update(UnsafeRawBufferPointer(rebasing: buffer[0..<count])) }
+        while true {
+            guard let count = try? stream.read(into: buffer) else {
+                return .failure(RuleViolation(message: "\"\(path)\" cannot be read", hint: "check its permissions"))
+            }
+            if count == 0 { break }
+            hasher.update(UnsafeRawBufferPointer(rebasing: buffer[0..<count]))
+        }
         let relative = String(full.dropFirst(project.count + 1))
         return .success(LocalArtifact(source: full, target: "\(directory)/\(relative)", sha256: hasher.finalize().encoded))
     }

@@ -47,15 +47,28 @@ enum CACertificate {
         return parts.joined(separator: "\n")
     }
 
+    /// Where the plan stages the certificate in the image.
+    static let stagedPath = "/tmp/cog-ca-cert.crt"
+
     /// Cog's steps (`pkg/dockerfile/cacert.go`): the file, installed with update-ca-certificates and appended to
     /// the bundle, and the variables that point Python's TLS clients at the bundle.
     static func steps(_ pem: String) -> [BuildStep] {
         [
-            .copyFile(path: "/tmp/cog-ca-cert.crt", contents: Array(pem.utf8), mode: 0o644),
+            .copyFile(path: stagedPath, contents: Array(pem.utf8), mode: 0o644),
             .run(RunStep(command: "cp /tmp/cog-ca-cert.crt /usr/local/share/ca-certificates/cog-ca-cert.crt && update-ca-certificates && cat /tmp/cog-ca-cert.crt >> /etc/ssl/certs/ca-certificates.crt",
                          summary: "install the COG_CA_CERT certificate")),
             .env([EnvVar(name: "SSL_CERT_FILE", value: "/etc/ssl/certs/ca-certificates.crt"),
                   EnvVar(name: "REQUESTS_CA_BUNDLE", value: "/etc/ssl/certs/ca-certificates.crt")]),
         ]
+    }
+}
+
+extension BuildPlan {
+    /// The COG_CA_CERT certificates the plan installs, if any (steps trust them next to the host's bundle).
+    var caCertificate: String? {
+        for case let .copyFile(path, contents, _) in steps where path == CACertificate.stagedPath {
+            return String(decoding: contents, as: UTF8.self)
+        }
+        return nil
     }
 }
