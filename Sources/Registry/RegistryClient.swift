@@ -119,6 +119,13 @@ public final class RegistryClient: Sendable {
         }
     }
 
+    /// `application/x-www-form-urlencoded`: everything but unreserved characters percent-encoded (`+` too).
+    static func formEncoded(_ fields: [(String, String)]) -> String {
+        let unreserved = CharacterSet(charactersIn: "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-._~")
+        let encode = { (text: String) in text.addingPercentEncoding(withAllowedCharacters: unreserved) ?? text }
+        return fields.map { "\(encode($0.0))=\(encode($0.1))" }.joined(separator: "&")
+    }
+
     private struct TokenReply: Decodable {
         let token: String?
         let access_token: String?
@@ -136,7 +143,17 @@ public final class RegistryClient: Sendable {
         components?.queryItems = items
         guard let url = components?.url?.absoluteString else { throw RegistryError.protocolViolation("bad token realm \(realm)") }
         var request = HTTPRequest(method: "GET", url: url)
-        if let credentials, credentials.identityToken == nil { request.setHeader("Authorization", credentials.basicAuthorization) }
+        if let refresh = credentials?.identityToken, !refresh.isEmpty {
+            // OAuth2 (distribution's oauth.md): a refresh token (Docker's `identitytoken`) is exchanged by POST and
+            // never sent as basic auth.
+            var fields = [("grant_type", "refresh_token"), ("refresh_token", refresh), ("client_id", "cog")]
+            if let service = challenge.service { fields.append(("service", service)) }
+            if !scope.text.isEmpty { fields.append(("scope", scope.text)) }
+            request = HTTPRequest(method: "POST", url: realm, headers: [("Content-Type", "application/x-www-form-urlencoded")],
+                                  body: .data(Data(Self.formEncoded(fields).utf8)))
+        } else if let credentials {
+            request.setHeader("Authorization", credentials.basicAuthorization)
+        }
         var response = try await http.send(request)
         var attempt = 0
         while !response.isSuccess && (response.status >= 500 || response.status == 429) && attempt + 1 < settings.retry.maxAttempts {
@@ -146,7 +163,7 @@ public final class RegistryClient: Sendable {
         }
         guard response.isSuccess else {
             if response.status == 401 || response.status == 403 { throw unauthorized(scope: scope, status: response.status, response: response) }
-            throw failure(HTTPRequest(method: "GET", url: realm), response)
+            throw failure(HTTPRequest(method: request.method, url: realm), response)
         }
         guard let reply = try? JSONDecoder().decode(TokenReply.self, from: response.body), let token = reply.token ?? reply.access_token, !token.isEmpty else {
             throw RegistryError.protocolViolation("the token server at \(realm) answered without a token")

@@ -10,7 +10,8 @@ server listens) and requests.log (one JSON object per token request).
 
 GET /token?service=S&scope=repository:NAME:pull,push[&scope=...] with Basic auth grants
 every requested action when the credentials match, and answers 401 otherwise (anonymous
-included). POST /token (OAuth2 grant_type=password form) is accepted as well.
+included). POST /token (OAuth2 form) takes grant_type=password, and grant_type=refresh_token
+with a token given by --refresh-token TOKEN:USER (Docker's identitytoken).
 """
 
 import argparse
@@ -158,11 +159,18 @@ class Handler(BaseHTTPRequestHandler):
         form = urllib.parse.parse_qs(self.rfile.read(length).decode(errors="replace"))
         if url.path != "/token":
             return self.reply(404, {"errors": [{"code": "NOT_FOUND", "message": "no such endpoint"}]})
-        if form.get("grant_type", [""])[0] != "password":
-            return self.reply(400, {"error": "unsupported_grant_type"})
+        grant = form.get("grant_type", [""])[0]
         scopes = [s for field in form.get("scope", []) for s in field.split(" ") if s]
+        if grant == "refresh_token":
+            user = self.server.cfg.refresh_tokens.get(form.get("refresh_token", [""])[0])
+            if user is None:
+                self.record({"time": time.time(), "method": "POST", "grant": grant, "status": 401, "granted": []})
+                return self.reply(401, {"error": "invalid_grant"})
+            return self.issue(user, self.server.cfg.users[user], form.get("service", [""])[0], scopes, grant=grant)
+        if grant != "password":
+            return self.reply(400, {"error": "unsupported_grant_type"})
         self.issue(form.get("username", [None])[0], form.get("password", [None])[0],
-                   form.get("service", [""])[0], scopes)
+                   form.get("service", [""])[0], scopes, grant=grant)
 
     def basic_credentials(self):
         header = self.headers.get("Authorization", "")
@@ -175,11 +183,12 @@ class Handler(BaseHTTPRequestHandler):
             return None, None
         return user, password
 
-    def issue(self, user, password, service, scopes):
+    def issue(self, user, password, service, scopes, grant=None):
         cfg = self.server.cfg
         requested = [p for p in (parse_scope(s) for s in scopes) if p]
         entry = {"time": time.time(), "method": self.command, "user": user, "service": service,
-                 "scopes": scopes}
+                 "scopes": scopes, "grant": grant,
+                 "authorization": bool(self.headers.get("Authorization"))}
         if user is None or cfg.users.get(user) != password:
             entry.update(status=401, granted=[])
             self.record(entry)
@@ -226,6 +235,8 @@ def main():
                         help="token lifetime (expires_in and exp); default 300")
     parser.add_argument("--port", type=int, default=0, help="0 (default) picks a free port")
     parser.add_argument("--issuer", default="cog-test-issuer")
+    parser.add_argument("--refresh-token", action="append", default=[], metavar="TOKEN:USER",
+                        help="an OAuth2 refresh token that stands for USER (repeatable)")
     parser.add_argument("--key-type", choices=["ec", "rsa"], default="ec",
                         help="for a newly generated key only: ES256 (ec) or RS256 (rsa)")
     args = parser.parse_args()
@@ -236,6 +247,13 @@ def main():
         if not sep or not name:
             parser.error(f"--user wants USER:PASS, got {item!r}")
         users[name] = password
+
+    refresh_tokens = {}
+    for item in args.refresh_token:
+        token, sep, name = item.rpartition(":")
+        if not sep or name not in users:
+            parser.error(f"--refresh-token wants TOKEN:USER for a --user, got {item!r}")
+        refresh_tokens[token] = name
 
     os.makedirs(args.dir, exist_ok=True)
     directory = os.path.abspath(args.dir)
@@ -250,7 +268,7 @@ def main():
     server.daemon_threads = True
     server.log_lock = threading.Lock()
     server.cfg = argparse.Namespace(
-        users=users, expires=args.expires, issuer=args.issuer, signer=Signer(key, cert),
+        users=users, refresh_tokens=refresh_tokens, expires=args.expires, issuer=args.issuer, signer=Signer(key, cert),
         request_log=os.path.join(directory, "requests.log"))
     port = server.server_address[1]
     write_atomically(os.path.join(directory, "port"), f"{port}\n".encode())
