@@ -22,13 +22,17 @@ public struct ImageTransfer: Sendable {
         return mirrors + [RegistryClient(registry: registry, credentials: try config.credentials(for: registry), settings: settings, http: http)]
     }
 
+    /// Called for each layer as soon as its blob is in the store, with the layer's diffID from the config.
+    public typealias LayerArrived = @Sendable (_ layer: Descriptor, _ diffID: Digest) -> Void
+
     /// Pulls `reference` (choosing `platform` from an index) into `store`: manifest, config and every layer,
     /// each checked against its digest. Returns the image as stored (media types as the registry sent them).
-    public func pull(_ reference: ImageReference, into store: BlobStore, platform: Platform = .linuxAMD64) async throws -> StoredImage {
+    public func pull(_ reference: ImageReference, into store: BlobStore, platform: Platform = .linuxAMD64,
+                     onLayer: LayerArrived? = nil) async throws -> StoredImage {
         var lastError: Error?
         for client in try pullClients(for: reference.registry) {
             do {
-                return try await pull(reference, with: client, into: store, platform: platform)
+                return try await pull(reference, with: client, into: store, platform: platform, onLayer: onLayer)
             } catch let error as RegistryError {
                 lastError = error
                 if case .http(_, _, let status, _, _) = error, status != 404 { throw error }
@@ -39,7 +43,8 @@ public struct ImageTransfer: Sendable {
         throw lastError ?? RegistryError.protocolViolation("no registry to pull \(reference) from")
     }
 
-    private func pull(_ reference: ImageReference, with client: RegistryClient, into store: BlobStore, platform: Platform) async throws -> StoredImage {
+    private func pull(_ reference: ImageReference, with client: RegistryClient, into store: BlobStore, platform: Platform,
+                      onLayer: LayerArrived?) async throws -> StoredImage {
         let repository = reference.repository
         // HEAD first (Docker Hub does not count it against the pull limit): a manifest already in the store is
         // read from disk, so a rebuild costs no manifest GET at all.
@@ -70,9 +75,11 @@ public struct ImageTransfer: Sendable {
         guard configuration.rootfs.diffIDs.count == manifest.layers.count else {
             throw RegistryError.protocolViolation("\(reference): the config lists \(configuration.rootfs.diffIDs.count) layers, the manifest \(manifest.layers.count)")
         }
+        let diffIDs = Dictionary(zip(manifest.layers.map(\.digest), configuration.rootfs.diffIDs), uniquingKeysWith: { first, _ in first })
         let layers = manifest.layers.sorted { $0.size > $1.size }
         try await forEach(layers, limit: settings.concurrency) { layer in
             try await client.getBlob(repository: repository, descriptor: layer, into: store, progress: progress)
+            if let onLayer, let diffID = diffIDs[layer.digest] { onLayer(layer, diffID) }
         }
         let descriptor = Descriptor(mediaType: mediaType, digest: digest, size: Int64(data.count), platform: platform)
         return StoredImage(descriptor: descriptor, manifest: manifest, configuration: configuration)

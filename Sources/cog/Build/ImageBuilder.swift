@@ -46,7 +46,21 @@ struct ImageBuilder {
         // MARK: base image
         reporter.step(1, of: total, "FROM \(plan.baseImage)")
         let baseReference = try ImageReference(parsing: plan.baseImage)
-        let base = try await ImageTransfer(settings: settings, progress: reporter).pull(baseReference, into: paths.blobs)
+        // Each base layer is unpacked as soon as it has arrived, while the others download.
+        let unpacker = LayerUnpacker(store: paths.layers, blobs: paths.blobs)
+        let unpackStart = Date()
+        let unpacked = LockedCounter()
+        let layerStore = paths.layers
+        let base: StoredImage
+        do {
+            base = try await ImageTransfer(settings: settings, progress: reporter).pull(baseReference, into: paths.blobs) { layer, diffID in
+                if !layerStore.contains(diffID) { unpacked.increment() }
+                unpacker.start(blob: layer.digest, diffID: diffID)
+            }
+        } catch {
+            await unpacker.wait()
+            throw error
+        }
         var history = base.configuration.history ?? []
         // Keep history aligned with the layers (image-spec config.md): a base without it gets one entry per layer.
         let recorded = history.filter { $0.emptyLayer != true }.count
@@ -55,10 +69,8 @@ struct ImageBuilder {
         }
         var state = BuildState(layers: [], environment: [], workingDirectory: base.configuration.config?.workingDir ?? "/",
                                history: history, chainKey: StepCache.key(parent: base.descriptor.digest, material: layerSettings))
-        let unpackStart = Date()
-        let unpacked = base.configuration.rootfs.diffIDs.filter { !paths.layers.contains($0) }.count
-        for (layer, diffID) in zip(base.manifest.layers, base.configuration.rootfs.diffIDs) {
-            let directory = try paths.layers.unpack(blob: paths.blobs.path(for: layer.digest), diffID: diffID)
+        let directories = try await unpacker.directories(for: zip(base.manifest.layers, base.configuration.rootfs.diffIDs).map { ($0.0.digest, $0.1) })
+        for (layer, (diffID, directory)) in zip(base.manifest.layers, zip(base.configuration.rootfs.diffIDs, directories)) {
             var oci = layer
             oci.mediaType = layer.mediaType.ociEquivalent
             state.layers.append(.init(descriptor: oci, diffID: diffID, directory: directory))
@@ -67,7 +79,9 @@ struct ImageBuilder {
             let parts = item.split(separator: "=", maxSplits: 1).map(String.init)
             state.set(parts[0], parts.count > 1 ? parts[1] : "")
         }
-        if unpacked > 0 { reporter.info("   unpacked \(unpacked) base layer\(unpacked == 1 ? "" : "s") in \(Self.seconds(since: unpackStart))") }
+        if unpacked.value > 0 {
+            reporter.info("   pulled and unpacked \(unpacked.value) base layer\(unpacked.value == 1 ? "" : "s") in \(Self.seconds(since: unpackStart))")
+        }
         reporter.info("   running steps \(runner.sandbox.mapping)")
         // MARK: capture method
         var flat: FlatTree?
@@ -264,6 +278,14 @@ struct ImageBuilder {
         let parent = (path as NSString).deletingLastPathComponent
         return (parent.isEmpty ? [] : directoryEntries(for: parent, in: state)) + [.file(path, contents)]
     }
+}
+
+/// A count several threads add to.
+final class LockedCounter: @unchecked Sendable {
+    private let lock = NSLock()
+    private var count = 0
+    func increment() { lock.lock(); count += 1; lock.unlock() }
+    var value: Int { lock.lock(); defer { lock.unlock() }; return count }
 }
 
 /// The last lines a step printed, for the error message when it fails.

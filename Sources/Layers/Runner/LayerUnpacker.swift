@@ -1,0 +1,61 @@
+import Foundation
+import OCI
+
+/// Unpacks an image's layers into the layer store as their blobs arrive, several at once: each layer has a dir
+/// of its own (they are stacked only when mounted), so order does not matter. A pull hands each layer over as
+/// soon as it is downloaded, which hides the unpacking of a multi-layer base behind the download of the rest.
+public final class LayerUnpacker: @unchecked Sendable {
+    private let store: LayerStore
+    private let blobs: BlobStore
+    private let slots: DispatchSemaphore
+    private let group = DispatchGroup()
+    private let lock = NSLock()
+    private var results: [Digest: Result<String, Error>] = [:]
+    private var started: Set<Digest> = []
+
+    public init(store: LayerStore, blobs: BlobStore, width: Int = ProcessInfo.processInfo.activeProcessorCount) {
+        self.store = store
+        self.blobs = blobs
+        slots = DispatchSemaphore(value: max(1, width))
+    }
+
+    /// Starts unpacking the layer `blob` (whose uncompressed digest is `diffID`) unless it was started before.
+    public func start(blob: Digest, diffID: Digest) {
+        lock.lock()
+        let isNew = started.insert(diffID).inserted
+        lock.unlock()
+        guard isNew else { return }
+        group.enter()
+        let (store, blobs, slots) = (self.store, self.blobs, self.slots)
+        DispatchQueue.global().async { [self] in
+            slots.wait()
+            let result = Result { try store.unpack(blob: blobs.path(for: blob), diffID: diffID) }
+            slots.signal()
+            lock.lock()
+            results[diffID] = result
+            lock.unlock()
+            group.leave()
+        }
+    }
+
+    /// Waits until everything started has finished (also after a failed pull, so that no extraction is cut off).
+    public func wait() async {
+        await withCheckedContinuation { (done: CheckedContinuation<Void, Never>) in
+            group.notify(queue: .global()) { done.resume() }
+        }
+    }
+
+    /// The dirs of `layers` (blob digest and diffID, bottom first), starting those not started yet and waiting for
+    /// all; the first failure is thrown.
+    public func directories(for layers: [(blob: Digest, diffID: Digest)]) async throws -> [String] {
+        for layer in layers { start(blob: layer.blob, diffID: layer.diffID) }
+        await wait()
+        let finished = lock.withLock { results }
+        return try layers.map { layer in
+            guard let result = finished[layer.diffID] else {
+                throw LayersError.io(operation: "unpack", path: store.directory(for: layer.diffID), reason: "the layer was not unpacked")
+            }
+            return try result.get()
+        }
+    }
+}
