@@ -258,6 +258,17 @@ import TestSupport
         #expect(result.stderr.contains("error: step \"apt-get install no-such-package-cog-test\" failed with exit code 100"), "\(result.stderr.suffix(2000))")
         #expect(result.stderr.contains("Unable to locate package no-such-package-cog-test"))
         #expect(!FileManager.default.fileExists(atPath: "\(dir.path)/out"))
+        // The step before the failing one was cached (its layer finished writing before cog gave up), and no
+        // scratch dir is left behind.
+        #expect(((try? FileManager.default.contentsOfDirectory(atPath: "\(dir.path)/cache/steps")) ?? []).count == 1)
+        let scratch = (try? FileManager.default.contentsOfDirectory(atPath: "\(dir.path)/cache/scratch")) ?? []
+        #expect(scratch.isEmpty, "\(scratch)")
+        try dir.write("bad/cog.yaml", "build:\n  python_version: \"3.11\"\npredict: \"predict.py:Predictor\"\n")
+        let fixed = try runCommand([Self.cog, "build", "--progress", "plain"],
+                                   environment: ["COG_REGISTRY_MIRRORS": "docker.io=\(registry.address)", "COG_CACHE_DIR": "\(dir.path)/cache"],
+                                   directory: "\(dir.path)/bad")
+        #expect(fixed.status == 0, "\(fixed.stderr.suffix(2000))")
+        #expect(fixed.stderr.contains("RUN install tini  (cached)"), "\(fixed.stderr.prefix(2000))")
     }
 
     @Test func unreachableRegistrySaysSo() throws {

@@ -20,13 +20,20 @@ public enum LayerCapture {
     public static func capture(upper: String, createdMountpoints: [String], into store: BlobStore, options: LayerOptions,
                                mapOwner: ((Int, Int) -> (uid: Int, gid: Int))? = nil) throws -> WrittenLayer {
         try clean(upper: upper, createdMountpoints: createdMountpoints)
+        return try write(upper: upper, into: store, options: options, mapOwner: mapOwner)
+    }
+
+    /// Writes the layer of an upper dir already cleaned (`clean`); it only reads the dir, so later steps may use
+    /// it as a lower dir meanwhile.
+    public static func write(upper: String, into store: BlobStore, options: LayerOptions,
+                             mapOwner: ((Int, Int) -> (uid: Int, gid: Int))? = nil) throws -> WrittenLayer {
         var scanner = DirectoryScanner(root: upper)
         scanner.overlayWhiteouts = true
         scanner.mapOwner = mapOwner
         return try LayerWriter.write(entries: try scanner.scan(), to: store, options: options)
     }
 
-    static func clean(upper: String, createdMountpoints: [String]) throws {
+    public static func clean(upper: String, createdMountpoints: [String]) throws {
         for path in excludedPaths { FileSystem.remove("\(upper)/\(path)") }
         removeCreated(createdMountpoints, in: upper)
     }

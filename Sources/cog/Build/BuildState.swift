@@ -17,6 +17,9 @@ struct BuildState {
     var workingDirectory: String
     var history: [ImageConfiguration.History]
     var chainKey: Digest
+    /// Step layers still being written in the background; their entries in `layers` hold placeholders until
+    /// `ImageBuilder.settle` fills them in.
+    var pending: [PendingLayer] = []
 
     /// Lower dirs for the sandbox, top-most first.
     var lowerDirectories: [String] { layers.reversed().map(\.directory) }
@@ -56,5 +59,34 @@ struct BuildState {
     func exists(_ path: String) -> Bool {
         let relative = path.drop { $0 == "/" }
         return lowerDirectories.contains { FileSystem.exists("\($0)/\(relative)") }
+    }
+}
+
+/// A step's layer written on another thread while later steps run on top of its upper dir.
+struct PendingLayer {
+    /// Its index in `BuildState.layers`.
+    let index: Int
+    /// The step-cache key it is stored under once written.
+    let key: Digest
+    let outcome: StepRunner.Outcome
+    let work: BackgroundWork<WrittenLayer>
+}
+
+/// Work running on a thread of its own; `get` waits for its result.
+final class BackgroundWork<T>: @unchecked Sendable {
+    private let done = DispatchSemaphore(value: 0)
+    private var result: Result<T, Error>?
+
+    init(_ work: @escaping @Sendable () throws -> T) {
+        Thread.detachNewThread { [self] in
+            result = Result { try work() }
+            done.signal()
+        }
+    }
+
+    func get() throws -> T {
+        done.wait()
+        done.signal()
+        return try result!.get()
     }
 }

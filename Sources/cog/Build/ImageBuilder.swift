@@ -97,15 +97,22 @@ struct ImageBuilder {
         try FileSystem.makeDirectory(secretFiles)
         chmod(secretFiles, 0o700)
         defer { FileSystem.remove(secretFiles) }
-        for (offset, step) in plan.steps.enumerated() {
-            try await execute(step, index: offset + 2, total: total, state: &state, runner: runner, cache: cache, secretFiles: secretFiles, flat: flat)
-        }
+        let freeze: String, schema: String
+        do {
+            for (offset, step) in plan.steps.enumerated() {
+                try await execute(step, index: offset + 2, total: total, state: &state, runner: runner, cache: cache, secretFiles: secretFiles, flat: flat)
+            }
 
-        // MARK: metadata read from the built filesystem
-        reporter.step(total - 1, of: total, "pip freeze and OpenAPI schema")
-        let introspection = Introspection(runner: runner, flat: flat)
-        let freeze = try introspection.pipFreeze(state: state)
-        let schema = try schemaFile.map(Self.readSchema) ?? introspection.openAPISchema(state: state, plan: plan)
+            // MARK: metadata read from the built filesystem
+            reporter.step(total - 1, of: total, "pip freeze and OpenAPI schema")
+            let introspection = Introspection(runner: runner, flat: flat)
+            freeze = try introspection.pipFreeze(state: state)
+            schema = try schemaFile.map(Self.readSchema) ?? introspection.openAPISchema(state: state, plan: plan)
+            try settle(&state, cache: cache, runner: runner)
+        } catch {
+            try? settle(&state, cache: cache, runner: runner) // the steps that finished are cached for the next try
+            throw error
+        }
         let schemaLayer = try LayerWriter.write(entries: Self.fileEntries(path: "src/.cog/openapi_schema.json", contents: Array(schema.utf8), in: state),
                                                 to: paths.blobs, options: layerOptions)
         let schemaDirectory = try paths.layers.unpack(blob: paths.blobs.path(for: schemaLayer.descriptor.digest), diffID: schemaLayer.diffID)
@@ -224,14 +231,43 @@ struct ImageBuilder {
             if outcome.timedOut { throw BuildError.stepTimedOut(step: run.summary) }
             throw BuildError.stepFailed(step: run.summary, status: outcome.status, lastLines: tail.lines)
         }
-        let layer = try LayerCapture.capture(upper: outcome.upper, createdMountpoints: outcome.createdMountpoints,
-                                             into: paths.blobs, options: layerOptions, mapOwner: ownerMapping(runner))
-        let directory = try paths.layers.adopt(directory: outcome.upper, diffID: layer.diffID)
-        runner.discard(outcome)
-        reporter.info("   ran in \(Self.seconds(since: started, until: ran)); layer \(BuildReporter.bytes(layer.descriptor.size)) written in \(Self.seconds(since: ran))")
-        try cache.store(.init(digest: layer.descriptor.digest, diffID: layer.diffID, size: layer.descriptor.size, mediaType: layer.descriptor.mediaType), for: key)
-        state.append(layer, directory: directory, createdBy: "RUN \(run.command)", created: created)
+        // The layer is written on another thread while the next steps run on top of the (cleaned) upper dir.
+        try LayerCapture.clean(upper: outcome.upper, createdMountpoints: outcome.createdMountpoints)
+        let (upper, blobs, options, mapOwner) = (outcome.upper, paths.blobs, layerOptions, ownerMapping(runner))
+        let work = BackgroundWork { try LayerCapture.write(upper: upper, into: blobs, options: options, mapOwner: mapOwner) }
+        reporter.info("   ran in \(Self.seconds(since: started, until: ran)); its layer is written while the build goes on")
+        let placeholder = WrittenLayer(descriptor: Descriptor(mediaType: layerOptions.compression.layerMediaType, digest: key, size: 0), diffID: key, uncompressedSize: 0)
+        state.append(placeholder, directory: upper, createdBy: "RUN \(run.command)", created: created)
+        state.pending.append(PendingLayer(index: state.layers.count - 1, key: key, outcome: outcome, work: work))
         state.chainKey = key
+    }
+
+    /// Waits for the layers being written in the background, then moves each step's upper dir into the layer
+    /// store and records the step in the cache. Also called when the build fails, so that finished steps are
+    /// cached for the next try. No sandbox may be using the upper dirs by then.
+    func settle(_ state: inout BuildState, cache: StepCache, runner: StepRunner) throws {
+        guard !state.pending.isEmpty else { return }
+        let start = Date()
+        var firstError: Error?
+        var bytes: Int64 = 0
+        for pending in state.pending {
+            do {
+                let layer = try pending.work.get()
+                let directory = try paths.layers.adopt(directory: pending.outcome.upper, diffID: layer.diffID)
+                try cache.store(.init(digest: layer.descriptor.digest, diffID: layer.diffID, size: layer.descriptor.size,
+                                      mediaType: layer.descriptor.mediaType), for: pending.key)
+                state.layers[pending.index].descriptor = layer.descriptor
+                state.layers[pending.index].diffID = layer.diffID
+                state.layers[pending.index].directory = directory
+                bytes += layer.descriptor.size
+            } catch {
+                firstError = firstError ?? error
+            }
+            runner.discard(pending.outcome)
+        }
+        reporter.info("   \(state.pending.count) step layer\(state.pending.count == 1 ? "" : "s") (\(BuildReporter.bytes(bytes))) written; waited \(Self.seconds(since: start)) for them")
+        state.pending = []
+        if let firstError { throw firstError }
     }
 
     static func seconds(since start: Date, until end: Date = Date()) -> String {
@@ -240,7 +276,7 @@ struct ImageBuilder {
 
     /// Single-mapping rootless builds see the caller's files as root's: map the caller back to 0. (Inside cog's
     /// user namespace the ids on disk already are the image's.)
-    private func ownerMapping(_ runner: StepRunner) -> ((Int, Int) -> (uid: Int, gid: Int))? {
+    private func ownerMapping(_ runner: StepRunner) -> (@Sendable (Int, Int) -> (uid: Int, gid: Int))? {
         guard runner.sandbox.mapping == .single else { return nil }
         let uid = Int(getuid()), gid = Int(getgid())
         return { owner, group in (owner == uid ? 0 : owner, group == gid ? 0 : group) }
