@@ -52,10 +52,13 @@ struct BuildOptions: ParsableArguments {
         let paths = CogPaths.fromEnvironment()
         var layerOptions = LayerOptions.fromEnvironment(compression: LayerCompression(rawValue: compression) ?? .gzip)
         if let timestamp { layerOptions.sourceDateEpoch = timestamp }
-        let builder = ImageBuilder(
+        let interruption = Interruption(reporter: reporter)
+        defer { interruption.end() }
+        var builder = ImageBuilder(
             plan: plan, projectDirectory: loaded.projectDirectory, paths: paths,
             secrets: try secrets.map(BuildSecret.init(parsing:)), noCache: noCache, reporter: reporter,
             layerOptions: layerOptions, settings: .fromEnvironment(), schemaFile: openAPISchema)
+        builder.interruption = interruption
         return (try await runReportingErrors { try await builder.build() }, loaded, paths)
     }
 
@@ -69,12 +72,15 @@ struct BuildOptions: ParsableArguments {
     }
 }
 
-/// Runs `body`, printing a clear message (never a stack trace) and exiting 1 on failure.
+/// Runs `body`, printing a clear message (never a stack trace) and exiting 1 on failure (130 when interrupted).
 func runReportingErrors<T>(_ body: () async throws -> T) async throws -> T {
     do {
         return try await body()
     } catch let exit as ExitCode {
         throw exit
+    } catch BuildError.interrupted {
+        DebugCommand.printError("error: \(BuildError.interrupted)")
+        throw ExitCode(130)
     } catch {
         DebugCommand.printError("error: \(error)")
         throw ExitCode(1)

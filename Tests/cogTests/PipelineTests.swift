@@ -240,6 +240,40 @@ import TestSupport
         #expect(predict.stdout == "hello, snapshot\n", "\(predict.output)")
     }
 
+    @Test func ctrlCStopsTheStepAndKeepsFinishedStepsCached() throws {
+        let registry = try Self.registryWithBase()
+        let dir = try TemporaryDirectory("interrupt")
+        let marker = "62\(Int.random(in: 1000...9999))"
+        let yaml = "build:\n  python_version: \"3.11\"\n  run:\n    - \"echo before > /before\"\n"
+        try dir.write("model/cog.yaml", yaml + "    - \"sleep \(marker)\"\npredict: \"predict.py:Predictor\"\n")
+        try dir.write("model/predict.py", "from cog import BasePredictor\nclass Predictor(BasePredictor):\n    def predict(self) -> str:\n        return 'x'\n")
+        let environment = ["COG_REGISTRY_MIRRORS": "docker.io=\(registry.address)", "COG_CACHE_DIR": "\(dir.path)/cache"]
+        let log = "\(dir.path)/build.log"
+        let pid = try spawnDetached(["env"] + environment.map { "\($0.key)=\($0.value)" }
+                                    + [Self.cog, "build", "-f", "\(dir.path)/model/cog.yaml", "--progress", "plain"], log: log)
+        var sleeping = false
+        for _ in 0..<1200 where !sleeping {
+            usleep(100_000)
+            sleeping = !(try runCommand(["pgrep", "-f", "^sleep \(marker)$"]).stdout.isEmpty)
+        }
+        #expect(sleeping, "\((try? String(contentsOfFile: log, encoding: .utf8))?.suffix(2000) ?? "")")
+        kill(pid, SIGINT)
+        var status: Int32 = 0
+        waitpid(pid, &status, 0)
+        let output = (try? String(contentsOfFile: log, encoding: .utf8)) ?? ""
+        #expect(status & 0x7f == 0 && (status >> 8) & 0xff == 130, "exit status \(status): \(output.suffix(1500))")
+        #expect(output.contains("interrupted: stopping the running step"))
+        #expect(output.contains("error: interrupted; the steps that finished are cached"))
+        #expect(try runCommand(["pgrep", "-f", "^sleep \(marker)$"]).stdout.isEmpty, "the step was stopped")
+        let scratch = (try? FileManager.default.contentsOfDirectory(atPath: "\(dir.path)/cache/scratch")) ?? []
+        #expect(scratch.isEmpty, "\(scratch)")
+        // The step that finished before Ctrl-C is taken from the cache.
+        try dir.write("model/cog.yaml", yaml + "predict: \"predict.py:Predictor\"\n")
+        let again = try runCommand([Self.cog, "build", "--progress", "plain"], environment: environment, directory: "\(dir.path)/model")
+        #expect(again.status == 0, "\(again.stderr.suffix(2000))")
+        #expect(again.stderr.contains("RUN echo before > /before  (cached)"), "\(again.stderr.suffix(2000))")
+    }
+
     @Test func aFailingStepFailsTheBuildClearlyAndWritesNoOutput() throws {
         let registry = try Self.registryWithBase()
         let dir = try TemporaryDirectory("pipeline")

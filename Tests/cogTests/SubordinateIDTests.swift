@@ -108,25 +108,43 @@ import TestSupport
         predict: "predict.py:Predictor"
         """)
         _ = try runCommand(["chown", "-R", "\(uid):\(gid)", project])
-        let log = "\(dir.path)/killed.log"
-        let pid = try spawnDetached(user + [cog, "build", "-f", "\(project)/cog.yaml", "--progress", "plain"], log: log)
-        var started = false
-        for _ in 0..<600 where !started {
-            usleep(100_000)
-            started = !(try runCommand(["pgrep", "-f", "^sleep \(marker)$"]).stdout.isEmpty)
+        /// Starts the build, waits for the step's sleep, sends `signal` to the process `victim` picks, and waits
+        /// until the sleep is gone; returns whether it went.
+        func interruptedBuild(_ victim: (pid_t) throws -> pid_t, signal: Int32) throws -> Bool {
+            let log = "\(dir.path)/killed.log"
+            let pid = try spawnDetached(user + [cog, "build", "-f", "\(project)/cog.yaml", "--progress", "plain"], log: log)
+            var started = false
+            for _ in 0..<600 where !started {
+                usleep(100_000)
+                started = !(try runCommand(["pgrep", "-f", "^sleep \(marker)$"]).stdout.isEmpty)
+            }
+            #expect(started, "\((try? String(contentsOfFile: log, encoding: .utf8)) ?? "")")
+            let target = try victim(pid)
+            guard target > 1 else { // never kill(-1) or kill(0)
+                Issue.record("no process to signal")
+                kill(pid, SIGKILL)
+                return false
+            }
+            kill(target, signal)
+            var status: Int32 = 0
+            waitpid(pid, &status, 0)
+            var gone = false
+            for _ in 0..<100 where !gone {
+                usleep(100_000)
+                gone = try runCommand(["pgrep", "-f", "^sleep \(marker)$"]).stdout.isEmpty
+            }
+            return gone
         }
-        #expect(started, "\((try? String(contentsOfFile: log, encoding: .utf8)) ?? "")")
-        kill(pid, SIGKILL)
-        var status: Int32 = 0
-        waitpid(pid, &status, 0)
-        var gone = false
-        for _ in 0..<100 where !gone {
-            usleep(100_000)
-            gone = try runCommand(["pgrep", "-f", "^sleep \(marker)$"]).stdout.isEmpty
+        let stepFiles = { try runCommand(["find", "\(dir.path)/cache/scratch", "-uid", "\(SubordinateIDUser.firstID + 4320)"]).stdout }
+        // kill -9 of cog's first process: the build in the namespace is told (SIGTERM), stops the step and cleans up.
+        #expect(try interruptedBuild({ $0 }, signal: SIGKILL), "the step's processes end with cog")
+        #expect(try stepFiles().isEmpty, "the interrupted build removed its step's files")
+        // kill -9 of the build itself (a crash): the step dies with it, and its files stay until the next build.
+        let inner = { (first: pid_t) throws -> pid_t in // the re-executed cog is the only child of the first process
+            try runCommand(["pgrep", "-P", "\(first)"]).stdout.split(separator: "\n").first.flatMap { pid_t($0) } ?? 0
         }
-        #expect(gone, "the step's processes end with cog: \((try? runCommand(["ps", "-eo", "pid,ppid,stat,args", "--forest"]).stdout) ?? "")")
-        let leftover = try runCommand(["find", "\(dir.path)/cache/scratch", "-uid", "\(SubordinateIDUser.firstID + 4320)"]).stdout
-        #expect(!leftover.isEmpty, "the killed step left files owned by a subordinate id")
+        #expect(try interruptedBuild(inner, signal: SIGKILL), "the step's processes end with cog")
+        #expect(!(try stepFiles().isEmpty), "the killed step left files owned by a subordinate id")
         try dir.write("model/cog.yaml", """
         build:
           python_version: "3.11"

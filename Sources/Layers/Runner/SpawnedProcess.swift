@@ -3,7 +3,7 @@ import Foundation
 import OCI
 
 /// A child process with its output merged into one pipe, spawned with posix_spawn (every other descriptor
-/// closed in the child) and reaped with waitpid. Foundation's `Process` is avoided: it detects exit through a
+/// closed in the child, stdin /dev/null, a process group of its own) and reaped with waitpid. Foundation's `Process` is avoided: it detects exit through a
 /// descriptor the child inherits, which any daemon the child leaves behind keeps open.
 final class SpawnedProcess: @unchecked Sendable {
     let pid: pid_t
@@ -27,8 +27,15 @@ final class SpawnedProcess: @unchecked Sendable {
         let argv = arguments.map { strdup($0) } + [nil]
         let envp = environment.map { strdup("\($0.key)=\($0.value)") } + [nil]
         defer { argv.forEach { free($0) }; envp.forEach { free($0) } }
+        // A process group of its own: Ctrl-C at the terminal reaches cog, which stops the step in order (and can
+        // tell an interruption from a failing step), instead of reaching the step's processes directly.
+        var attributes = posix_spawnattr_t()
+        posix_spawnattr_init(&attributes)
+        defer { posix_spawnattr_destroy(&attributes) }
+        posix_spawnattr_setpgroup(&attributes, 0)
+        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETPGROUP))
         var pid: pid_t = 0
-        let code = posix_spawn(&pid, arguments[0], &actions, nil, argv, envp)
+        let code = posix_spawn(&pid, arguments[0], &actions, &attributes, argv, envp)
         close(fds[1])
         guard code == 0 else {
             close(fds[0])

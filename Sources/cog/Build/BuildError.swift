@@ -6,6 +6,7 @@ enum BuildError: Error, CustomStringConvertible {
     case missingSecret(id: String, step: String)
     case output(String)
     case schema(String)
+    case interrupted
 
     var description: String {
         switch self {
@@ -22,6 +23,8 @@ enum BuildError: Error, CustomStringConvertible {
             return message
         case let .schema(message):
             return "could not generate the OpenAPI schema: \(message)"
+        case .interrupted:
+            return "interrupted; the steps that finished are cached for the next build"
         }
     }
 }

@@ -31,11 +31,11 @@ final class FlatTree {
 
     /// Runs a step in the tree and writes the layer of what it changed.
     func run(_ step: StepRunner.Step, layers: [BuildState.Layer], runner: StepRunner, options: LayerOptions,
-             mapOwner: ((Int, Int) -> (uid: Int, gid: Int))?,
+             mapOwner: ((Int, Int) -> (uid: Int, gid: Int))?, cancel: CancelFlag,
              output: @escaping @Sendable (String) -> Void) throws -> (status: Int32, layer: WrittenLayer?) {
         try catchUp(with: layers)
         let before = try TreeSnapshot.take(path)
-        let outcome = try runner.runInPlace(step, root: path, output: output)
+        let outcome = try runner.runInPlace(step, root: path, cancel: cancel, output: output)
         guard outcome.status == 0 else { return (outcome.status, nil) }
         LayerCapture.removeCreated(outcome.createdMountpoints, in: path)
         let entries = try TreeSnapshot.take(path).changes(since: before, mapOwner: mapOwner)

@@ -16,6 +16,9 @@ struct ImageBuilder {
     let settings: RegistrySettings
     /// `--openapi-schema`: a schema to use instead of generating one.
     var schemaFile: String? = nil
+    /// Ctrl-C handling; nil when the caller handles signals itself.
+    var interruption: Interruption? = nil
+    var cancel: CancelFlag { interruption?.flag ?? CancelFlag() }
 
     /// A finished build: the image (its blobs in `paths.blobs`) and where its base came from.
     struct Built {
@@ -99,11 +102,14 @@ struct ImageBuilder {
         defer { FileSystem.remove(secretFiles) }
         let freeze: String, schema: String
         do {
+            interruption?.stepsRunning = true
             for (offset, step) in plan.steps.enumerated() {
+                if cancel.isSet { throw BuildError.interrupted }
                 try await execute(step, index: offset + 2, total: total, state: &state, runner: runner, cache: cache, secretFiles: secretFiles, flat: flat)
             }
 
             // MARK: metadata read from the built filesystem
+            if cancel.isSet { throw BuildError.interrupted }
             reporter.step(total - 1, of: total, "pip freeze and OpenAPI schema")
             let introspection = Introspection(runner: runner, flat: flat)
             freeze = try introspection.pipFreeze(state: state)
@@ -213,8 +219,9 @@ struct ImageBuilder {
         }
         if let flat {
             let (status, written) = try flat.run(request, layers: state.layers, runner: runner, options: layerOptions,
-                                                  mapOwner: ownerMapping(runner), output: output)
+                                                  mapOwner: ownerMapping(runner), cancel: cancel, output: output)
             guard status == 0, let layer = written else {
+                if cancel.isSet { throw BuildError.interrupted }
                 throw BuildError.stepFailed(step: run.summary, status: status, lastLines: tail.lines)
             }
             let directory = try paths.layers.unpack(blob: paths.blobs.path(for: layer.descriptor.digest), diffID: layer.diffID)
@@ -224,10 +231,11 @@ struct ImageBuilder {
             return
         }
         let started = Date()
-        let outcome = try runner.run(request, lowers: state.lowerDirectories, output: output)
+        let outcome = try runner.run(request, lowers: state.lowerDirectories, cancel: cancel, output: output)
         let ran = Date()
         guard outcome.status == 0 else {
             runner.discard(outcome)
+            if cancel.isSet { throw BuildError.interrupted }
             if outcome.timedOut { throw BuildError.stepTimedOut(step: run.summary) }
             throw BuildError.stepFailed(step: run.summary, status: outcome.status, lastLines: tail.lines)
         }
