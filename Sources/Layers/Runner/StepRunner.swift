@@ -153,16 +153,8 @@ public struct StepRunner: Sendable {
         for name in (try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? [] {
             let parts = name.split(separator: "-")
             guard parts.count >= 2, let pid = Int32(parts[1]), pid > 0, pid != getpid() else { continue }
-            if !Self.isRunning(pid) { FileSystem.remove("\(directory)/\(name)") }
+            if !FileSystem.isRunning(pid) { FileSystem.remove("\(directory)/\(name)") }
         }
-    }
-
-    /// Whether `pid` is a live process (a zombie nobody reaped is not: its build is over).
-    static func isRunning(_ pid: Int32) -> Bool {
-        if kill(pid, 0) != 0 && errno == ESRCH { return false }
-        guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
-              let close = stat.lastIndex(of: ")") else { return true }
-        return !stat[stat.index(after: close)...].hasPrefix(" Z")
     }
 
     /// Removes a step's scratch dir.

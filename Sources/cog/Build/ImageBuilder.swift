@@ -43,6 +43,8 @@ struct ImageBuilder {
     func build() async throws -> Built {
         let runner = StepRunner(sandbox: Sandbox(), cacheRoot: paths.root)
         runner.removeStaleScratch()
+        // What killed builds were writing: blobs and layer dirs under temporary names.
+        for directory in ["\(paths.root)/blobs/sha256", "\(paths.layers.root)/sha256"] { FileSystem.removeStaleTemporaries(in: directory) }
         let cache = StepCache(directory: paths.steps)
         let total = plan.steps.count + 3
 
