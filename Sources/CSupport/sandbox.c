@@ -275,6 +275,9 @@ int cog_sandbox_main(int argc, char **argv) {
     if (child_pid == 0) {
         prctl(PR_SET_PDEATHSIG, SIGKILL);
         close(sync_pipe[1]);
+        /* A session of its own, without a controlling terminal: a step that opens /dev/tty (a password prompt)
+           fails at once instead of stopping the whole sandbox with SIGTTIN. */
+        setsid();
         int flags = CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWIPC | CLONE_NEWUTS | (use_userns ? CLONE_NEWUSER : 0);
         if (unshare(flags) != 0) fail("create namespaces (user namespaces disabled?)");
         char go;

@@ -59,7 +59,14 @@ struct BuildOptions: ParsableArguments {
             secrets: try secrets.map(BuildSecret.init(parsing:)), noCache: noCache, reporter: reporter,
             layerOptions: layerOptions, settings: .fromEnvironment(), schemaFile: openAPISchema)
         builder.interruption = interruption
-        return (try await runReportingErrors { try await builder.build() }, loaded, paths)
+        do {
+            return (try await builder.build(), loaded, paths)
+        } catch BuildError.interrupted {
+            DebugCommand.printError("error: \(BuildError.interrupted)")
+            throw ExitCode(128 + interruption.signalNumber)
+        } catch {
+            return (try await runReportingErrors { throw error }, loaded, paths) // reported like every other error
+        }
     }
 
     /// The image name: `-t`, else `image:` in cog.yaml, else `cog-<directory>` as Cog derives it.

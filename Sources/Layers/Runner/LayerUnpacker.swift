@@ -12,6 +12,7 @@ public final class LayerUnpacker: @unchecked Sendable {
     private let lock = NSLock()
     private var results: [Digest: Result<String, Error>] = [:]
     private var started: Set<Digest> = []
+    private var cancelled = false
 
     public init(store: LayerStore, blobs: BlobStore, width: Int = ProcessInfo.processInfo.activeProcessorCount) {
         self.store = store
@@ -29,7 +30,8 @@ public final class LayerUnpacker: @unchecked Sendable {
         let (store, blobs, slots) = (self.store, self.blobs, self.slots)
         DispatchQueue.global().async { [self] in
             slots.wait()
-            let result = Result { try store.unpack(blob: blobs.path(for: blob), diffID: diffID) }
+            let skip = lock.withLock { cancelled }
+            let result = skip ? .failure(CancellationError()) : Result { try store.unpack(blob: blobs.path(for: blob), diffID: diffID) }
             slots.signal()
             lock.lock()
             results[diffID] = result
@@ -37,6 +39,9 @@ public final class LayerUnpacker: @unchecked Sendable {
             group.leave()
         }
     }
+
+    /// Layers still waiting for a slot are skipped (the pull failed; nothing will use them).
+    public func cancel() { lock.withLock { cancelled = true } }
 
     /// Waits until everything started has finished (also after a failed pull, so that no extraction is cut off).
     public func wait() async {

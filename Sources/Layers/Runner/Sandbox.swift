@@ -30,6 +30,9 @@ public struct SandboxConfiguration: Sendable {
     /// `NAME=value`; nothing else is inherited.
     public var environment: [String] = []
     public var hostname = "cog-build"
+    /// Build steps get a process group of their own, so that Ctrl-C reaches cog, which stops them in order; a
+    /// served model stays in the terminal's group and stops with it.
+    public var ownProcessGroup = true
     public var command: [String]
 
     public init(mountpoint: String, lowers: [String], upper: String?, work: String?, command: [String]) {
@@ -123,7 +126,7 @@ public struct Sandbox: Sendable {
                     output: @escaping @Sendable (String) -> Void) throws -> SandboxResult {
         let createdLog = FileSystem.temporarySibling(of: "\(configuration.work ?? NSTemporaryDirectory())/../created")
         defer { FileSystem.remove(createdLog) }
-        let process = try SpawnedProcess(arguments(for: configuration, createdLog: createdLog))
+        let process = try SpawnedProcess(arguments(for: configuration, createdLog: createdLog), ownProcessGroup: configuration.ownProcessGroup)
         let reader = Thread { process.forEachLine(output) }
         reader.start()
         let start = Date()

@@ -12,7 +12,8 @@ final class SpawnedProcess: @unchecked Sendable {
     private var status: Int32?
     private let outputDone = DispatchSemaphore(value: 0)
 
-    init(_ arguments: [String], environment: [String: String] = ProcessInfo.processInfo.environment) throws {
+    /// - Parameter ownProcessGroup: start a process group of its own, out of reach of the terminal's Ctrl-C.
+    init(_ arguments: [String], environment: [String: String] = ProcessInfo.processInfo.environment, ownProcessGroup: Bool = true) throws {
         var fds: [Int32] = [0, 0]
         guard pipe(&fds) == 0 else { throw LayersError.posix("pipe", "(sandbox)") }
         _ = fcntl(fds[0], F_SETFD, FD_CLOEXEC)
@@ -32,8 +33,10 @@ final class SpawnedProcess: @unchecked Sendable {
         var attributes = posix_spawnattr_t()
         posix_spawnattr_init(&attributes)
         defer { posix_spawnattr_destroy(&attributes) }
-        posix_spawnattr_setpgroup(&attributes, 0)
-        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETPGROUP))
+        if ownProcessGroup {
+            posix_spawnattr_setpgroup(&attributes, 0)
+            posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETPGROUP))
+        }
         var pid: pid_t = 0
         let code = posix_spawn(&pid, arguments[0], &actions, &attributes, argv, envp)
         close(fds[1])

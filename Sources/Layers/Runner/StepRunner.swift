@@ -25,6 +25,8 @@ public struct StepRunner: Sendable {
         public var secrets: [(source: String, target: String)]
         /// PEM certificates to trust besides the host's bundle (the image's COG_CA_CERT).
         public var extraCertificates: String?
+        /// See `SandboxConfiguration.ownProcessGroup`.
+        public var ownProcessGroup = true
 
         public init(command: [String], environment: [String], workingDirectory: String = "/",
                     caches: [(id: String, target: String)] = [], secrets: [(source: String, target: String)] = []) {
@@ -84,6 +86,7 @@ public struct StepRunner: Sendable {
     /// Working directory, environment, and the mounts every step gets: DNS, caches, secrets.
     private func configure(_ step: Step, _ configuration: inout SandboxConfiguration, scratch: String) throws {
         configuration.workingDirectory = step.workingDirectory
+        configuration.ownProcessGroup = step.ownProcessGroup
         configuration.environment = try environment(for: step, configuration: &configuration, scratch: scratch)
         for file in ["/etc/resolv.conf", "/etc/hosts"] where FileSystem.exists(file) {
             configuration.binds.append(.init(source: file, destination: file, readOnly: true))

@@ -54,15 +54,16 @@ struct ImageBuilder {
         // Each base layer is unpacked as soon as it has arrived, while the others download.
         let unpacker = LayerUnpacker(store: paths.layers, blobs: paths.blobs)
         let unpackStart = Date()
-        let unpacked = LockedCounter()
+        let unpacked = LockedSet()
         let layerStore = paths.layers
         let base: StoredImage
         do {
             base = try await ImageTransfer(settings: settings, progress: reporter).pull(baseReference, into: paths.blobs) { layer, diffID in
-                if !layerStore.contains(diffID) { unpacked.increment() }
+                if !layerStore.contains(diffID) { unpacked.insert(diffID.description) }
                 unpacker.start(blob: layer.digest, diffID: diffID)
             }
         } catch {
+            unpacker.cancel() // layers not started yet are skipped; those started finish, so none is cut off
             await unpacker.wait()
             throw error
         }
@@ -84,8 +85,8 @@ struct ImageBuilder {
             let parts = item.split(separator: "=", maxSplits: 1).map(String.init)
             state.set(parts[0], parts.count > 1 ? parts[1] : "")
         }
-        if unpacked.value > 0 {
-            reporter.info("   pulled and unpacked \(unpacked.value) base layer\(unpacked.value == 1 ? "" : "s") in \(Self.seconds(since: unpackStart))")
+        if unpacked.count > 0 {
+            reporter.info("   pulled and unpacked \(unpacked.count) base layer\(unpacked.count == 1 ? "" : "s") in \(Self.seconds(since: unpackStart))")
         }
         reporter.info("   running steps \(runner.sandbox.mapping)")
         // MARK: capture method
@@ -113,10 +114,11 @@ struct ImageBuilder {
             // MARK: metadata read from the built filesystem
             if cancel.isSet { throw BuildError.interrupted }
             reporter.step(total - 1, of: total, "pip freeze and OpenAPI schema")
-            let introspection = Introspection(runner: runner, flat: flat)
+            let introspection = Introspection(runner: runner, flat: flat, cancel: cancel)
             freeze = try introspection.pipFreeze(state: state)
             schema = try schemaFile.map(Self.readSchema) ?? introspection.openAPISchema(state: state, plan: plan)
             try settle(&state, cache: cache, runner: runner)
+            if cancel.isSet { throw BuildError.interrupted }
         } catch {
             try? settle(&state, cache: cache, runner: runner) // the steps that finished are cached for the next try
             throw error
@@ -242,7 +244,10 @@ struct ImageBuilder {
             throw BuildError.stepFailed(step: run.summary, status: outcome.status, lastLines: tail.lines)
         }
         // The layer is written on another thread while the next steps run on top of the (cleaned) upper dir.
-        try LayerCapture.clean(upper: outcome.upper, createdMountpoints: outcome.createdMountpoints)
+        do { try LayerCapture.clean(upper: outcome.upper, createdMountpoints: outcome.createdMountpoints) } catch {
+            runner.discard(outcome)
+            throw error
+        }
         let (upper, blobs, options, mapOwner) = (outcome.upper, paths.blobs, layerOptions, ownerMapping(runner))
         let work = BackgroundWork { try LayerCapture.write(upper: upper, into: blobs, options: options, mapOwner: mapOwner) }
         reporter.info("   ran in \(Self.seconds(since: started, until: ran)); its layer is written while the build goes on")
@@ -264,8 +269,11 @@ struct ImageBuilder {
             do {
                 let layer = try pending.work.get()
                 let directory = try paths.layers.adopt(directory: pending.outcome.upper, diffID: layer.diffID)
-                try cache.store(.init(digest: layer.descriptor.digest, diffID: layer.diffID, size: layer.descriptor.size,
-                                      mediaType: layer.descriptor.mediaType), for: pending.key)
+                // A later step's key names the earlier steps: once one failed, later ones are not cached either.
+                if firstError == nil {
+                    try cache.store(.init(digest: layer.descriptor.digest, diffID: layer.diffID, size: layer.descriptor.size,
+                                          mediaType: layer.descriptor.mediaType), for: pending.key)
+                }
                 state.layers[pending.index].descriptor = layer.descriptor
                 state.layers[pending.index].diffID = layer.diffID
                 state.layers[pending.index].directory = directory
@@ -326,12 +334,12 @@ struct ImageBuilder {
     }
 }
 
-/// A count several threads add to.
-final class LockedCounter: @unchecked Sendable {
+/// A set several threads add to.
+final class LockedSet: @unchecked Sendable {
     private let lock = NSLock()
-    private var count = 0
-    func increment() { lock.lock(); count += 1; lock.unlock() }
-    var value: Int { lock.lock(); defer { lock.unlock() }; return count }
+    private var items: Set<String> = []
+    func insert(_ item: String) { lock.withLock { _ = items.insert(item) } }
+    var count: Int { lock.withLock { items.count } }
 }
 
 /// The last lines a step printed, for the error message when it fails.

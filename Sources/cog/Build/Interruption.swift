@@ -10,12 +10,15 @@ final class Interruption: @unchecked Sendable {
     private var sources: [DispatchSourceSignal] = []
     private var first: Date?
     private var running = false
+    private var previous: [(Int32, sighandler_t?)] = []
+    /// The signal that interrupted the build.
+    private(set) var signalNumber: Int32 = SIGINT
 
     init(reporter: BuildReporter) {
         for number in [SIGINT, SIGTERM] {
-            signal(number, SIG_IGN)
+            previous.append((number, signal(number, SIG_IGN)))
             let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
-            source.setEventHandler { [self] in handle(reporter) }
+            source.setEventHandler { [self] in handle(number, reporter) }
             source.resume()
             sources.append(source)
         }
@@ -27,16 +30,17 @@ final class Interruption: @unchecked Sendable {
         set { lock.withLock { running = newValue } }
     }
 
-    private func handle(_ reporter: BuildReporter) {
+    private func handle(_ number: Int32, _ reporter: BuildReporter) {
         let (stop, exitNow) = lock.withLock { () -> (Bool, Bool) in
             // The same Ctrl-C can arrive twice (from the terminal and forwarded by cog's first process).
             if let first { return (false, Date().timeIntervalSince(first) > 1) }
             first = Date()
+            signalNumber = number
             return (running, !running)
         }
         if exitNow {
             FileHandle.standardError.write(Data("\ninterrupted\n".utf8))
-            _exit(130)
+            _exit(128 + number)
         }
         if stop {
             reporter.warning("interrupted: stopping the running step; the steps that finished stay cached (Ctrl-C again to quit at once)")
@@ -44,10 +48,9 @@ final class Interruption: @unchecked Sendable {
         }
     }
 
-    /// Restores the default handling (the build is over).
+    /// Restores the handling there was before (the build is over).
     func end() {
         for source in sources { source.cancel() }
-        signal(SIGINT, SIG_DFL)
-        signal(SIGTERM, SIG_DFL)
+        for (number, handler) in previous { signal(number, handler) }
     }
 }

@@ -8,6 +8,8 @@ struct Introspection {
     let runner: StepRunner
     /// Set when steps run in a full copy of the tree (no overlayfs here).
     let flat: FlatTree?
+    /// Set by Ctrl-C: the running command is stopped and the build ends as interrupted.
+    var cancel = CancelFlag()
 
     /// `python -m pip freeze`, as Cog records it in `run.cog.pip_freeze`.
     func pipFreeze(state: BuildState) throws -> String {
@@ -42,12 +44,13 @@ struct Introspection {
         let outcome: StepRunner.Outcome
         if let flat {
             try flat.catchUp(with: state.layers)
-            outcome = try runner.runInPlace(step, root: flat.path) { collected.add($0) }
+            outcome = try runner.runInPlace(step, root: flat.path, cancel: cancel) { collected.add($0) }
         } else {
-            outcome = try runner.run(step, lowers: state.lowerDirectories) { collected.add($0) }
+            outcome = try runner.run(step, lowers: state.lowerDirectories, cancel: cancel) { collected.add($0) }
             runner.discard(outcome)
         }
         guard outcome.status == 0 else {
+            if cancel.isSet { throw BuildError.interrupted }
             throw BuildError.stepFailed(step: what, status: outcome.status, lastLines: Array(collected.lines.suffix(25)))
         }
         return collected.lines.joined(separator: "\n") + "\n"

@@ -37,6 +37,7 @@ final class ImageServer: @unchecked Sendable {
         var step = StepRunner.Step(command: argv, environment: Self.environment(image: config?.env ?? [], given: environment + ["PORT=\(port)"]),
                                    workingDirectory: config?.workingDir ?? "/src")
         if let projectDirectory { step.secrets.append((projectDirectory, "/src")) }
+        step.ownProcessGroup = false // Ctrl-C at the terminal stops the model, also during its setup()
         let log = self.log
         let finalStep = step, stack = Array(lowers.reversed())
         Thread.detachNewThread { [self] in
