@@ -14,7 +14,7 @@ grep -o "$work/[^ ]*" /proc/mounts | sort -r | xargs -r -n1 umount -l 2>/dev/nul
 rm -rf "$work" /var/tmp/buildah-cache; mkdir -p "$work"
 base=$(scripts/make-base-image.sh /var/cache/cog-test/python-3.11-slim >/dev/null 2>&1; echo /var/cache/cog-test/python-3.11-slim)
 addr=$(scripts/test-registry.sh start "$work/registry")
-trap 'scripts/test-registry.sh stop "$work/registry" >/dev/null 2>&1 || true' EXIT
+trap '"$root/scripts/test-registry.sh" stop "$work/registry" >/dev/null 2>&1 || true' EXIT  # absolute: the script cds away
 scripts/make-base-image.sh push "$base" "$addr" >/dev/null
 cp -r examples/hello "$work/model"
 cd "$work/model"

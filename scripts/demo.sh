@@ -13,7 +13,7 @@ echo "== base image: Debian bookworm + python3 as python:3.11-slim (cached at $b
 scripts/make-base-image.sh "$base" >&2
 echo "== loopback registry"
 addr=$(scripts/test-registry.sh start "$work/registry")
-trap 'scripts/test-registry.sh stop "$work/registry" >/dev/null 2>&1 || true' EXIT
+trap '"$root/scripts/test-registry.sh" stop "$work/registry" >/dev/null 2>&1 || true' EXIT  # absolute: the script cds away
 scripts/make-base-image.sh push "$base" "$addr" >/dev/null
 # Pulls of docker.io/library/python go to the loopback registry.
 export COG_REGISTRY_MIRRORS="docker.io=$addr"
