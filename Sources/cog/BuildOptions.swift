@@ -59,14 +59,7 @@ struct BuildOptions: ParsableArguments {
             secrets: try secrets.map(BuildSecret.init(parsing:)), noCache: noCache, reporter: reporter,
             layerOptions: layerOptions, settings: .fromEnvironment(), schemaFile: openAPISchema)
         builder.interruption = interruption
-        do {
-            return (try await builder.build(), loaded, paths)
-        } catch BuildError.interrupted {
-            DebugCommand.printError("error: \(BuildError.interrupted)")
-            throw ExitCode(128 + interruption.signalNumber)
-        } catch {
-            return (try await runReportingErrors { throw error }, loaded, paths) // reported like every other error
-        }
+        return (try await runReportingErrors(interruptedBy: interruption.signalNumber) { try await builder.build() }, loaded, paths)
     }
 
     /// The image name: `-t`, else `image:` in cog.yaml, else `cog-<directory>` as Cog derives it.
@@ -79,15 +72,16 @@ struct BuildOptions: ParsableArguments {
     }
 }
 
-/// Runs `body`, printing a clear message (never a stack trace) and exiting 1 on failure (130 when interrupted).
-func runReportingErrors<T>(_ body: () async throws -> T) async throws -> T {
+/// Runs `body`, printing a clear message (never a stack trace) and exiting 1 on failure (128 + the signal when
+/// interrupted).
+func runReportingErrors<T>(interruptedBy signal: @autoclosure () -> Int32 = SIGINT, _ body: () async throws -> T) async throws -> T {
     do {
         return try await body()
     } catch let exit as ExitCode {
         throw exit
     } catch BuildError.interrupted {
         DebugCommand.printError("error: \(BuildError.interrupted)")
-        throw ExitCode(130)
+        throw ExitCode(128 + signal())
     } catch {
         DebugCommand.printError("error: \(error)")
         throw ExitCode(1)

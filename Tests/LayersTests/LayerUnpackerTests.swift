@@ -19,7 +19,7 @@ import TestSupport
         layers.append(layers[2]) // the same layer twice, as images with repeated empty layers have
         let unpacker = LayerUnpacker(store: store, blobs: blobs, width: 3)
         unpacker.start(blob: layers[4].blob, diffID: layers[4].diffID) // one started early, as a pull does
-        let directories = try await unpacker.directories(for: layers)
+        let directories = try unpacker.directories(for: layers)
         #expect(directories.count == 7)
         #expect(directories[6] == directories[2])
         for index in 0..<6 {
@@ -37,7 +37,7 @@ import TestSupport
         let brokenDiffID = Digest.sha256(Data("pretend".utf8))
         let unpacker = LayerUnpacker(store: store, blobs: blobs)
         do {
-            _ = try await unpacker.directories(for: [(good.descriptor.digest, good.diffID), (broken, brokenDiffID)])
+            _ = try unpacker.directories(for: [(good.descriptor.digest, good.diffID), (broken, brokenDiffID)])
             Issue.record("a broken layer was unpacked")
         } catch {
             #expect(!FileManager.default.fileExists(atPath: store.directory(for: brokenDiffID)))

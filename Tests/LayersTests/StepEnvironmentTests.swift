@@ -25,6 +25,12 @@ import TestSupport
         #expect(values["PATH"] == ["/usr/bin"])
     }
 
+    @Test func givenVariablesReplaceTheImagesOfTheSameName() {
+        // `cog predict -e LOG_LEVEL=debug` and the port cog picks, over the image's ENV.
+        let merged = StepRunner.environment(["PATH=/usr/bin", "LOG_LEVEL=info", "PORT=5000"], replacing: ["LOG_LEVEL=debug", "PORT=41234"])
+        #expect(merged == ["PATH=/usr/bin", "LOG_LEVEL=debug", "PORT=41234"])
+    }
+
     @Test func extraCertificatesAreJoinedToTheHostBundle() throws {
         let dir = try TemporaryDirectory("bundle")
         let hostBundle = try dir.write("host.pem", "HOST CERTS\n")

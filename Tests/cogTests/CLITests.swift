@@ -53,11 +53,6 @@ import Testing
         #expect(wrong.stderr.contains("--use-cuda-base-image must be auto, true or false, not \"maybe\""), "\(wrong.stderr)")
     }
 
-    @Test func givenVariablesReplaceTheImagesForTheModel() {
-        let merged = ImageServer.environment(image: ["PATH=/usr/bin", "LOG_LEVEL=info", "PORT=5000"], given: ["LOG_LEVEL=debug", "PORT=41234"])
-        #expect(merged == ["PATH=/usr/bin", "LOG_LEVEL=debug", "PORT=41234"])
-    }
-
     @Test func debugPrintsEveryErrorAndExitsNonZero() throws {
         let project = try makeProject("build:\n  python_version: \"3.6\"\n  sytem_packages: [x]\npredict: \"predict.py:P\"\n")
         let result = try runCommand([try cogExecutable(), "debug"], directory: project.path)

@@ -7,6 +7,13 @@ import TestSupport
 @Suite(.serialized) struct SubordinateIDTests {
     static var canRun: Bool { isRoot && commandExists("setpriv") && commandExists("newuidmap") && commandExists("useradd") }
 
+    /// The test model's cog.yaml: cowsay, a step that prints the owner of /etc/shadow, then `lastStep`.
+    static func config(lastStep: String?) -> String {
+        let steps = lastStep.map { ["stat -c 'owner of shadow: %U:%G' /etc/shadow", $0] } ?? []
+        let run = steps.isEmpty ? "" : "  run:\n" + steps.map { "    - '\($0.replacingOccurrences(of: "'", with: "''"))'\n" }.joined()
+        return "build:\n  python_version: \"3.11\"\n  system_packages:\n    - \"cowsay\"\n\(run)predict: \"predict.py:Predictor\"\n"
+    }
+
     /// A copy of cog the test user can run, in a directory it owns.
     static func setUp(_ label: String) throws -> (dir: TemporaryDirectory, cog: String) {
         let dir = try TemporaryDirectory(label)
@@ -53,16 +60,7 @@ import TestSupport
         guard Self.canRun else { return }
         let registry = try PipelineTests.registryWithBase()
         let (dir, cog) = try Self.setUp("subid-build")
-        try dir.write("model/cog.yaml", """
-        build:
-          python_version: "3.11"
-          system_packages:
-            - "cowsay"
-          run:
-            - "stat -c 'owner of shadow: %U:%G' /etc/shadow"
-            - "useradd -u 1234 -m alice && install -d -o alice -g alice -m 0700 /home/alice/private && runuser -u alice -- sh -c 'echo note > /home/alice/private/note' && echo \\"alice is $(runuser -u alice -- id -u)\\""
-        predict: "predict.py:Predictor"
-        """)
+        try dir.write("model/cog.yaml", Self.config(lastStep: #"useradd -u 1234 -m alice && install -d -o alice -g alice -m 0700 /home/alice/private && runuser -u alice -- sh -c 'echo note > /home/alice/private/note' && echo "alice is $(runuser -u alice -- id -u)""#))
         try dir.write("model/predict.py", """
         from cog import BasePredictor
 
@@ -94,19 +92,10 @@ import TestSupport
         let predict = try runCommand(user + [cog, "predict", "subid", "-i", "name=subordinate"], directory: project)
         #expect(predict.stdout == "hello, subordinate\n", "\(predict.output.suffix(2000))")
 
-        // Killing cog mid-step (kill -9 of the first process) stops the step; the next build removes the
-        // step's scratch dir, whose files belong to subordinate ids, from inside the namespace.
+        // Interrupted builds: the step's files belong to subordinate ids, so only cog inside the namespace can
+        // remove them.
         let marker = "61\(Int.random(in: 1000...9999))"
-        try dir.write("model/cog.yaml", """
-        build:
-          python_version: "3.11"
-          system_packages:
-            - "cowsay"
-          run:
-            - "stat -c 'owner of shadow: %U:%G' /etc/shadow"
-            - "install -d -o 4321 /opt/left && touch /opt/left/behind && chown 4321 /opt/left/behind && sleep \(marker)"
-        predict: "predict.py:Predictor"
-        """)
+        try dir.write("model/cog.yaml", Self.config(lastStep: "install -d -o 4321 /opt/left && touch /opt/left/behind && chown 4321 /opt/left/behind && sleep \(marker)"))
         _ = try runCommand(["chown", "-R", "\(uid):\(gid)", project])
         /// Starts the build, waits for the step's sleep, sends `signal` to the process `victim` picks, and waits
         /// until the sleep is gone; returns whether it went.
@@ -145,13 +134,7 @@ import TestSupport
         }
         #expect(try interruptedBuild(inner, signal: SIGKILL), "the step's processes end with cog")
         #expect(!(try stepFiles().isEmpty), "the killed step left files owned by a subordinate id")
-        try dir.write("model/cog.yaml", """
-        build:
-          python_version: "3.11"
-          system_packages:
-            - "cowsay"
-        predict: "predict.py:Predictor"
-        """)
+        try dir.write("model/cog.yaml", Self.config(lastStep: nil))
         _ = try runCommand(["chown", "-R", "\(uid):\(gid)", project])
         let rebuild = try runCommand(user + [cog, "build", "--progress", "plain"], directory: project)
         #expect(rebuild.status == 0, "\(rebuild.output.suffix(2000))")

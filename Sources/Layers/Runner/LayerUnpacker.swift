@@ -44,17 +44,13 @@ public final class LayerUnpacker: @unchecked Sendable {
     public func cancel() { lock.withLock { cancelled = true } }
 
     /// Waits until everything started has finished (also after a failed pull, so that no extraction is cut off).
-    public func wait() async {
-        await withCheckedContinuation { (done: CheckedContinuation<Void, Never>) in
-            group.notify(queue: .global()) { done.resume() }
-        }
-    }
+    public func wait() { group.wait() }
 
     /// The dirs of `layers` (blob digest and diffID, bottom first), starting those not started yet and waiting for
     /// all; the first failure is thrown.
-    public func directories(for layers: [(blob: Digest, diffID: Digest)]) async throws -> [String] {
+    public func directories(for layers: [(blob: Digest, diffID: Digest)]) throws -> [String] {
         for layer in layers { start(blob: layer.blob, diffID: layer.diffID) }
-        await wait()
+        wait()
         let finished = lock.withLock { results }
         return try layers.map { layer in
             guard let result = finished[layer.diffID] else {

@@ -78,8 +78,8 @@ public enum IDMapping: Sendable, Equatable, CustomStringConvertible {
         switch self {
         case .none: return "as root, no user namespace"
         case .single:
-            return "rootless, one uid mapped to root (packages that own files as other users get root instead; "
-                + "add a range to /etc/subuid and /etc/subgid for the full mapping)"
+            let why = UserNamespace.reasonToStayOutside(mapping: UserNamespace.subordinateMapping()) ?? "the mapping failed"
+            return "rootless, one uid mapped to root (packages that own files as other users get root instead), because: \(why)"
         case let .subordinate(u, uc, g, gc):
             return "rootless, ids 1-\(min(uc, gc)) mapped to the subordinate ranges \(u)+\(uc) (uids) and \(g)+\(gc) (gids)"
         }

@@ -121,21 +121,21 @@ public struct StepRunner: Sendable {
     /// reads the first of two entries with one name) and the host's package-index settings filling in only what
     /// the image (cog.yaml's environment) does not set itself.
     static func environment(image: [String], host: [String: String], hasBundle: Bool) -> [String] {
-        var environment = image
-        func set(_ name: String, _ value: String) {
-            environment.removeAll { $0.hasPrefix("\(name)=") }
-            environment.append("\(name)=\(value)")
-        }
+        var replacing: [String] = [], filling: [String] = []
         for name in passedThrough {
             guard let value = host[name] else { continue }
-            if proxyVariables.contains(name) {
-                set(name, value)
-            } else if !environment.contains(where: { $0.hasPrefix("\(name)=") }) {
-                environment.append("\(name)=\(value)")
-            }
+            if proxyVariables.contains(name) { replacing.append("\(name)=\(value)") } else { filling.append("\(name)=\(value)") }
         }
-        if hasBundle { for name in ["SSL_CERT_FILE", "PIP_CERT", "REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE"] { set(name, bundleTarget) } }
-        return environment
+        if hasBundle { replacing += ["SSL_CERT_FILE", "PIP_CERT", "REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE"].map { "\($0)=\(bundleTarget)" } }
+        return environment(environment(filling, replacing: image), replacing: replacing)
+    }
+
+    /// `base` with the `NAME=value` entries of `given` replacing those of the same name (a process reads the first
+    /// of two entries with one name, so both cannot stay).
+    public static func environment(_ base: [String], replacing given: [String]) -> [String] {
+        let name = { (entry: String) in entry.split(separator: "=", maxSplits: 1).first.map(String.init) ?? entry }
+        let names = Set(given.map(name))
+        return base.filter { !names.contains(name($0)) } + given
     }
 
     /// The CA bundle steps trust: the host's (`SSL_CERT_FILE`, else Debian's), joined in `scratch` with `extra`

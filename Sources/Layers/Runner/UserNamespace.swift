@@ -55,7 +55,7 @@ public enum UserNamespace {
         if geteuid() == 0 { return "running as root" }
         if environment["COG_USERNS"] != nil { return "already re-executed" }
         if environment["COG_ROOTLESS"] == "single" { return "COG_ROOTLESS=single" }
-        guard mapping != nil else { return "no subordinate id range in /etc/subuid and /etc/subgid" }
+        guard mapping != nil else { return "no subordinate id range for this user in /etc/subuid and /etc/subgid (add one for the full mapping)" }
         let path = (environment["PATH"] ?? "/usr/bin:/bin").split(separator: ":")
         guard path.contains(where: { access("\($0)/newuidmap", X_OK) == 0 && access("\($0)/newgidmap", X_OK) == 0 }) else {
             return "newuidmap/newgidmap not found (Debian: apt-get install uidmap)"

@@ -18,7 +18,8 @@ struct ImageBuilder {
     var schemaFile: String? = nil
     /// Ctrl-C handling; nil when the caller handles signals itself.
     var interruption: Interruption? = nil
-    var cancel: CancelFlag { interruption?.flag ?? CancelFlag() }
+    var cancel: CancelFlag { interruption?.flag ?? Self.neverSet }
+    private static let neverSet = CancelFlag()
 
     /// A finished build: the image (its blobs in `paths.blobs`) and where its base came from.
     struct Built {
@@ -64,7 +65,7 @@ struct ImageBuilder {
             }
         } catch {
             unpacker.cancel() // layers not started yet are skipped; those started finish, so none is cut off
-            await unpacker.wait()
+            unpacker.wait()
             throw error
         }
         var history = base.configuration.history ?? []
@@ -75,7 +76,7 @@ struct ImageBuilder {
         }
         var state = BuildState(layers: [], environment: [], workingDirectory: base.configuration.config?.workingDir ?? "/",
                                history: history, chainKey: StepCache.key(parent: base.descriptor.digest, material: layerSettings))
-        let directories = try await unpacker.directories(for: zip(base.manifest.layers, base.configuration.rootfs.diffIDs).map { ($0.0.digest, $0.1) })
+        let directories = try unpacker.directories(for: zip(base.manifest.layers, base.configuration.rootfs.diffIDs).map { ($0.0.digest, $0.1) })
         for (layer, (diffID, directory)) in zip(base.manifest.layers, zip(base.configuration.rootfs.diffIDs, directories)) {
             var oci = layer
             oci.mediaType = layer.mediaType.ociEquivalent

@@ -16,25 +16,15 @@ final class ImageServer: @unchecked Sendable {
     /// Starts the image's entrypoint and command with `/src` as the working directory.
     /// - Parameters:
     ///   - projectDirectory: bind-mounted at /src instead of the image's copy (as `cog serve` and `cog run` do).
-    /// The image's variables, with those given (`-e`, PORT) replacing any of the same name: a process reads the
-    /// first of two entries with one name.
-    static func environment(image: [String], given: [String]) -> [String] {
-        let name = { (entry: String) in entry.split(separator: "=", maxSplits: 1).first.map(String.init) ?? entry }
-        let names = Set(given.map(name))
-        return image.filter { !names.contains(name($0)) } + given
-    }
-
     init(image: StoredImage, paths: CogPaths, command: [String]? = nil, projectDirectory: String? = nil, environment: [String] = [],
          port requested: Int? = nil, echo: (@Sendable (String) -> Void)? = nil) throws {
         port = try requested ?? Self.freePort()
         runner = StepRunner(sandbox: Sandbox(), cacheRoot: paths.root)
-        var lowers: [String] = []
-        for (layer, diffID) in zip(image.manifest.layers, image.configuration.rootfs.diffIDs) {
-            lowers.append(try paths.layers.unpack(blob: paths.blobs.path(for: layer.digest), diffID: diffID))
-        }
+        let lowers = try LayerUnpacker(store: paths.layers, blobs: paths.blobs)
+            .directories(for: zip(image.manifest.layers, image.configuration.rootfs.diffIDs).map { ($0.0.digest, $0.1) })
         let config = image.configuration.config
         let argv = command ?? ((config?.entrypoint ?? []) + (config?.cmd ?? []))
-        var step = StepRunner.Step(command: argv, environment: Self.environment(image: config?.env ?? [], given: environment + ["PORT=\(port)"]),
+        var step = StepRunner.Step(command: argv, environment: StepRunner.environment(config?.env ?? [], replacing: environment + ["PORT=\(port)"]),
                                    workingDirectory: config?.workingDir ?? "/src")
         if let projectDirectory { step.secrets.append((projectDirectory, "/src")) }
         step.ownProcessGroup = false // Ctrl-C at the terminal stops the model, also during its setup()

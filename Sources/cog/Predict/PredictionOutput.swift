@@ -4,10 +4,16 @@ import Registry
 
 /// Prints or writes a prediction's output as Cog does: strings raw, files (data URLs) to disk, the rest as JSON.
 enum PredictionOutput {
-    static func handle(_ response: HTTPResponse, outputPath: String?) throws {
+    /// The prediction object the runtime answered with.
+    static func prediction(_ response: HTTPResponse) throws -> [String: Any] {
         guard let object = try? JSONSerialization.jsonObject(with: response.body) as? [String: Any] else {
             throw BuildError.output("the model answered HTTP \(response.status): \(String(decoding: response.body.prefix(2000), as: UTF8.self))")
         }
+        return object
+    }
+
+    static func handle(_ response: HTTPResponse, outputPath: String?) throws {
+        let object = try prediction(response)
         if response.status == 422, let details = object["detail"] as? [[String: Any]] {
             let lines = details.map { detail -> String in
                 let location = (detail["loc"] as? [Any])?.dropFirst(2).map { "\($0)" }.joined(separator: ".") ?? "input"
@@ -26,9 +32,7 @@ enum PredictionOutput {
     /// `--json` mode: the whole prediction (status, output, logs, metrics) written as JSON to `path`; a prediction
     /// that did not succeed is an error after the file is written.
     static func writePrediction(_ response: HTTPResponse, to path: String) throws {
-        guard let object = try? JSONSerialization.jsonObject(with: response.body) as? [String: Any] else {
-            throw BuildError.output("the model answered HTTP \(response.status): \(String(decoding: response.body.prefix(2000), as: UTF8.self))")
-        }
+        let object = try prediction(response)
         let data = try JSONSerialization.data(withJSONObject: object, options: [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes])
         try FileSystem.writeAtomically(data + Data("\n".utf8), to: path)
         FileHandle.standardError.write(Data("written to \(path)\n".utf8))
