@@ -2,6 +2,7 @@
 #include "CSupport.h"
 #include <errno.h>
 #include <fcntl.h>
+#include <locale.h>
 #include <linux/openat2.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -35,4 +36,14 @@ int cog_spawn_closefrom(posix_spawn_file_actions_t *actions, int fd) {
 
 int cog_spawn_chdir(posix_spawn_file_actions_t *actions, const char *path) {
     return posix_spawn_file_actions_addchdir_np(actions, path);
+}
+
+/* libarchive converts entry names between UTF-8 (PAX records) and the C library's locale. In the default "C"
+   locale a non-ASCII name has no conversion, and the writer ends up with a null name. A UTF-8 character type
+   makes every valid UTF-8 name convert as itself; names that are not UTF-8 still go through as raw bytes (the
+   PAX writer marks them hdrcharset=BINARY). Set once, before any thread exists. */
+__attribute__((constructor)) static void cog_utf8_names(void) {
+    const char *candidates[] = {"C.UTF-8", "C.utf8", "en_US.UTF-8"};
+    for (size_t i = 0; i < sizeof candidates / sizeof *candidates; i++)
+        if (setlocale(LC_CTYPE, candidates[i])) return;
 }

@@ -41,7 +41,8 @@ public final class TarWriter {
     public func append(_ entry: TarEntry) throws {
         let item = archive_entry_new()
         defer { archive_entry_free(item) }
-        archive_entry_set_pathname_utf8(item, entry.path)
+        // Raw bytes, never converted through the locale (a failed conversion left libarchive with a null name).
+        archive_entry_copy_pathname(item, entry.path)
         archive_entry_set_uid(item, la_int64_t(entry.uid))
         archive_entry_set_gid(item, la_int64_t(entry.gid))
         let mtime = sourceDateEpoch.map { min(entry.mtime, $0) } ?? entry.mtime
@@ -54,9 +55,9 @@ public final class TarWriter {
             type = mode_t(COG_AE_IFDIR)
         case let .symlink(target):
             type = mode_t(COG_AE_IFLNK)
-            archive_entry_set_symlink_utf8(item, target)
+            archive_entry_copy_symlink(item, target)
         case let .hardlink(target):
-            archive_entry_set_hardlink_utf8(item, target)
+            archive_entry_copy_hardlink(item, target)
             archive_entry_set_size(item, 0)
         case let .characterDevice(major, minor):
             type = mode_t(COG_AE_IFCHR)

@@ -82,6 +82,40 @@ import TestSupport
         #expect(hashing.count > size)
     }
 
+    /// A file named données.csv once crashed every build: libarchive had no conversion for the name in the C locale.
+    @Test func namesInEveryScriptGoThroughByteForByte() throws {
+        let dir = try TemporaryDirectory()
+        let names = ["données.csv", "日本語/ファイル.txt", "кириллица", "Ελληνικά/αρχείο.md", "emoji-🙂",
+                     String(repeating: "é", count: 80) + "/" + String(repeating: "ü", count: 70) + ".bin"]
+        for name in names { try dir.write("tree/\(name)", name) }
+        symlink("données.csv", "\(dir.path)/tree/lien-vers-données")
+        link("\(dir.path)/tree/кириллица", "\(dir.path)/tree/жёсткая-ссылка")
+        let store = BlobStore(root: "\(dir.path)/blobs")
+        let layer = try LayerWriter.write(entries: try DirectoryScanner(root: "\(dir.path)/tree").scan(), to: store, options: LayerOptions())
+        let blob = store.path(for: layer.descriptor.digest)
+        // An independent reader (Python's tarfile) sees every name and link target. (libarchive cuts the ustar name
+        // of a path over 255 bytes mid-character; the PAX record that readers use holds it whole.)
+        let listing = try runCommand(["python3", "-c", """
+        import sys, tarfile
+        for m in tarfile.open(sys.argv[1], encoding="utf-8"):
+            print(m.name, m.linkname, sep="\\t")
+        """, blob])
+        #expect(listing.status == 0, "\(listing.output)")
+        let lines = Set(listing.stdout.split(separator: "\n").map(String.init))
+        for name in names where name != "кириллица" { #expect(lines.contains(name + "\t"), "\(name) in \(lines)") }
+        #expect(lines.contains("lien-vers-données\tdonnées.csv"))
+        // The first of two hard-linked names in layer order carries the content; ж sorts before к.
+        #expect(lines.contains("жёсткая-ссылка\t") && lines.contains("кириллица\tжёсткая-ссылка"))
+        // Valid UTF-8 names are plain PAX path records, not marked as binary (as GNU tar writes them).
+        #expect(try runCommand(["sh", "-c", "zcat \(blob) | grep -c hdrcharset"]).stdout == "0\n")
+        // Our own extractor writes the same names back.
+        try LayerExtractor(target: "\(dir.path)/out").extract(layerPath: blob)
+        for name in names {
+            #expect((try? String(contentsOfFile: "\(dir.path)/out/\(name)", encoding: .utf8)) == name)
+        }
+        #expect((try? FileManager.default.destinationOfSymbolicLink(atPath: "\(dir.path)/out/lien-vers-données")) == "données.csv")
+    }
+
     @Test func zstdAndUncompressedLayersReadBack() throws {
         let dir = try TemporaryDirectory()
         let root = try makeSampleTree(in: dir)

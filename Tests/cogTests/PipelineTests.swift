@@ -32,6 +32,7 @@ import TestSupport
                 - type: secret
                   id: token
                   target: /run/secrets/token
+            - mkdir -p /opt/データ && touch /opt/données.csv /opt/データ/файл.txt
         predict: "predict.py:Predictor"
         """)
         try makeWheel(at: "\(dir.path)/model/wheels/cogtestwheel-1.0-py3-none-any.whl")
@@ -49,8 +50,12 @@ import TestSupport
         try dir.write("model/.dockerignore", "notes.txt\ndata/\n")
         try dir.write("model/notes.txt", "private notes\n")
         try dir.write("model/data/big.bin", "not for the image\n")
+        for name in nonASCIINames { try dir.write("model/\(name)", name + "\n") }
         return "\(dir.path)/model"
     }
+
+    /// Project files named in several scripts (a file named données.csv once crashed every build).
+    static let nonASCIINames = ["données.csv", "日本語/ファイル.txt", "кириллица.txt", "Ελληνικά/αρχείο.md", "emoji-🙂.json"]
 
     /// A minimal pure-Python wheel (module `cogtestwheel`), as a local package the requirements name by path.
     static func makeWheel(at path: String) throws {
@@ -100,6 +105,12 @@ import TestSupport
         #expect(!FileManager.default.fileExists(atPath: "\(rootfs)/src/notes.txt"), ".dockerignore is honoured")
         #expect(!FileManager.default.fileExists(atPath: "\(rootfs)/src/data"))
         #expect(!FileManager.default.fileExists(atPath: "\(rootfs)/run/secrets/token"))
+        for name in Self.nonASCIINames {
+            #expect((try? String(contentsOfFile: "\(rootfs)/src/\(name)", encoding: .utf8)) == name + "\n", "COPY keeps \(name)")
+        }
+        for name in ["opt/données.csv", "opt/データ/файл.txt"] {
+            #expect(FileManager.default.fileExists(atPath: "\(rootfs)/\(name)"), "a RUN step's \(name) is in its layer")
+        }
         let inspect = try runCommand(["skopeo", "inspect", "--config", "oci:\(dir.path)/out:latest"])
         #expect(inspect.status == 0)
         #expect(inspect.stdout.contains("run.cog.openapi_schema"))
