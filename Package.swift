@@ -9,6 +9,7 @@ let package = Package(
         .library(name: "OCI", targets: ["OCI"]),
         .library(name: "Layers", targets: ["Layers"]),
         .library(name: "Registry", targets: ["Registry"]),
+        .library(name: "CogEngine", targets: ["CogEngine"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -27,13 +28,21 @@ let package = Package(
         .target(name: "OCI", dependencies: ["CCrypto"]),
         .target(name: "Layers", dependencies: ["OCI", "CArchive", "CZlib", "CSupport"]),
         .target(name: "Registry", dependencies: ["OCI", "CCurl"]),
+        // The engine (cog.yaml, plan, build session, predict) and the commands share Sources/cog, as two targets in
+        // disjoint folders: the design card's layout stays, and the engine never sees ArgumentParser.
+        .target(
+            name: "CogEngine",
+            dependencies: ["OCI", "Layers", "Registry", "CYAML"],
+            path: "Sources/cog/Engine",
+            resources: [.copy("Data")]
+        ),
         .executableTarget(
             name: "cog",
             dependencies: [
-                "OCI", "Layers", "Registry", "CYAML", "CSupport",
+                "CogEngine", "OCI", "Layers", "Registry",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
-            resources: [.copy("Data")]
+            path: "Sources/cog/CLI"
         ),
 
         // MARK: tests
@@ -41,7 +50,8 @@ let package = Package(
         .testTarget(name: "OCITests", dependencies: ["OCI", "TestSupport"]),
         .testTarget(name: "LayersTests", dependencies: ["Layers", "OCI", "TestSupport", "CSupport"]),
         .testTarget(name: "RegistryTests", dependencies: ["Registry", "OCI", "Layers", "TestSupport"]),
-        .testTarget(name: "cogTests", dependencies: ["cog", "OCI", "Layers", "Registry", "TestSupport"]),
+        .testTarget(name: "CogEngineTests", dependencies: ["CogEngine", "OCI", "Layers", "Registry", "TestSupport"]),
+        .testTarget(name: "cogTests", dependencies: ["cog", "CogEngine", "OCI", "Layers", "Registry", "TestSupport"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -2,6 +2,7 @@
 #include "CSupport.h"
 #include <errno.h>
 #include <fcntl.h>
+#include <sys/eventfd.h>
 #include <locale.h>
 #include <linux/openat2.h>
 #include <string.h>
@@ -47,3 +48,7 @@ __attribute__((constructor)) static void cog_utf8_names(void) {
     for (size_t i = 0; i < sizeof candidates / sizeof *candidates; i++)
         if (setlocale(LC_CTYPE, candidates[i])) return;
 }
+
+int cog_pidfd_open(pid_t pid) { return (int)syscall(SYS_pidfd_open, pid, 0); }
+
+int cog_eventfd(void) { return eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK); }

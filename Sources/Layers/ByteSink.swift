@@ -18,28 +18,28 @@ public final class HashingSink: ByteSink {
     private let hasher: DigestHasher
     private var result: Digest?
 
-    public init(_ next: ByteSink, algorithm: Digest.Algorithm = .sha256) {
+    public init(_ next: ByteSink, algorithm: Digest.Algorithm = .sha256) throws {
         self.next = next
-        self.hasher = DigestHasher(algorithm)
+        self.hasher = try DigestHasher(algorithm)
     }
 
     /// Bytes that passed so far.
     public var count: Int64 { hasher.count }
 
     public func write(_ bytes: UnsafeRawBufferPointer) throws {
-        hasher.update(bytes)
+        try hasher.update(bytes)
         try next.write(bytes)
     }
 
     public func finish() throws {
-        if result == nil { result = hasher.finalize() }
+        if result == nil { result = try hasher.finalize() }
         try next.finish()
     }
 
     /// The digest of everything written; valid after `finish()`.
     public var digest: Digest {
         get throws {
-            guard let result else { throw LayersError.io(operation: "read digest", path: "(stream)", reason: "the stream was not finished") }
+            guard let result else { throw LayersError.unfinishedStream }
             return result
         }
     }

@@ -31,12 +31,6 @@ public struct LayerOptions: Sendable, Equatable {
         self.threads = threads
         self.sourceDateEpoch = sourceDateEpoch
     }
-
-    /// Reads `SOURCE_DATE_EPOCH` from the environment (default 0, 1970-01-01).
-    public static func fromEnvironment(compression: LayerCompression = .gzip, level: Int? = nil) -> LayerOptions {
-        let epoch = ProcessInfo.processInfo.environment["SOURCE_DATE_EPOCH"].flatMap { Int64($0) } ?? 0
-        return LayerOptions(compression: compression, level: level, sourceDateEpoch: epoch)
-    }
 }
 
 /// Streams entries into a layer blob: tar → diffID hash → compressor → digest hash → temporary file in the
@@ -54,14 +48,14 @@ public enum LayerWriter {
         let temporary = try store.temporaryPath()
         do {
             let file = try FileSink(creating: temporary)
-            let compressed = HashingSink(file)
+            let compressed = try HashingSink(file)
             let compressor: ByteSink
             switch options.compression {
             case .gzip: compressor = ParallelGzipWriter(compressed, level: options.level, threads: options.threads)
             case .zstd: compressor = try ZstdWriter(compressed, level: options.level)
             case .none: compressor = compressed
             }
-            let uncompressed = options.compression == .none ? compressed : HashingSink(compressor)
+            let uncompressed = options.compression == .none ? compressed : try HashingSink(compressor)
             let tar = try TarWriter(uncompressed, sourceDateEpoch: options.sourceDateEpoch)
             try body(tar)
             try tar.finish()

@@ -1,6 +1,7 @@
 import Foundation
+import OCI
 
-/// Errors from writing, compressing, reading and extracting layers.
+/// Errors from writing, compressing, reading and extracting layers, and from running steps.
 public enum LayersError: Error, CustomStringConvertible {
     /// libarchive reported a failure.
     case archive(operation: String, path: String?, message: String)
@@ -8,8 +9,14 @@ public enum LayersError: Error, CustomStringConvertible {
     case compression(operation: String, code: Int32)
     /// A tar entry was refused during extraction; nothing of it was written.
     case hostileEntry(path: String, reason: String)
-    /// A file system operation failed.
-    case io(operation: String, path: String, reason: String)
+    /// A system call failed.
+    case system(SystemCallError)
+    /// A file changed while it was being archived.
+    case fileChanged(path: String, detail: String)
+    /// A layer the caller needed was not unpacked (its unpacking was cancelled).
+    case notUnpacked(directory: String)
+    /// A stream's digest was asked for before the stream ended.
+    case unfinishedStream
     /// A layer uses a compression this build cannot read or write.
     case unsupportedCompression(String)
 
@@ -21,14 +28,21 @@ public enum LayersError: Error, CustomStringConvertible {
             return "\(operation) failed (zlib error \(code))"
         case let .hostileEntry(path, reason):
             return "refused tar entry \"\(path)\": \(reason); the layer is unsafe, nothing was written outside the target"
-        case let .io(operation, path, reason):
-            return "\(operation) \(path): \(reason)"
+        case let .system(cause):
+            return cause.description
+        case let .fileChanged(path, detail):
+            return "\(path) changed while it was being archived (\(detail)); run the build again"
+        case let .notUnpacked(directory):
+            return "the layer for \(directory) was not unpacked (the pull failed or was cancelled)"
+        case .unfinishedStream:
+            return "internal error: a digest was read before its stream was finished"
         case let .unsupportedCompression(name):
             return "unsupported layer compression \"\(name)\" (use gzip, zstd or none)"
         }
     }
 
+    /// The failed call `operation` on `path`, with the current `errno`.
     static func posix(_ operation: String, _ path: String, _ code: Int32 = errno) -> LayersError {
-        .io(operation: operation, path: path, reason: String(cString: strerror(code)))
+        .system(SystemCallError(operation, path: path, errno: code))
     }
 }

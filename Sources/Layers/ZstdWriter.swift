@@ -11,11 +11,11 @@ public final class ZstdWriter: ByteSink {
 
     public init(_ next: ByteSink, level: Int = 3) throws {
         self.next = next
-        archive = archive_write_new()
+        archive = try ArchiveCall.handle(archive_write_new(), "zstd writer")
         try check(archive_write_set_format_raw(archive), "select raw output")
         try check(archive_write_add_filter_zstd(archive), "enable zstd (libarchive was built without it?)")
         try check(archive_write_set_filter_option(archive, "zstd", "compression-level", "\(max(1, min(19, level)))"), "set the zstd level")
-        archive_write_set_bytes_in_last_block(archive, 1)
+        try check(archive_write_set_bytes_in_last_block(archive, 1), "set the zstd block size")
         let opaque = Unmanaged.passUnretained(self).toOpaque()
         try check(archive_write_open2(archive, opaque, nil, { _, context, buffer, length in
             let writer = Unmanaged<ZstdWriter>.fromOpaque(context!).takeUnretainedValue()
@@ -27,7 +27,7 @@ public final class ZstdWriter: ByteSink {
                 return -1
             }
         }, nil, nil), "start the zstd stream")
-        let entry = archive_entry_new()
+        guard let entry = archive_entry_new() else { throw LayersError.archive(operation: "start the zstd stream", path: nil, message: "out of memory") }
         defer { archive_entry_free(entry) }
         archive_entry_set_pathname(entry, "layer")
         archive_entry_set_filetype(entry, COG_AE_IFREG)
@@ -53,9 +53,6 @@ public final class ZstdWriter: ByteSink {
     }
 
     private func check(_ code: Int32, _ operation: String) throws {
-        guard code < ARCHIVE_WARN else { return }
-        if let callbackError { throw callbackError }
-        let message = archive_error_string(archive).map { String(cString: $0) } ?? "libarchive error \(code)"
-        throw LayersError.archive(operation: operation, path: nil, message: message)
+        try ArchiveCall.check(code, archive, operation, callbackError: callbackError)
     }
 }

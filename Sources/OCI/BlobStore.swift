@@ -36,7 +36,7 @@ public struct BlobStore: Sendable {
     /// Stores `data` and returns its SHA-256 digest.
     @discardableResult
     public func write(_ data: Data) throws -> Digest {
-        let digest = Digest.sha256(data)
+        let digest = try Digest.sha256(data)
         if contains(digest) { return digest }
         let temporary = try temporaryPath()
         do {
@@ -60,14 +60,14 @@ public struct BlobStore: Sendable {
         do {
             let input = try FileStream.openForReading(source)
             let output = try FileStream.create(temporary, exclusive: true)
-            let hasher = DigestHasher(expected?.algorithm ?? .sha256)
+            let hasher = try DigestHasher(expected?.algorithm ?? .sha256)
             try input.forEachChunk { chunk in
-                hasher.update(chunk)
+                try hasher.update(chunk)
                 try output.write(chunk)
             }
             try output.close()
             let size = hasher.count
-            let digest = hasher.finalize()
+            let digest = try hasher.finalize()
             if let expected, expected != digest {
                 throw OCIError.digestMismatch(expected: expected, actual: digest, what: source)
             }
@@ -79,17 +79,27 @@ public struct BlobStore: Sendable {
         }
     }
 
-    /// Hard-links (or copies) a blob from another store, checking its digest when copying.
-    public func link(_ digest: Digest, from other: BlobStore) throws {
-        if contains(digest) { return }
+    /// How a blob moves from one store to another.
+    public enum Transfer: Sendable {
+        /// A hard link where the file system allows it (a copy otherwise): for stores the cache owns.
+        case link
+        /// A copy, its digest checked on the way.
+        case copy
+    }
+
+    /// Brings a blob from another store into this one (nothing to do when present).
+    public func take(_ digest: Digest, from other: BlobStore, by transfer: Transfer) throws {
+        if contains(digest) || other.root == root { return }
         try FileSystem.makeDirectory("\(root)/\(digest.algorithm.rawValue)")
         let source = other.path(for: digest)
-        let temporary = try temporaryPath()
-        if Glibc.link(source, temporary) == 0 {
-            try FileSystem.rename(temporary, to: path(for: digest))
-        } else {
-            try ingest(file: source, expected: digest)
+        if transfer == .link {
+            let temporary = try temporaryPath()
+            if Glibc.link(source, temporary) == 0 {
+                try FileSystem.rename(temporary, to: path(for: digest))
+                return
+            }
         }
+        try ingest(file: source, expected: digest)
     }
 
     /// Reads a whole blob (documents only: manifests, configs, indexes) and checks its digest and size.
@@ -100,9 +110,9 @@ public struct BlobStore: Sendable {
         guard Int64(data.count) == descriptor.size else {
             throw OCIError.sizeMismatch(expected: descriptor.size, actual: Int64(data.count), what: location)
         }
-        let hasher = DigestHasher(descriptor.digest.algorithm)
-        hasher.update(data)
-        let actual = hasher.finalize()
+        let hasher = try DigestHasher(descriptor.digest.algorithm)
+        try hasher.update(data)
+        let actual = try hasher.finalize()
         guard actual == descriptor.digest else { throw OCIError.digestMismatch(expected: descriptor.digest, actual: actual, what: location) }
         return data
     }
@@ -111,10 +121,10 @@ public struct BlobStore: Sendable {
     public func verify(_ digest: Digest, size: Int64? = nil) throws {
         let location = path(for: digest)
         guard FileSystem.exists(location) else { throw OCIError.blobNotFound(digest, location: root) }
-        let hasher = DigestHasher(digest.algorithm)
-        try FileStream.openForReading(location).forEachChunk { hasher.update($0) }
+        let hasher = try DigestHasher(digest.algorithm)
+        try FileStream.openForReading(location).forEachChunk { try hasher.update($0) }
         if let size, hasher.count != size { throw OCIError.sizeMismatch(expected: size, actual: hasher.count, what: location) }
-        let actual = hasher.finalize()
+        let actual = try hasher.finalize()
         guard actual == digest else { throw OCIError.digestMismatch(expected: digest, actual: actual, what: location) }
     }
 }

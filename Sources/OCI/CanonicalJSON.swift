@@ -41,6 +41,6 @@ public struct EncodedDocument: Sendable {
     /// Encodes `value` canonically and describes it as `mediaType`.
     public init(_ value: some Encodable, mediaType: MediaType) throws {
         data = try CanonicalJSON.encode(value)
-        descriptor = Descriptor(mediaType: mediaType, digest: .sha256(data), size: Int64(data.count))
+        descriptor = Descriptor(mediaType: mediaType, digest: try .sha256(data), size: Int64(data.count))
     }
 }

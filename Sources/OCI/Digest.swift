@@ -34,7 +34,8 @@ public struct Digest: Hashable, Sendable, Codable, CustomStringConvertible, Comp
         self.encoded = hex
     }
 
-    init(algorithm: Algorithm, bytes: some Sequence<UInt8>) {
+    /// The digest whose hash is `bytes`.
+    public init(algorithm: Algorithm, bytes: some Sequence<UInt8>) {
         self.algorithm = algorithm
         self.encoded = bytes.map { String(format: "%02x", $0) }.joined()
     }
@@ -42,10 +43,11 @@ public struct Digest: Hashable, Sendable, Codable, CustomStringConvertible, Comp
     public var description: String { "\(algorithm.rawValue):\(encoded)" }
 
     /// SHA-256 of `data`.
-    public static func sha256(_ data: some DataProtocol) -> Digest {
-        let hasher = DigestHasher(.sha256)
-        hasher.update(data)
-        return hasher.finalize()
+    /// - Throws: `OCIError.crypto` when libcrypto fails (out of memory).
+    public static func sha256(_ data: some DataProtocol) throws -> Digest {
+        let hasher = try DigestHasher(.sha256)
+        try hasher.update(data)
+        return try hasher.finalize()
     }
 
     public init(from decoder: Decoder) throws {

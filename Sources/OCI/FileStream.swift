@@ -104,11 +104,14 @@ public final class FileStream {
 public enum FileSystem {
     /// Creates `path` and its parents.
     public static func makeDirectory(_ path: String) throws {
-        do {
-            try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
-        } catch {
-            throw OCIError.io(operation: "create directory", path: path, reason: (error as NSError).localizedDescription)
+        var st = stat()
+        if stat(path, &st) == 0 {
+            guard st.st_mode & S_IFMT == S_IFDIR else { throw OCIError.posix("create directory", path, ENOTDIR) }
+            return
         }
+        let parent = (path as NSString).deletingLastPathComponent
+        if !parent.isEmpty, parent != path { try makeDirectory(parent) }
+        guard mkdir(path, 0o755) == 0 || errno == EEXIST else { throw OCIError.posix("create directory", path) }
     }
 
     public static func exists(_ path: String) -> Bool {
@@ -132,27 +135,6 @@ public enum FileSystem {
         "\(path).tmp-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
     }
 
-    /// Removes the temporary names in `directory` (`NAME.tmp-PID-N` from `temporarySibling`, `.incoming-PID-N` from
-    /// `BlobStore.temporaryPath`) left by processes that are gone (killed in the middle of a write); those of
-    /// live processes stay.
-    public static func removeStaleTemporaries(in directory: String) {
-        for name in (try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? [] {
-            let marker = name.hasPrefix(".incoming-") ? name.range(of: ".incoming-") : name.range(of: ".tmp-", options: .backwards)
-            guard let marker else { continue }
-            let parts = name[marker.upperBound...].split(separator: "-")
-            guard parts.count == 2, let pid = Int32(parts[0]), pid > 0, pid != getpid(), UInt64(parts[1]) != nil else { continue }
-            if !isRunning(pid) { remove("\(directory)/\(name)") }
-        }
-    }
-
-    /// Whether `pid` is a live process (a zombie nobody reaped is not: its work is over).
-    public static func isRunning(_ pid: Int32) -> Bool {
-        if kill(pid, 0) != 0 && errno == ESRCH { return false }
-        guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
-              let close = stat.lastIndex(of: ")") else { return true }
-        return !stat[stat.index(after: close)...].hasPrefix(" Z")
-    }
-
     /// Writes `data` to `path` through a temporary name and a rename, so readers never see half a file.
     public static func writeAtomically(_ data: Data, to path: String, mode: mode_t = 0o644) throws {
         let temporary = temporarySibling(of: path)
@@ -169,9 +151,9 @@ public enum FileSystem {
 
     /// Reads a whole small file (documents, not layers).
     public static func read(_ path: String) throws -> Data {
-        guard let data = FileManager.default.contents(atPath: path) else {
-            throw exists(path) ? OCIError.posix("read", path, EACCES) : OCIError.posix("read", path, ENOENT)
-        }
+        let file = try FileStream.openForReading(path)
+        var data = Data()
+        try file.forEachChunk(size: 64 << 10) { data.append(contentsOf: $0) }
         return data
     }
 }

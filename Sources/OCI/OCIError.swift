@@ -12,8 +12,10 @@ public enum OCIError: Error, CustomStringConvertible, Equatable {
     case blobNotFound(Digest, location: String)
     /// A JSON document did not decode as the type it should be.
     case invalidDocument(what: String, reason: String)
-    /// A file system operation failed.
-    case io(operation: String, path: String, reason: String)
+    /// A system call failed.
+    case system(SystemCallError)
+    /// libcrypto failed (OpenSSL's error queue in `detail`).
+    case crypto(operation: String, detail: String)
     /// An image layout directory is not a valid OCI image layout.
     case invalidLayout(path: String, reason: String)
     /// No manifest in an index carries the requested reference name.
@@ -31,8 +33,10 @@ public enum OCIError: Error, CustomStringConvertible, Equatable {
             return "blob \(digest) not found in \(location)"
         case let .invalidDocument(what, reason):
             return "invalid \(what): \(reason)"
-        case let .io(operation, path, reason):
-            return "\(operation) \(path): \(reason)"
+        case let .system(cause):
+            return cause.description
+        case let .crypto(operation, detail):
+            return "libcrypto could not \(operation)\(detail.isEmpty ? "" : ": \(detail)")"
         case let .invalidLayout(path, reason):
             return "\(path) is not an OCI image layout: \(reason)"
         case let .referenceNotFound(name, available):
@@ -43,8 +47,8 @@ public enum OCIError: Error, CustomStringConvertible, Equatable {
 }
 
 extension OCIError {
-    /// An `.io` error carrying `strerror(errno)`.
+    /// The failed call `operation` on `path`, with the current `errno`.
     static func posix(_ operation: String, _ path: String, _ code: Int32 = errno) -> OCIError {
-        .io(operation: operation, path: path, reason: String(cString: strerror(code)))
+        .system(SystemCallError(operation, path: path, errno: code))
     }
 }

@@ -71,20 +71,20 @@ public struct OCILayout: Sendable {
         try FileSystem.writeAtomically(try CanonicalJSON.encode(index), to: "\(root)/index.json")
     }
 
-    /// Stores a document blob and lists it in `index.json` under `name`, replacing an entry of the same name.
+    /// Lists the manifest `descriptor` (its blob already in `blobs`) in `index.json` under `name`, replacing an
+    /// entry of the same name.
     @discardableResult
-    public func addManifest(_ document: EncodedDocument, name: String?, platform: Platform? = .linuxAMD64) throws -> Descriptor {
-        try blobs.write(document.data)
-        var descriptor = document.descriptor
-        descriptor.platform = platform
-        if let name { descriptor.annotations = [Descriptor.refNameAnnotation: name] }
+    public func name(_ descriptor: Descriptor, as name: String?, platform: Platform? = .linuxAMD64) throws -> Descriptor {
+        var listed = descriptor
+        listed.platform = platform
+        if let name { listed.annotations = [Descriptor.refNameAnnotation: name] }
         var current = try index()
         if let name {
             current.manifests.removeAll { $0.annotations?[Descriptor.refNameAnnotation] == name }
         }
-        current.manifests.append(descriptor)
+        current.manifests.append(listed)
         try writeIndex(current)
-        return descriptor
+        return listed
     }
 
     // MARK: reading
@@ -146,18 +146,3 @@ public struct StoredImage: Sendable {
     }
 }
 
-extension OCILayout {
-    /// Writes `configuration` and a manifest over `layers` (whose blobs must already be in `blobs`), and names
-    /// the manifest `name` in the index. Returns the image as stored.
-    @discardableResult
-    public func addImage(configuration: ImageConfiguration, layers: [Descriptor], name: String?, annotations: [String: String]? = nil) throws -> StoredImage {
-        for layer in layers where !blobs.contains(layer.digest) {
-            throw OCIError.blobNotFound(layer.digest, location: blobs.root)
-        }
-        let config = try EncodedDocument(configuration, mediaType: .imageConfig)
-        try blobs.write(config.data)
-        let manifest = ImageManifest(config: config.descriptor, layers: layers, annotations: annotations)
-        let descriptor = try addManifest(try EncodedDocument(manifest, mediaType: .imageManifest), name: name)
-        return StoredImage(descriptor: descriptor, manifest: manifest, configuration: configuration)
-    }
-}

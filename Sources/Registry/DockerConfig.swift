@@ -22,7 +22,8 @@ public struct DockerConfig: Sendable {
     public let writePath: String
     let environment: [String: String]
 
-    public init(environment: [String: String] = ProcessInfo.processInfo.environment) {
+    /// - Parameter environment: the caller's environment (`HOME`, `DOCKER_CONFIG`, `REGISTRY_AUTH_FILE`, and `PATH` for helpers).
+    public init(environment: [String: String]) {
         self.environment = environment
         let home = environment["HOME"] ?? NSHomeDirectory()
         let dockerDir = environment["DOCKER_CONFIG"] ?? "\(home)/.docker"

@@ -58,3 +58,18 @@ public enum ResponseDestination {
     /// Bytes of a successful (2xx) response go to `write` with the status; other statuses are collected in memory.
     case stream((_ status: Int, _ bytes: UnsafeRawBufferPointer) throws -> Void)
 }
+
+/// What the registry client sends requests through: libcurl in production (`CurlTransport`), a scripted
+/// transport in tests of the retry, token, redirect and resume rules.
+public protocol HTTPTransport: Sendable {
+    /// Performs one request (no redirects followed, no retries) without blocking the caller's thread.
+    /// - Parameter destination: where a response body goes; called once per attempt.
+    func send(_ request: HTTPRequest, into destination: @escaping @Sendable () -> ResponseDestination) async throws -> HTTPResponse
+}
+
+extension HTTPTransport {
+    /// Performs a request whose body (at most 16 MiB) is collected in memory.
+    public func send(_ request: HTTPRequest) async throws -> HTTPResponse {
+        try await send(request, into: { .memory(limit: 16 << 20) })
+    }
+}

@@ -4,18 +4,22 @@ import OCI
 /// Whole-image pulls and pushes on top of `RegistryClient`: mirrors, platform choice, several blobs at once.
 public struct ImageTransfer: Sendable {
     public let settings: RegistrySettings
-    public let http: HTTPClient
+    /// Where credentials come from.
+    public let credentials: DockerConfig
+    public let http: any HTTPTransport
     public let progress: TransferProgress
 
-    public init(settings: RegistrySettings = .fromEnvironment(), http: HTTPClient = HTTPClient(), progress: TransferProgress = SilentProgress()) {
+    public init(settings: RegistrySettings, credentials: DockerConfig, http: (any HTTPTransport)? = nil,
+                progress: TransferProgress = SilentProgress()) {
         self.settings = settings
-        self.http = http
+        self.credentials = credentials
+        self.http = http ?? CurlTransport(caBundle: settings.caBundle)
         self.progress = progress
     }
 
     /// The clients to try for pulling from `registry`: its mirrors first, then the registry itself.
     func pullClients(for registry: String) throws -> [RegistryClient] {
-        let config = DockerConfig()
+        let config = credentials
         let mirrors = (settings.mirrors[registry] ?? []).map {
             RegistryClient(registry: $0, credentials: try? config.credentials(for: $0), settings: settings, http: http)
         }
@@ -91,7 +95,7 @@ public struct ImageTransfer: Sendable {
     /// - Returns: the manifest digest.
     @discardableResult
     public func push(_ image: StoredImage, from store: BlobStore, to reference: ImageReference, mountSources: [Digest: ImageReference] = [:]) async throws -> Digest {
-        let client = try RegistryClient.connecting(to: reference.registry, settings: settings, http: http)
+        let client = try RegistryClient.connecting(to: reference.registry, config: credentials, settings: settings, http: http)
         let layers = image.manifest.layers.sorted { $0.size > $1.size }
         try await forEach(layers, limit: settings.concurrency) { layer in
             let source = mountSources[layer.digest].flatMap { $0.registry == reference.registry ? $0.repository : nil }

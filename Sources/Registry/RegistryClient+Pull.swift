@@ -27,7 +27,7 @@ extension RegistryClient {
                                   headers: [("Accept", MediaType.allManifestTypes.map(\.rawValue).joined(separator: ", "))])
         let response = try await send(request, scope: Scope(repository: repository, actions: ["pull"]))
         guard response.isSuccess else { throw failure(request, response) }
-        let digest = Digest.sha256(response.body)
+        let digest = try Digest.sha256(response.body)
         if let expected = try? Digest(parsing: reference), expected != digest {
             throw OCIError.digestMismatch(expected: expected, actual: digest, what: "manifest \(repository)@\(reference)")
         }
@@ -114,7 +114,7 @@ private final class DownloadState: @unchecked Sendable {
         self.size = size
         self.progress = progress
         file = try FileStream.create(path)
-        hasher = DigestHasher(algorithm)
+        hasher = try DigestHasher(algorithm)
     }
 
     func write(status: Int, rangeRequested: Bool, _ bytes: UnsafeRawBufferPointer) throws {
@@ -126,7 +126,7 @@ private final class DownloadState: @unchecked Sendable {
         guard received + Int64(bytes.count) <= size else {
             throw OCIError.sizeMismatch(expected: size, actual: received + Int64(bytes.count), what: "blob \(digest)")
         }
-        hasher.update(bytes)
+        try hasher.update(bytes)
         try file.write(bytes)
         received += Int64(bytes.count)
         if received - lastReport >= 8 << 20 || received == size {
@@ -140,12 +140,12 @@ private final class DownloadState: @unchecked Sendable {
     func reset() throws {
         try file.close()
         file = try FileStream.create(path)
-        hasher = DigestHasher(algorithm)
+        hasher = try DigestHasher(algorithm)
         received = 0
     }
 
     func finish() throws -> Digest {
         try file.close()
-        return hasher.finalize()
+        return try hasher.finalize()
     }
 }

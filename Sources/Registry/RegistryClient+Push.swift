@@ -175,7 +175,7 @@ extension RegistryClient {
                                   headers: [("Content-Type", mediaType.rawValue)], body: .data(data))
         let response = try await send(request, scope: Scope(repository: repository, actions: ["pull", "push"]))
         guard response.isSuccess else { throw failure(request, response) }
-        let digest = Digest.sha256(data)
+        let digest = try Digest.sha256(data)
         if let header = response.header("docker-content-digest"), let reported = try? Digest(parsing: header), reported != digest {
             throw OCIError.digestMismatch(expected: digest, actual: reported, what: "manifest as stored by \(registry)")
         }

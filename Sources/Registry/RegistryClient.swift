@@ -9,14 +9,14 @@ public final class RegistryClient: Sendable {
     public let host: String
     public let baseURL: String
     let settings: RegistrySettings
-    let http: HTTPClient
+    let http: any HTTPTransport
     let credentials: Credentials?
     let tokens = TokenCache()
 
     /// - Parameters:
     ///   - registry: registry name; credentials are looked up under it.
     ///   - host: API host when it differs from the name (mirrors, Docker Hub).
-    public init(registry: String, host: String? = nil, credentials: Credentials?, settings: RegistrySettings = .fromEnvironment(), http: HTTPClient = HTTPClient()) {
+    public init(registry: String, host: String? = nil, credentials: Credentials?, settings: RegistrySettings, http: any HTTPTransport) {
         self.registry = registry
         let apiHost = host ?? (registry == "docker.io" ? "registry-1.docker.io" : registry)
         self.host = apiHost
@@ -27,8 +27,8 @@ public final class RegistryClient: Sendable {
     }
 
     /// A client for `registry` with credentials from Docker's config (or a helper).
-    public static func connecting(to registry: String, settings: RegistrySettings = .fromEnvironment(), http: HTTPClient = HTTPClient()) throws -> RegistryClient {
-        RegistryClient(registry: registry, credentials: try DockerConfig().credentials(for: registry), settings: settings, http: http)
+    public static func connecting(to registry: String, config: DockerConfig, settings: RegistrySettings, http: any HTTPTransport) throws -> RegistryClient {
+        RegistryClient(registry: registry, credentials: try config.credentials(for: registry), settings: settings, http: http)
     }
 
     func url(_ path: String) -> String { "\(baseURL)/v2/\(path)" }

@@ -1,6 +1,7 @@
 import Foundation
 
-/// Per-machine registry settings from the environment: mirrors, insecure (plain HTTP) registries, retries.
+/// Per-machine registry settings (the command line reads them from the environment): mirrors, insecure (plain
+/// HTTP) registries, retries, chunking, the CA bundle.
 public struct RegistrySettings: Sendable {
     /// `COG_REGISTRY_MIRRORS=docker.io=127.0.0.1:5000,ghcr.io=mirror.local`: pulls from a registry go to its
     /// mirrors first, then to the registry itself.
@@ -13,9 +14,13 @@ public struct RegistrySettings: Sendable {
     /// Blobs above this size are pushed in chunks; smaller ones in one streaming PUT.
     public var chunkThreshold: Int64
     public var chunkSize: Int64
+    /// The CA bundle servers are verified with (`SSL_CERT_FILE`); nil: libcurl's default.
+    public var caBundle: String?
 
     public init(mirrors: [String: [String]] = [:], insecure: Set<String> = [], retry: RetryPolicy = RetryPolicy(),
-                concurrency: Int = 4, chunkThreshold: Int64 = RegistrySettings.defaultChunkThreshold, chunkSize: Int64 = 64 << 20) {
+                concurrency: Int = 4, chunkThreshold: Int64 = RegistrySettings.defaultChunkThreshold, chunkSize: Int64 = 64 << 20,
+                caBundle: String? = nil) {
+        self.caBundle = caBundle
         self.mirrors = mirrors
         self.insecure = insecure
         self.retry = retry
@@ -27,22 +32,7 @@ public struct RegistrySettings: Sendable {
     /// Above this, blobs go in chunks to HTTPS registries (Cog uses 128 MiB for the same reason: CDN body limits).
     public static let defaultChunkThreshold: Int64 = 256 << 20
 
-    public static func fromEnvironment(_ environment: [String: String] = ProcessInfo.processInfo.environment) -> RegistrySettings {
-        var settings = RegistrySettings()
-        for item in (environment["COG_REGISTRY_MIRRORS"] ?? "").split(separator: ",") {
-            let parts = item.split(separator: "=", maxSplits: 1).map { $0.trimmingCharacters(in: .whitespaces) }
-            guard parts.count == 2, !parts[0].isEmpty, !parts[1].isEmpty else { continue }
-            settings.mirrors[normalizeRegistry(parts[0]), default: []].append(parts[1])
-        }
-        settings.insecure = Set((environment["COG_INSECURE_REGISTRIES"] ?? "").split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) })
-        if let value = environment["COG_REGISTRY_RETRIES"].flatMap(Int.init), value > 0 { settings.retry.maxAttempts = value }
-        if let value = environment["COG_PUSH_CONCURRENCY"].flatMap(Int.init), value > 0 { settings.concurrency = value }
-        if let value = environment["COG_PUSH_CHUNK_THRESHOLD"].flatMap(Int64.init), value > 0 { settings.chunkThreshold = value }
-        if let value = environment["COG_PUSH_CHUNK_SIZE"].flatMap(Int64.init), value > 0 { settings.chunkSize = value }
-        return settings
-    }
-
-    static func normalizeRegistry(_ name: String) -> String {
+    public static func normalizeRegistry(_ name: String) -> String {
         ["index.docker.io", "registry-1.docker.io"].contains(name) ? "docker.io" : name
     }
 

@@ -23,7 +23,7 @@ func makeSampleTree(in dir: TemporaryDirectory, name: String = "tree") throws ->
 /// Lists a tar with bsdtar (the independent reader).
 func bsdtarList(_ path: String) throws -> String {
     let result = try runCommand(["bsdtar", "-tvf", path])
-    guard result.status == 0 else { throw LayersError.io(operation: "bsdtar -tvf", path: path, reason: result.stderr) }
+    guard result.status == 0 else { throw TestSetupError("bsdtar -tvf \(path): \(result.stderr)") }
     return result.stdout
 }
 

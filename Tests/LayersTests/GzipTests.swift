@@ -23,7 +23,7 @@ import TestSupport
         let path = "\(dir.path)/x.gz"
         try Data(bytes).write(to: URL(fileURLWithPath: path))
         let result = try runCommand(["sh", "-c", "gzip -t \(path) && gzip -dc \(path) | od -An -v -tx1 | tr -d ' \\n'"])
-        guard result.status == 0 else { throw LayersError.io(operation: "gzip -dc", path: path, reason: result.stderr) }
+        guard result.status == 0 else { throw TestSetupError("gzip -dc \(path): \(result.stderr)") }
         var out: [UInt8] = []
         var chars = Array(result.stdout.utf8)[...]
         while chars.count >= 2 {

@@ -19,7 +19,7 @@ import TestSupport
             config: .init(exposedPorts: ["5000/tcp": EmptyObject()], env: ["PATH=/usr/bin:/bin"], entrypoint: ["/usr/bin/tool"], cmd: ["--serve"], workingDir: "/src", labels: ["run.cog.version": "test"]),
             rootfs: .init(diffIDs: [first.diffID, second.diffID]),
             history: [.init(createdBy: "first"), .init(createdBy: "second")])
-        let image = try layout.addImage(configuration: configuration, layers: [first.descriptor, second.descriptor], name: "latest")
+        let image = try ImageWriter.write(configuration: configuration, layers: [first.descriptor, second.descriptor], to: layout, name: "latest")
         return (layout, image)
     }
 

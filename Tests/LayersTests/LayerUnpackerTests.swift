@@ -34,7 +34,7 @@ import TestSupport
         let store = LayerStore(root: "\(dir.path)/layers")
         let good = try LayerWriter.write(entries: [TarEntry.file("ok", Array("fine\n".utf8))], to: blobs, options: LayerOptions())
         let broken = try blobs.write(Data("this is not a gzip stream".utf8))
-        let brokenDiffID = Digest.sha256(Data("pretend".utf8))
+        let brokenDiffID = try Digest.sha256(Data("pretend".utf8))
         let unpacker = LayerUnpacker(store: store, blobs: blobs)
         do {
             _ = try unpacker.directories(for: [(good.descriptor.digest, good.diffID), (broken, brokenDiffID)])

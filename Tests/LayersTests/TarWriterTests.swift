@@ -73,7 +73,7 @@ import TestSupport
         _ = FileManager.default.createFile(atPath: big, contents: nil)
         #expect(truncate(big, off_t(size)) == 0)
         let head = HeadSink(keep: 4096)
-        let hashing = HashingSink(head)
+        let hashing = try HashingSink(head)
         let tar = try TarWriter(hashing, sourceDateEpoch: 0)
         try tar.append(TarEntry(path: "sparse", kind: .regular(.file(path: big, size: size))))
         try tar.finish()

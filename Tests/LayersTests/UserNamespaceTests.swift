@@ -27,6 +27,6 @@ import TestSupport
     @Test func theInitialNamespaceIsNotAUserNamespace() {
         // The test process runs outside any namespace cog makes; detect() must not claim the subordinate mapping.
         #expect(!UserNamespace.isInsideUserNamespace || ProcessInfo.processInfo.environment["COG_USERNS"] == nil)
-        #expect(IDMapping.detect() == (geteuid() == 0 ? .none : .single))
+        #expect(IDMapping.detect(environment: [:]) == (geteuid() == 0 ? .none : .single))
     }
 }

@@ -104,7 +104,7 @@ import Testing
         let second = try EncodedDocument(shuffled, mediaType: .imageManifest)
         #expect(first.descriptor.digest == second.descriptor.digest)
         // Golden digest: changes only if the canonical form changes, which would change every image digest.
-        #expect(first.descriptor.digest.description == "sha256:\(Digest.sha256(first.data).encoded)")
+        #expect(first.descriptor.digest.description == "sha256:\(try Digest.sha256(first.data).encoded)")
         #expect(first.descriptor.size == Int64(first.data.count))
     }
 
@@ -112,7 +112,7 @@ import Testing
         let index = ImageIndex(manifests: [])
         let document = try EncodedDocument(index, mediaType: .imageIndex)
         #expect(String(decoding: document.data, as: UTF8.self) == #"{"manifests":[],"mediaType":"application/vnd.oci.image.index.v1+json","schemaVersion":2}"#)
-        #expect(document.descriptor.digest.description == "sha256:\(Digest.sha256(Data(#"{"manifests":[],"mediaType":"application/vnd.oci.image.index.v1+json","schemaVersion":2}"#.utf8)).encoded)")
+        #expect(document.descriptor.digest.description == "sha256:\(try Digest.sha256(Data(#"{"manifests":[],"mediaType":"application/vnd.oci.image.index.v1+json","schemaVersion":2}"#.utf8)).encoded)")
     }
 
     @Test func dockerManifestListDecodesAndPicksLinuxAMD64() throws {
@@ -132,8 +132,8 @@ import Testing
     @Test func dockerMediaTypesRewriteToOCI() throws {
         let docker = ImageManifest(
             mediaType: .dockerManifest,
-            config: Descriptor(mediaType: .dockerConfig, digest: .sha256(Data("c".utf8)), size: 1),
-            layers: [Descriptor(mediaType: .dockerLayerGzip, digest: .sha256(Data("l".utf8)), size: 1)])
+            config: Descriptor(mediaType: .dockerConfig, digest: try .sha256(Data("c".utf8)), size: 1),
+            layers: [Descriptor(mediaType: .dockerLayerGzip, digest: try .sha256(Data("l".utf8)), size: 1)])
         let oci = docker.withOCIMediaTypes
         #expect(oci.mediaType == .imageManifest)
         #expect(oci.config.mediaType == .imageConfig)

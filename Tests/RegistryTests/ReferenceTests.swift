@@ -56,16 +56,6 @@ import OCI
         #expect(AuthChallenge(header: #"Basic realm="Registry Realm""#)?.scheme == "basic")
     }
 
-    @Test func settingsFromEnvironment() {
-        let settings = RegistrySettings.fromEnvironment(["COG_REGISTRY_MIRRORS": "docker.io=127.0.0.1:5000, ghcr.io=mirror.local", "COG_INSECURE_REGISTRIES": "registry.lan:5000"])
-        #expect(settings.mirrors["docker.io"] == ["127.0.0.1:5000"])
-        #expect(settings.mirrors["ghcr.io"] == ["mirror.local"])
-        #expect(settings.scheme(for: "127.0.0.1:5000") == "http")
-        #expect(settings.scheme(for: "localhost:1") == "http")
-        #expect(settings.scheme(for: "registry.lan:5000") == "http")
-        #expect(settings.scheme(for: "r8.im") == "https")
-    }
-
     @Test func uploadURLHelpers() throws {
         let digest = try Digest(parsing: "sha256:" + String(repeating: "0", count: 64))
         #expect(appendingDigest("http://h/v2/r/blobs/uploads/u?_state=x", digest) == "http://h/v2/r/blobs/uploads/u?_state=x&digest=\(digest)")

@@ -19,7 +19,7 @@ func makeTestImage(in dir: TemporaryDirectory, bigSize: Int = 3 << 20, small: In
     }
     let configuration = ImageConfiguration(created: "1970-01-01T00:00:00Z", config: .init(cmd: ["true"], labels: ["seed": "\(seed)"]),
                                            rootfs: .init(diffIDs: layers.map(\.diffID)))
-    let image = try layout.addImage(configuration: configuration, layers: layers.map(\.descriptor), name: "latest")
+    let image = try ImageWriter.write(configuration: configuration, layers: layers.map(\.descriptor), to: layout, name: "latest")
     return (layout, image)
 }
 
@@ -49,4 +49,18 @@ func dockerConfig(in dir: TemporaryDirectory, registry: String, user: String, pa
     let auth = Data("\(user):\(password)".utf8).base64EncodedString()
     try dir.write("docker/config.json", #"{"auths":{"\#(registry)":{"auth":"\#(auth)"}}}"#)
     return "\(dir.path)/docker"
+}
+
+extension ImageTransfer {
+    /// A transfer with credentials from this process's environment and libcurl.
+    init(settings: RegistrySettings, progress: TransferProgress = SilentProgress()) {
+        self.init(settings: settings, credentials: DockerConfig(environment: ProcessInfo.processInfo.environment), progress: progress)
+    }
+}
+
+extension RegistryClient {
+    /// A client over libcurl.
+    convenience init(registry: String, credentials: Credentials?, settings: RegistrySettings) {
+        self.init(registry: registry, credentials: credentials, settings: settings, http: CurlTransport())
+    }
 }

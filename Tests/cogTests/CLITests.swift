@@ -1,7 +1,7 @@
 import Foundation
 import TestSupport
 import Testing
-@testable import cog
+@testable import CogEngine
 
 /// `cog debug` and `cog init` run end to end; the text compared is what a person reads.
 @Suite struct CLITests {

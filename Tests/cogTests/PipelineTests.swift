@@ -232,7 +232,7 @@ import TestSupport
         try dir.write("token", "snapshot-secret")
         // COG_CA_CERT too: the certificate goes into the image, and pip in later steps still reaches PyPI
         // through this machine's proxy (the sandbox's CA settings win over the image's SSL_CERT_FILE).
-        let certificate = try CACertificateTests.certificate(in: dir)
+        let certificate = try makeCertificate(in: dir)
         let environment = ["COG_REGISTRY_MIRRORS": "docker.io=\(registry.address)", "COG_CACHE_DIR": "\(dir.path)/cache", "COG_CAPTURE": "snapshot",
                            "COG_CA_CERT": "\(dir.path)/ca.crt"]
         let build = try runCommand([Self.cog, "build", "--oci-out", "\(dir.path)/out", "-t", "snap", "--secret", "id=token,src=\(dir.path)/token", "--progress", "plain"],

@@ -20,6 +20,12 @@ unsigned int cog_dev_minor(dev_t dev);
 int cog_spawn_closefrom(posix_spawn_file_actions_t *actions, int fd);
 int cog_spawn_chdir(posix_spawn_file_actions_t *actions, const char *path);
 
+/// A descriptor that becomes readable when process `pid` exits (pidfd_open), or -1 with errno set.
+int cog_pidfd_open(pid_t pid);
+
+/// A non-blocking, close-on-exec eventfd, or -1 with errno set.
+int cog_eventfd(void);
+
 /// Always 1: referencing it links the sandbox entry point (`cog __sandbox …`, see sandbox.c) into the binary.
 int cog_sandbox_linked(void);
 #endif

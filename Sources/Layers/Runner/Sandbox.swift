@@ -54,9 +54,9 @@ public enum IDMapping: Sendable, Equatable, CustomStringConvertible {
     /// map to a subordinate range (`/etc/subuid`, `newuidmap`). Steps need no namespace of their own.
     case subordinate(uidStart: UInt32, uidCount: UInt32, gidStart: UInt32, gidCount: UInt32)
 
-    /// Inside cog's user namespace: subordinate; root: none; otherwise single.
-    public static func detect() -> IDMapping {
-        if let current = UserNamespace.current() { return current }
+    /// Inside cog's user namespace (`COG_USERNS` in `environment`): subordinate; root: none; otherwise single.
+    public static func detect(environment: [String: String]) -> IDMapping {
+        if let current = UserNamespace.current(environment: environment) { return current }
         return geteuid() == 0 ? .none : .single
     }
 
@@ -78,8 +78,7 @@ public enum IDMapping: Sendable, Equatable, CustomStringConvertible {
         switch self {
         case .none: return "as root, no user namespace"
         case .single:
-            let why = UserNamespace.reasonToStayOutside(mapping: UserNamespace.subordinateMapping()) ?? "the mapping failed"
-            return "rootless, one uid mapped to root (packages that own files as other users get root instead), because: \(why)"
+            return "rootless, one uid mapped to root (packages that own files as other users get root instead)"
         case let .subordinate(u, uc, g, gc):
             return "rootless, ids 1-\(min(uc, gc)) mapped to the subordinate ranges \(u)+\(uc) (uids) and \(g)+\(gc) (gids)"
         }
@@ -100,7 +99,7 @@ public struct Sandbox: Sendable {
     /// The binary that carries the sandbox entry point (this process's own executable).
     public let executable: String
 
-    public init(mapping: IDMapping = .detect()) {
+    public init(mapping: IDMapping) {
         _ = cog_sandbox_linked()
         self.mapping = mapping
         executable = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
@@ -127,30 +126,15 @@ public struct Sandbox: Sendable {
         let createdLog = FileSystem.temporarySibling(of: "\(configuration.work ?? NSTemporaryDirectory())/../created")
         defer { FileSystem.remove(createdLog) }
         let process = try SpawnedProcess(arguments(for: configuration, createdLog: createdLog), ownProcessGroup: configuration.ownProcessGroup)
-        let reader = Thread { process.forEachLine(output) }
-        reader.start()
-        let start = Date()
-        var timedOut = false
-        while !process.hasExited() {
-            if cancel.isSet || (timeout.map { Date().timeIntervalSince(start) > $0 } ?? false) {
-                timedOut = !cancel.isSet
-                process.signal(SIGTERM) // the helper kills its whole tree; namespaces and mounts go with it
-                process.waitForExit()
-                break
-            }
-            usleep(20_000)
+        Thread.detachNewThread { process.forEachLine(output) }
+        let end = process.wait(cancel: cancel, deadline: timeout.map { Date().addingTimeInterval($0) })
+        if end != .exited {
+            process.signal(SIGTERM) // the helper kills its whole tree; namespaces and mounts go with it
+            process.waitForExit()
         }
+        let timedOut = end == .timedOut
         process.waitForOutput()
         let created = ((try? String(contentsOfFile: createdLog, encoding: .utf8)) ?? "").split(separator: "\n").map { String($0.drop { $0 == "/" }) }
         return SandboxResult(status: process.exitStatus, createdMountpoints: created, timedOut: timedOut)
     }
-}
-
-/// A flag another thread sets to stop a running step.
-public final class CancelFlag: @unchecked Sendable {
-    private let lock = NSLock()
-    private var value = false
-    public init() {}
-    public var isSet: Bool { lock.lock(); defer { lock.unlock() }; return value }
-    public func set() { lock.lock(); value = true; lock.unlock() }
 }

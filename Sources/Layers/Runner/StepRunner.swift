@@ -7,10 +7,14 @@ public struct StepRunner: Sendable {
     public let sandbox: Sandbox
     /// Holds `mounts/<id>` cache dirs and `scratch/` work areas (on the same file system as the layer store).
     public let cacheRoot: String
+    /// The build machine's variables steps see (see `passedThrough`), and `SSL_CERT_FILE` for the CA bundle.
+    public let host: [String: String]
 
-    public init(sandbox: Sandbox = Sandbox(), cacheRoot: String) {
+    /// - Parameter host: the caller's environment; only `passedThrough` names and `SSL_CERT_FILE` are used.
+    public init(sandbox: Sandbox, cacheRoot: String, host: [String: String]) {
         self.sandbox = sandbox
         self.cacheRoot = cacheRoot
+        self.host = host.filter { Self.passedThrough.contains($0.key) || $0.key == "SSL_CERT_FILE" }
     }
 
     /// One command to run.
@@ -105,7 +109,6 @@ public struct StepRunner: Sendable {
     static let bundleTarget = "/run/cog/ca-certificates.crt"
 
     private func environment(for step: Step, configuration: inout SandboxConfiguration, scratch: String) throws -> [String] {
-        let host = ProcessInfo.processInfo.environment
         let bundle = try Self.caBundle(host: host, extra: step.extraCertificates, scratch: scratch)
         if let bundle { configuration.binds.append(.init(source: bundle, destination: Self.bundleTarget, readOnly: true)) }
         if sandbox.mapping == .single {
@@ -149,16 +152,8 @@ public struct StepRunner: Sendable {
         return joined
     }
 
-    /// Removes scratch dirs left by builds that were killed (`<kind>-<pid>[-…]` whose process is gone: steps,
-    /// secret files, flat trees); live builds keep theirs.
-    public func removeStaleScratch() {
-        let directory = "\(cacheRoot)/scratch"
-        for name in (try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? [] {
-            let parts = name.split(separator: "-")
-            guard parts.count >= 2, let pid = Int32(parts[1]), pid > 0, pid != getpid() else { continue }
-            if !FileSystem.isRunning(pid) { FileSystem.remove("\(directory)/\(name)") }
-        }
-    }
+    /// Removes scratch dirs left by builds that were killed; live builds keep theirs.
+    public func removeStaleScratch() { StaleFiles.removeScratch(in: "\(cacheRoot)/scratch") }
 
     /// Removes a step's scratch dir.
     public func discard(_ outcome: Outcome) { FileSystem.remove(outcome.scratch) }

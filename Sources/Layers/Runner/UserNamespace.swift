@@ -35,8 +35,8 @@ public enum UserNamespace {
     }
 
     /// The mapping of the namespace this process was re-executed in (`COG_USERNS`), when it is running there.
-    static func current() -> IDMapping? {
-        guard geteuid() == 0, let value = ProcessInfo.processInfo.environment["COG_USERNS"], isInsideUserNamespace else { return nil }
+    static func current(environment: [String: String]) -> IDMapping? {
+        guard geteuid() == 0, let value = environment["COG_USERNS"], isInsideUserNamespace else { return nil }
         let numbers = value.split(separator: ":").dropFirst().compactMap { UInt32($0) }
         guard value.hasPrefix("subid:"), numbers.count == 4 else { return nil }
         return .subordinate(uidStart: numbers[0], uidCount: numbers[1], gidStart: numbers[2], gidCount: numbers[3])
@@ -50,8 +50,7 @@ public enum UserNamespace {
 
     /// Why the namespace is not entered, or nil when it should be: rootless, not inside yet, a subordinate range
     /// present, newuidmap installed, and `COG_ROOTLESS` not `single`.
-    static func reasonToStayOutside(mapping: IDMapping?) -> String? {
-        let environment = ProcessInfo.processInfo.environment
+    public static func reasonToStayOutside(mapping: IDMapping?, environment: [String: String]) -> String? {
         if geteuid() == 0 { return "running as root" }
         if environment["COG_USERNS"] != nil { return "already re-executed" }
         if environment["COG_ROOTLESS"] == "single" { return "COG_ROOTLESS=single" }
@@ -65,9 +64,9 @@ public enum UserNamespace {
 
     /// Replaces this process with itself running inside the namespace, when a rootless caller has a
     /// subordinate range; returns (doing nothing) otherwise. Call before any work starts.
-    public static func enterIfPossible(arguments: [String] = CommandLine.arguments) {
+    public static func enterIfPossible(environment: [String: String], arguments: [String] = CommandLine.arguments) {
         let mapping = subordinateMapping()
-        guard reasonToStayOutside(mapping: mapping) == nil, let mapping else { return }
+        guard reasonToStayOutside(mapping: mapping, environment: environment) == nil, let mapping else { return }
         let executable = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? arguments[0]
         let argv = [executable, "__userns", mapping.argument, "--", executable] + arguments.dropFirst()
         let cArguments = argv.map { strdup($0) } + [nil]

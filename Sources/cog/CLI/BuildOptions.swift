@@ -1,0 +1,106 @@
+import ArgumentParser
+import CogEngine
+import Foundation
+import Layers
+import OCI
+import Registry
+
+/// The options `cog build` and `cog push` share, and the build they run.
+struct BuildOptions: ParsableArguments {
+    @Option(name: .shortAndLong, help: "The config file to read (searched upwards from the working directory).")
+    var file = "cog.yaml"
+    @Option(name: .customLong("secret"), help: "A build secret: id=NAME,src=PATH or id=NAME,env=VARIABLE (repeatable).")
+    var secrets: [String] = []
+    @Flag(name: .customLong("no-cache"), help: "Run every step again instead of reusing cached layers.")
+    var noCache = false
+    @Option(help: "Progress output: auto, tty, plain, json or quiet.")
+    var progress = Environment.current.variables["BUILDKIT_PROGRESS"] ?? "auto"
+    @OptionGroup var base: BaseImageOptions
+    @Option(name: .customLong("openapi-schema"), help: "Use this OpenAPI schema (a JSON file) instead of generating it from the predictor.")
+    var openAPISchema: String?
+    @Option(help: "Seconds since 1970 for layer mtimes, the image's created time and SOURCE_DATE_EPOCH in steps (default: $SOURCE_DATE_EPOCH, else 0).")
+    var timestamp: Int64?
+    @Option(help: "Layer compression: gzip, zstd or none.")
+    var compression = "gzip"
+
+    func validate() throws {
+        guard BuildReporter.Mode(rawValue: progress) != nil else {
+            throw ValidationError("--progress must be one of auto, tty, plain, json, quiet (not \"\(progress)\")")
+        }
+        guard LayerCompression(rawValue: compression) != nil else {
+            throw ValidationError("--compression must be gzip, zstd or none (not \"\(compression)\")")
+        }
+        for secret in secrets {
+            do { _ = try BuildSecret(parsing: secret) } catch { throw ValidationError("\(error)") }
+        }
+        if let timestamp, timestamp < 0 { throw ValidationError("--timestamp must be seconds since 1970, not \(timestamp)") }
+    }
+
+    var reporter: BuildReporter { BuildReporter(mode: BuildReporter.Mode(rawValue: progress) ?? .auto) }
+
+    /// The settings of a build with these options.
+    func settings(_ environment: Environment = .current) throws -> BuildSettings {
+        var layers = LayerOptions(compression: LayerCompression(rawValue: compression) ?? .gzip, sourceDateEpoch: environment.sourceDateEpoch)
+        if let timestamp { layers.sourceDateEpoch = timestamp }
+        let parsed = try secrets.map { try BuildSecret(parsing: $0).resolved(in: environment.variables) }
+        var settings = environment.buildSettings(layers: layers, secrets: parsed)
+        settings.noCache = noCache
+        settings.schemaFile = openAPISchema
+        return settings
+    }
+
+    /// Loads cog.yaml, plans, and builds. Errors are printed and turned into exit code 1.
+    func build(reporter: BuildReporter) async throws -> (built: BuiltImage, loaded: LoadedConfig, paths: CogPaths) {
+        let (projectDirectory, configFile) = DebugCommand.locate(file)
+        let environment = Environment.current
+        let loaded: LoadedConfig
+        let plan: BuildPlan
+        do {
+            loaded = try ConfigLoader.load(projectDirectory: projectDirectory, configFile: configFile)
+            for warning in loaded.warnings { reporter.warning(warning.description) }
+            for note in base.notes { reporter.warning(note) }
+            plan = try BuildPlanner.plan(config: loaded.config, projectDirectory: loaded.projectDirectory,
+                                         baseImageOverride: base.override(for: loaded.config), options: environment.planOptions)
+        } catch {
+            printError(error.description)
+            throw ExitCode(1)
+        }
+        let settings = try await runReportingErrors { try self.settings(environment) }
+        let interruption = Interruption(reporter: reporter)
+        defer { interruption.end() }
+        let session = BuildSession(plan: plan, projectDirectory: loaded.projectDirectory, settings: settings, progress: reporter,
+                                   cancel: interruption.flag, onStepsStarting: { interruption.stepsRunning = true })
+        let built = try await runReportingErrors(interruptedBy: interruption.signalNumber) { try await session.run() }
+        return (built, loaded, settings.paths)
+    }
+
+    /// The image name: `-t`, else `image:` in cog.yaml, else `cog-<directory>` as Cog derives it.
+    static func imageName(tag: String?, loaded: LoadedConfig) -> String {
+        if let tag { return tag }
+        if let image = loaded.config.config.image { return image }
+        let base = (loaded.projectDirectory as NSString).lastPathComponent.lowercased().replacingOccurrences(of: " ", with: "-")
+        let cleaned = String(base.filter { ("a"..."z").contains($0) || ("0"..."9").contains($0) || $0 == "-" }.prefix(30))
+        return "cog-\(cleaned.isEmpty ? "model" : cleaned)"
+    }
+}
+
+/// Runs `body`, printing a clear message (never a stack trace) and exiting 1 on failure (128 + the signal when
+/// interrupted).
+func runReportingErrors<T>(interruptedBy signal: @autoclosure () -> Int32 = SIGINT, _ body: () async throws -> T) async throws -> T {
+    do {
+        return try await body()
+    } catch let exit as ExitCode {
+        throw exit
+    } catch BuildError.interrupted {
+        printError("error: \(BuildError.interrupted)")
+        throw ExitCode(128 + signal())
+    } catch {
+        printError("error: \(error)")
+        throw ExitCode(1)
+    }
+}
+
+/// Writes a line to standard error.
+func printError(_ text: String) {
+    FileHandle.standardError.write(Data((text + "\n").utf8))
+}

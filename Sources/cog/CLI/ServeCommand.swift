@@ -1,0 +1,83 @@
+import ArgumentParser
+import CogEngine
+import Foundation
+import Layers
+import OCI
+import Registry
+
+/// `cog serve`: keeps the model's HTTP server up on a loopback port until interrupted.
+struct ServeCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "serve", abstract: "Serve the model's HTTP API, without Docker.",
+        discussion: "Without IMAGE, builds the model in the current directory first. Stops on Ctrl-C, taking every process it started with it.")
+
+    @Argument(help: "An image in the local store.") var image: String?
+    @Option(name: .shortAndLong, help: "Port on 127.0.0.1.") var port = 8393
+    @OptionGroup var options: BuildOptions
+
+    func run() async throws {
+        Environment.current.enterUserNamespaceIfPossible()
+        let reporter = options.reporter
+        let paths = Environment.current.paths
+        let stored = try await RunCommand.image(image, options: options, reporter: reporter, paths: paths)
+        let server = try await runReportingErrors {
+            try ImageServer(image: stored, paths: paths, host: Environment.current.variables, port: port) { reporter.output($0) }
+        }
+        let stop = StopSignal()
+        try await runReportingErrors { try await server.waitUntilReady(timeout: 600, http: Environment.current.http) }
+        reporter.info("serving on http://127.0.0.1:\(port) (Ctrl-C stops)")
+        await stop.wait()
+        try await Blocking.run { server.stop() }
+    }
+}
+
+/// `cog run`: runs a command in the image with the project at /src.
+struct RunCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "run", abstract: "Run a command in the image, with the project directory mounted at /src.")
+
+    @Option(name: .customLong("image"), help: "An image in the local store (default: build the current project).") var image: String?
+    @OptionGroup var options: BuildOptions
+    @Argument(parsing: .captureForPassthrough, help: "The command and its arguments.") var command: [String] = []
+
+    func run() async throws {
+        Environment.current.enterUserNamespaceIfPossible()
+        guard !command.isEmpty else { throw ValidationError("give a command to run, e.g. cog run python -c 'import torch'") }
+        let reporter = options.reporter
+        let paths = Environment.current.paths
+        let stored = try await Self.image(image, options: options, reporter: reporter, paths: paths)
+        let (projectDirectory, _) = DebugCommand.locate(options.file)
+        let server = try await runReportingErrors {
+            try ImageServer(image: stored, paths: paths, host: Environment.current.variables, command: command, projectDirectory: projectDirectory) { print($0) }
+        }
+        let status = try await Blocking.run { server.waitForExit() }
+        if status != 0 { throw ExitCode(status) }
+    }
+
+    static func image(_ name: String?, options: BuildOptions, reporter: BuildReporter, paths: CogPaths) async throws -> StoredImage {
+        if let name { return try await runReportingErrors { try LocalImages(paths: paths).load(name: name) } }
+        return try await options.build(reporter: reporter).built.image
+    }
+}
+
+/// Waits for SIGINT or SIGTERM.
+final class StopSignal: @unchecked Sendable {
+    private var sources: [DispatchSourceSignal] = []
+    private let stream: AsyncStream<Void>
+    private let continuation: AsyncStream<Void>.Continuation
+
+    init() {
+        (stream, continuation) = AsyncStream<Void>.makeStream()
+        for number in [SIGINT, SIGTERM] {
+            signal(number, SIG_IGN)
+            let source = DispatchSource.makeSignalSource(signal: number)
+            source.setEventHandler { [continuation] in continuation.yield() }
+            source.resume()
+            sources.append(source)
+        }
+    }
+
+    func wait() async {
+        for await _ in stream { return }
+    }
+}

@@ -1,0 +1,74 @@
+import CogEngine
+import Foundation
+import Layers
+import OCI
+import Registry
+
+/// The one place where the process environment becomes settings values; nothing below the command line reads
+/// it. Variables: `COG_CACHE_DIR`, `XDG_CACHE_HOME`, `HOME`, `SOURCE_DATE_EPOCH`, `COG_REGISTRY_MIRRORS`,
+/// `COG_INSECURE_REGISTRIES`, `COG_REGISTRY_RETRIES`, `COG_PUSH_*`, `SSL_CERT_FILE`, `DOCKER_CONFIG`,
+/// `REGISTRY_AUTH_FILE`, `COG_CAPTURE`, `COG_ROOTLESS`, `COG_USERNS`, `COG_UV_INDEX`, `UV_PYTHON_INSTALL_MIRROR`,
+/// `COG_CA_CERT`, `BUILDKIT_PROGRESS`, `TERM`, and the proxy and package-index variables steps see.
+struct Environment {
+    let variables: [String: String]
+
+    static let current = Environment(variables: ProcessInfo.processInfo.environment)
+
+    var mapping: IDMapping { IDMapping.detect(environment: variables) }
+
+    /// Why a rootless cog did not enter a user namespace of its own (shown with the single mapping).
+    var mappingNote: String? {
+        guard mapping == .single else { return nil }
+        return UserNamespace.reasonToStayOutside(mapping: UserNamespace.subordinateMapping(), environment: variables) ?? "the mapping failed"
+    }
+
+    /// `$COG_CACHE_DIR`, else `$XDG_CACHE_HOME/cog`, else `~/.cache/cog`.
+    var paths: CogPaths {
+        let root: String
+        if let dir = variables["COG_CACHE_DIR"], !dir.isEmpty {
+            root = dir
+        } else if let xdg = variables["XDG_CACHE_HOME"], !xdg.isEmpty {
+            root = "\(xdg)/cog"
+        } else {
+            root = "\(variables["HOME"] ?? NSHomeDirectory())/.cache/cog"
+        }
+        return CogPaths(root: root, mapping: mapping)
+    }
+
+    /// `SOURCE_DATE_EPOCH` (default 0, 1970-01-01).
+    var sourceDateEpoch: Int64 { variables["SOURCE_DATE_EPOCH"].flatMap { Int64($0) } ?? 0 }
+
+    var registry: RegistrySettings {
+        var settings = RegistrySettings()
+        for item in (variables["COG_REGISTRY_MIRRORS"] ?? "").split(separator: ",") {
+            let parts = item.split(separator: "=", maxSplits: 1).map { $0.trimmingCharacters(in: .whitespaces) }
+            guard parts.count == 2, !parts[0].isEmpty, !parts[1].isEmpty else { continue }
+            settings.mirrors[RegistrySettings.normalizeRegistry(parts[0]), default: []].append(parts[1])
+        }
+        settings.insecure = Set((variables["COG_INSECURE_REGISTRIES"] ?? "").split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) })
+        if let value = variables["COG_REGISTRY_RETRIES"].flatMap(Int.init), value > 0 { settings.retry.maxAttempts = value }
+        if let value = variables["COG_PUSH_CONCURRENCY"].flatMap(Int.init), value > 0 { settings.concurrency = value }
+        if let value = variables["COG_PUSH_CHUNK_THRESHOLD"].flatMap(Int64.init), value > 0 { settings.chunkThreshold = value }
+        if let value = variables["COG_PUSH_CHUNK_SIZE"].flatMap(Int64.init), value > 0 { settings.chunkSize = value }
+        settings.caBundle = variables["SSL_CERT_FILE"]
+        return settings
+    }
+
+    var dockerConfig: DockerConfig { DockerConfig(environment: variables) }
+
+    var http: CurlTransport { CurlTransport(caBundle: variables["SSL_CERT_FILE"]) }
+
+    var planOptions: BuildPlanner.Options { BuildPlanner.Options.from(environment: variables) }
+
+    /// Settings for a build with these layer options and secrets.
+    func buildSettings(layers: LayerOptions, secrets: [BuildSecret]) -> BuildSettings {
+        var settings = BuildSettings(paths: paths, layers: layers, registry: registry, credentials: dockerConfig, mapping: mapping,
+                                     host: variables, secrets: secrets)
+        settings.mappingNote = mappingNote
+        settings.forceSnapshotCapture = variables["COG_CAPTURE"] == "snapshot"
+        return settings
+    }
+
+    /// Re-executes this process in cog's user namespace when a rootless caller has a subordinate range.
+    func enterUserNamespaceIfPossible() { UserNamespace.enterIfPossible(environment: variables) }
+}

@@ -1,0 +1,111 @@
+import Foundation
+import Layers
+import OCI
+import Registry
+
+/// One build: owns its collaborators (plan, settings, runner, step cache, capture method, secrets, progress)
+/// and runs the phases in order: pull the base, run each step (or take it from the step cache), finish the image
+/// with Cog's metadata, and write config and manifest into the content store.
+public final class BuildSession {
+    let plan: BuildPlan
+    public let projectDirectory: String
+    public let settings: BuildSettings
+    let progress: any BuildProgress
+    /// Set by Ctrl-C: the running command is stopped and the build ends as interrupted.
+    let cancel: CancelFlag
+    /// Called once the steps start; from then on an interruption stops the running step instead of the process.
+    let onStepsStarting: @Sendable () -> Void
+    let runner: StepRunner
+    let cache: StepCache
+    /// Secrets given as values become files here, readable by the caller only, for this build.
+    let secretFiles: String
+    var state = ImageState(workingDirectory: "/", history: [], chainKey: StepCache.noParent)
+    var capture: any StepCapture
+    /// Steps, plus the base, the metadata and the image config.
+    var total: Int { plan.steps.count + 3 }
+
+    public init(plan: BuildPlan, projectDirectory: String, settings: BuildSettings, progress: any BuildProgress,
+                cancel: CancelFlag = CancelFlag(), onStepsStarting: @escaping @Sendable () -> Void = {}) {
+        self.plan = plan
+        self.projectDirectory = projectDirectory
+        self.settings = settings
+        self.progress = progress
+        self.cancel = cancel
+        self.onStepsStarting = onStepsStarting
+        runner = StepRunner(sandbox: Sandbox(mapping: settings.mapping), cacheRoot: settings.paths.root, host: settings.host)
+        cache = StepCache(directory: settings.paths.steps)
+        secretFiles = "\(settings.paths.scratch)/secrets-\(getpid())"
+        capture = OverlayCapture(runner: runner, blobs: settings.paths.blobs, layers: settings.paths.layers,
+                                 options: settings.layers, mapOwner: Self.ownerMapping(settings.mapping))
+    }
+
+    /// Runs the build.
+    /// - Returns: the image (its blobs in the content store) and where its base came from.
+    public func run() async throws -> BuiltImage {
+        removeWhatKilledBuildsLeft()
+        let base = try await pullBase()
+        try chooseCapture()
+        try FileSystem.makeDirectory(secretFiles)
+        chmod(secretFiles, 0o700)
+        defer { FileSystem.remove(secretFiles) }
+        onStepsStarting()
+        let metadata: CogMetadata
+        do {
+            for (offset, step) in plan.steps.enumerated() {
+                if cancel.isSet { throw BuildError.interrupted }
+                try await execute(step, index: offset + 2)
+            }
+            if cancel.isSet { throw BuildError.interrupted }
+            progress.step(total - 1, of: total, "pip freeze and OpenAPI schema", cached: false)
+            metadata = try await CogFinishing(session: self).readMetadata()
+            try await settle()
+            if cancel.isSet { throw BuildError.interrupted }
+        } catch {
+            try? await settle() // the steps that finished are cached for the next try
+            throw error
+        }
+        try addSchemaLayer(metadata.schema)
+        progress.step(total, of: total, "write image config and manifest", cached: false)
+        let image = try assemble(base: base, metadata: metadata)
+        return BuiltImage(image: image, baseReference: base.reference, baseImage: base.image)
+    }
+
+    /// What killed builds were writing: scratch dirs, and blobs and layer dirs under temporary names.
+    private func removeWhatKilledBuildsLeft() {
+        runner.removeStaleScratch()
+        for directory in ["\(settings.paths.blobs.root)/sha256", "\(settings.paths.layers.root)/sha256"] {
+            StaleFiles.removeTemporaries(in: directory)
+        }
+    }
+
+    /// The snapshot method where overlayfs cannot be mounted (or when asked for), the overlay method otherwise.
+    private func chooseCapture() throws {
+        let forced = settings.forceSnapshotCapture
+        let lowest = state.layers.first?.directory
+        guard forced || !(lowest.map { OverlayCapture.works(runner: runner, lower: $0) } ?? true) else { return }
+        if !forced {
+            progress.warning("overlayfs cannot be mounted here: steps run in a full copy of the image and are captured by comparing snapshots (slower)")
+        }
+        capture = try SnapshotCapture(runner: runner, blobs: settings.paths.blobs, layers: settings.paths.layers,
+                                      options: settings.layers, mapOwner: Self.ownerMapping(settings.mapping))
+    }
+
+    /// Single-mapping rootless builds see the caller's files as root's: map the caller back to 0. (Inside cog's
+    /// user namespace the ids on disk already are the image's.)
+    static func ownerMapping(_ mapping: IDMapping) -> (@Sendable (Int, Int) -> (uid: Int, gid: Int))? {
+        guard mapping == .single else { return nil }
+        let uid = Int(getuid()), gid = Int(getgid())
+        return { owner, group in (owner == uid ? 0 : owner, group == gid ? 0 : group) }
+    }
+
+    static func seconds(since start: Date, until end: Date = Date()) -> String {
+        String(format: "%.1f s", end.timeIntervalSince(start))
+    }
+}
+
+/// A finished build: the image (its blobs in the content store) and where its base came from.
+public struct BuiltImage: Sendable {
+    public let image: StoredImage
+    public let baseReference: ImageReference
+    public let baseImage: StoredImage
+}

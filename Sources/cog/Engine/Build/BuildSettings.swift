@@ -1,0 +1,63 @@
+import Foundation
+import Layers
+import OCI
+import Registry
+
+/// Everything about a build that does not come from cog.yaml: where state lives, how layers are written, how
+/// registries are reached, what the host passes to steps. The command line fills it in once, from flags and the
+/// environment; the engine never reads either.
+public struct BuildSettings: Sendable {
+    public var paths: CogPaths
+    public var layers: LayerOptions
+    public var registry: RegistrySettings
+    /// Credentials for pulls (Docker's config and helpers).
+    public var credentials: DockerConfig
+    /// How ids in steps map to ids on disk.
+    public var mapping: IDMapping
+    /// Why cog did not enter a user namespace of its own, when rootless and it did not (shown with the mode).
+    public var mappingNote: String?
+    /// The build machine's environment as steps may see it (proxies, package indexes, `SSL_CERT_FILE`).
+    public var host: [String: String]
+    /// Build secrets by id (`--secret`).
+    public var secrets: [BuildSecret]
+    /// Run every step again instead of reusing the step cache.
+    public var noCache = false
+    /// `--openapi-schema`: a schema file to use instead of generating one.
+    public var schemaFile: String?
+    /// Force the snapshot capture method (`COG_CAPTURE=snapshot`); otherwise overlay where it mounts.
+    public var forceSnapshotCapture = false
+
+    public init(paths: CogPaths, layers: LayerOptions, registry: RegistrySettings, credentials: DockerConfig, mapping: IDMapping,
+                host: [String: String], secrets: [BuildSecret] = []) {
+        self.paths = paths
+        self.layers = layers
+        self.registry = registry
+        self.credentials = credentials
+        self.mapping = mapping
+        self.host = host
+        self.secrets = secrets
+    }
+
+    /// What shapes every layer blob besides its content: a step cached under other settings is not reused.
+    var layerMaterial: String {
+        "layers \(layers.compression.rawValue) level \(layers.level) epoch \(layers.sourceDateEpoch)"
+            + (mapping == .single ? " owners single" : "")
+    }
+
+    /// The image's `created` time and history dates: `SOURCE_DATE_EPOCH` (or `--timestamp`) in RFC 3339.
+    var created: String {
+        let formatter = ISO8601DateFormatter()
+        formatter.formatOptions = [.withInternetDateTime]
+        return formatter.string(from: Date(timeIntervalSince1970: TimeInterval(layers.sourceDateEpoch)))
+    }
+}
+
+/// Where a build reports what it does. The command line prints it (plain, live or JSON); tests collect it.
+public protocol BuildProgress: TransferProgress {
+    /// A phase or step begins.
+    func step(_ index: Int, of total: Int, _ title: String, cached: Bool)
+    /// A line the running step printed.
+    func output(_ line: String)
+    func info(_ message: String)
+    func warning(_ message: String)
+}

@@ -1,0 +1,62 @@
+import Foundation
+import OCI
+
+extension BuildStep {
+    /// Stable text naming everything that determines this step's output: the command and its mounts' kinds, ids
+    /// and targets (never a secret's contents), a generated file's path, mode and SHA-256, env values, paths and
+    /// exclude patterns. The executor hashes it with the parent chain; the project's file digests are its part.
+    var cacheKeyMaterial: String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        // Strings, integers and arrays of them always encode.
+        guard let data = try? encoder.encode(KeyMaterial(self)) else { return "\(self)" }
+        return String(decoding: data, as: UTF8.self)
+    }
+}
+
+/// The encoded form behind `cacheKeyMaterial`; bump `version` when its meaning changes.
+private struct KeyMaterial: Encodable {
+    var version = 1
+    var kind: String
+    var command: String?
+    var mounts: [[String]]?
+    var env: [[String]]?
+    var path: String?
+    var mode: UInt32?
+    var sha256: String?
+    var excludes: [String]?
+    var files: [[String]]?
+
+    init(_ step: BuildStep) {
+        switch step {
+        case let .env(variables):
+            kind = "env"
+            env = variables.map { [$0.name, $0.value] }
+        case let .run(run):
+            kind = "run"
+            command = run.command
+            mounts = run.mounts.map { mount in
+                switch mount {
+                case let .cache(target, id): ["cache", id, target]
+                case let .secret(id, target): ["secret", id, target]
+                }
+            }
+        case let .copyFile(path, contents, mode):
+            kind = "copyFile"
+            self.path = path
+            self.mode = mode
+            // A digest of bytes in memory fails only when libcrypto cannot allocate; the contents then key the step.
+            sha256 = (try? Digest.sha256(contents).encoded) ?? contents.map { String(format: "%02x", $0) }.joined()
+        case let .copyArtifacts(artifacts):
+            kind = "copyArtifacts"
+            files = artifacts.map { [$0.target, $0.sha256] }
+        case let .workdir(path):
+            kind = "workdir"
+            self.path = path
+        case let .copyProject(destination, excludes):
+            kind = "copyProject"
+            path = destination
+            self.excludes = excludes
+        }
+    }
+}

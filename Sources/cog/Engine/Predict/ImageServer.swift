@@ -1,0 +1,92 @@
+import Foundation
+import Layers
+import OCI
+import Registry
+
+/// Runs an image's HTTP server (the cog runtime) or another command in the sandbox on a loopback port, and stops it.
+public final class ImageServer: Sendable {
+    public let port: Int
+    private let cancel = CancelFlag()
+    private let work: BackgroundWork<StepRunner.Outcome>
+    private let runner: StepRunner
+    public let log = OutputTail()
+
+    /// Starts the image's entrypoint and command (or `command`) with `/src` as the working directory.
+    /// - Parameters:
+    ///   - projectDirectory: bind-mounted at /src instead of the image's copy (as `cog serve` and `cog run` do).
+    ///   - environment: `NAME=value` for the model, replacing the image's.
+    ///   - host: the caller's environment (proxies and CA settings the model sees, as build steps do).
+    public init(image: StoredImage, paths: CogPaths, host: [String: String], command: [String]? = nil, projectDirectory: String? = nil,
+                environment: [String] = [], port requested: Int? = nil, echo: (@Sendable (String) -> Void)? = nil) throws {
+        port = try requested ?? Self.freePort()
+        let runner = StepRunner(sandbox: Sandbox(mapping: paths.mapping), cacheRoot: paths.root, host: host)
+        self.runner = runner
+        let lowers = try LayerUnpacker(store: paths.layers, blobs: paths.blobs)
+            .directories(for: zip(image.manifest.layers, image.configuration.rootfs.diffIDs).map { ($0.0.digest, $0.1) })
+        let config = image.configuration.config
+        let argv = command ?? ((config?.entrypoint ?? []) + (config?.cmd ?? []))
+        var step = StepRunner.Step(command: argv, environment: StepRunner.environment(config?.env ?? [], replacing: environment + ["PORT=\(port)"]),
+                                   workingDirectory: config?.workingDir ?? "/src")
+        if let projectDirectory { step.secrets.append((projectDirectory, "/src")) }
+        step.ownProcessGroup = false // Ctrl-C at the terminal stops the model, also during its setup()
+        let (log, cancel, stack) = (self.log, self.cancel, Array(lowers.reversed()))
+        let finalStep = step
+        work = BackgroundWork {
+            try runner.run(finalStep, lowers: stack, cancel: cancel) { line in
+                log.add(line)
+                echo?(line)
+            }
+        }
+    }
+
+    /// Waits until the command ends by itself; returns its exit status. Blocking.
+    public func waitForExit() -> Int32 {
+        guard let outcome = try? work.result() else { return 1 }
+        runner.discard(outcome)
+        return outcome.status
+    }
+
+    /// Stops the server and everything it started; removes its scratch files. Blocking.
+    public func stop() {
+        cancel.set()
+        if let outcome = try? work.result() { runner.discard(outcome) }
+    }
+
+    private var hasExited: Bool { work.isFinished }
+
+    /// Waits until `GET /health-check` says READY.
+    public func waitUntilReady(timeout: Double, http: any HTTPTransport) async throws {
+        let deadline = Date().addingTimeInterval(timeout)
+        while Date() < deadline {
+            if hasExited { throw PredictError.serverExited(log: log.lines) }
+            if let response = try? await http.send(HTTPRequest(method: "GET", url: "http://127.0.0.1:\(port)/health-check")),
+               response.isSuccess,
+               let health = try? JSONSerialization.jsonObject(with: response.body) as? [String: Any],
+               let status = health["status"] as? String {
+                if status == "READY" { return }
+                if status == "SETUP_FAILED" || status == "DEFUNCT" { throw PredictError.setupFailed(status: status, log: log.lines) }
+            }
+            try await Task.sleep(nanoseconds: 250_000_000)
+        }
+        throw PredictError.notReady(seconds: Int(timeout), log: log.lines)
+    }
+
+    /// A port on 127.0.0.1 nobody listens on now.
+    public static func freePort() throws -> Int {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        guard fd >= 0 else { throw PredictError.noFreePort(SystemCallError("socket", path: nil)) }
+        defer { close(fd) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        address.sin_port = 0
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        let bound = withUnsafeMutablePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { pointer -> Bool in
+                bind(fd, pointer, length) == 0 && getsockname(fd, pointer, &length) == 0
+            }
+        }
+        guard bound else { throw PredictError.noFreePort(SystemCallError("bind", path: "127.0.0.1:0")) }
+        return Int(UInt16(bigEndian: address.sin_port))
+    }
+}

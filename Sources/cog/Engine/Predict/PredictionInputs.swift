@@ -1,0 +1,94 @@
+import Foundation
+
+/// `-i name=value` and `-i name=@file` turned into the JSON a prediction takes, typed by the OpenAPI schema.
+public enum PredictionInputs {
+    /// Builds `{"name": value, …}`; repeated names become arrays; files become data URLs.
+    public static func parse(_ items: [String], schema: String?) throws -> [String: Any] {
+        let types = Self.inputTypes(schema: schema)
+        var result: [String: Any] = [:]
+        for item in items {
+            guard let equals = item.firstIndex(of: "=") else {
+                throw PredictError.inputSyntax(item)
+            }
+            let name = String(item[..<equals])
+            let raw = String(item[item.index(after: equals)...])
+            let value: Any
+            if raw.hasPrefix("@") {
+                value = try dataURL(path: String(raw.dropFirst()))
+            } else {
+                value = coerce(raw, type: types[name]?.itemType ?? types[name]?.type)
+            }
+            if types[name]?.type == "array" || result[name] != nil {
+                var list = (result[name] as? [Any]) ?? (result[name].map { [$0] } ?? [])
+                list.append(value)
+                result[name] = list
+            } else {
+                result[name] = value
+            }
+        }
+        return result
+    }
+
+    /// `--json`: the inputs as one JSON object, given inline, as `@file`, or `@-` (standard input).
+    public static func parseJSON(_ argument: String) throws -> [String: Any] {
+        let data: Data
+        let source: String
+        if argument == "@-" {
+            data = FileHandle.standardInput.readDataToEndOfFile()
+            source = "standard input"
+        } else if argument.hasPrefix("@") {
+            let path = String(argument.dropFirst())
+            guard let contents = FileManager.default.contents(atPath: path) else { throw PredictError.jsonUnreadable(path: path) }
+            data = contents
+            source = path
+        } else {
+            data = Data(argument.utf8)
+            source = "the --json argument"
+        }
+        let parsed: Any
+        do { parsed = try JSONSerialization.jsonObject(with: data) } catch {
+            throw PredictError.jsonInvalid(source: source, detail: "\((error as NSError).userInfo[NSDebugDescriptionErrorKey] ?? error)")
+        }
+        guard let object = parsed as? [String: Any] else {
+            throw PredictError.jsonNotObject(source: source)
+        }
+        return object
+    }
+
+    static func coerce(_ raw: String, type: String?) -> Any {
+        switch type {
+        case "integer": return Int(raw) ?? raw
+        case "number": return Double(raw) ?? raw
+        case "boolean":
+            if ["true", "1", "yes"].contains(raw.lowercased()) { return true }
+            if ["false", "0", "no"].contains(raw.lowercased()) { return false }
+            return raw
+        default: return raw
+        }
+    }
+
+    static func inputTypes(schema: String?) -> [String: (type: String?, itemType: String?)] {
+        guard let data = schema?.data(using: .utf8),
+              let root = try? JSONSerialization.jsonObject(with: data) as? [String: Any],
+              let components = root["components"] as? [String: Any],
+              let schemas = components["schemas"] as? [String: Any],
+              let input = schemas["Input"] as? [String: Any],
+              let properties = input["properties"] as? [String: Any] else { return [:] }
+        var result: [String: (type: String?, itemType: String?)] = [:]
+        for (name, value) in properties {
+            let property = value as? [String: Any]
+            result[name] = (property?["type"] as? String, (property?["items"] as? [String: Any])?["type"] as? String)
+        }
+        return result
+    }
+
+    static func dataURL(path: String) throws -> String {
+        guard let data = FileManager.default.contents(atPath: (path as NSString).expandingTildeInPath) else {
+            throw PredictError.inputFileUnreadable(path: path)
+        }
+        let types = ["png": "image/png", "jpg": "image/jpeg", "jpeg": "image/jpeg", "gif": "image/gif", "webp": "image/webp",
+                     "wav": "audio/wav", "mp3": "audio/mpeg", "mp4": "video/mp4", "txt": "text/plain", "json": "application/json"]
+        let mime = types[(path as NSString).pathExtension.lowercased()] ?? "application/octet-stream"
+        return "data:\(mime);base64,\(data.base64EncodedString())"
+    }
+}
