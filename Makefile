@@ -1,7 +1,7 @@
 # The two quick-start commands are `make demo` and `make test`; both install what they need first.
 SWIFT ?= swift
 
-.PHONY: deps build demo test bench-layers bench-registry bench-build
+.PHONY: deps build demo test lint bench-layers bench-registry bench-build
 
 deps:
 	./scripts/install-deps.sh
@@ -12,9 +12,13 @@ build: deps
 demo: build
 	./scripts/demo.sh
 
-test: deps
+test: deps lint
 	$(SWIFT) build --build-tests
 	$(SWIFT) test
+
+# swift-format (in the toolchain) with the settings in .swift-format: 4 spaces, 120 columns.
+lint:
+	$(SWIFT) format lint --strict --recursive --parallel Sources Tests Package.swift
 
 bench-layers: deps
 	./bench/layers.sh

@@ -12,7 +12,7 @@ let package = Package(
         .library(name: "CogEngine", targets: ["CogEngine"]),
     ],
     dependencies: [
-        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2")
     ],
     targets: [
         // MARK: C libraries, each behind its own small target

@@ -9,7 +9,9 @@ public enum DockerArchiveWriter {
         let repoTags: [String]
         let layers: [String]
         enum CodingKeys: String, CodingKey {
-            case config = "Config", repoTags = "RepoTags", layers = "Layers"
+            case config = "Config"
+            case repoTags = "RepoTags"
+            case layers = "Layers"
         }
     }
 
@@ -25,10 +27,16 @@ public enum DockerArchiveWriter {
             try tar.append(.directory("blobs"))
             try tar.append(.directory("blobs/sha256"))
             var written = Set<String>()
-            for descriptor in [image.manifest.config] + image.manifest.layers where written.insert(descriptor.digest.encoded).inserted {
+            for descriptor in [image.manifest.config] + image.manifest.layers
+            where written.insert(descriptor.digest.encoded).inserted {
                 let source = blobs.path(for: descriptor.digest)
-                guard let size = blobs.size(of: descriptor.digest) else { throw OCIError.blobNotFound(descriptor.digest, location: blobs.root) }
-                try tar.append(TarEntry(path: "blobs/sha256/\(descriptor.digest.encoded)", kind: .regular(.file(path: source, size: size))))
+                guard let size = blobs.size(of: descriptor.digest) else {
+                    throw OCIError.blobNotFound(descriptor.digest, location: blobs.root)
+                }
+                try tar.append(
+                    TarEntry(
+                        path: "blobs/sha256/\(descriptor.digest.encoded)",
+                        kind: .regular(.file(path: source, size: size))))
             }
             try tar.append(.file("manifest.json", Array(manifest)))
             try tar.finish()

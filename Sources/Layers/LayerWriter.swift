@@ -25,7 +25,10 @@ public struct LayerOptions: Sendable, Equatable {
     /// mtimes later than this are clamped to it (`SOURCE_DATE_EPOCH`).
     public var sourceDateEpoch: Int64
 
-    public init(compression: LayerCompression = .gzip, level: Int? = nil, threads: Int = ProcessInfo.processInfo.activeProcessorCount, sourceDateEpoch: Int64 = 0) {
+    public init(
+        compression: LayerCompression = .gzip, level: Int? = nil,
+        threads: Int = ProcessInfo.processInfo.activeProcessorCount, sourceDateEpoch: Int64 = 0
+    ) {
         self.compression = compression
         self.level = level ?? (compression == .zstd ? 3 : 6)
         self.threads = threads
@@ -37,14 +40,18 @@ public struct LayerOptions: Sendable, Equatable {
 /// store, renamed under its digest at the end. Memory stays flat whatever the layer's size.
 public enum LayerWriter {
     /// Writes `entries` (in the order given) as one layer into `store`.
-    public static func write(entries: some Sequence<TarEntry>, to store: BlobStore, options: LayerOptions) throws -> WrittenLayer {
+    public static func write(entries: some Sequence<TarEntry>, to store: BlobStore, options: LayerOptions) throws
+        -> WrittenLayer
+    {
         try write(to: store, options: options) { tar in
             for entry in entries { try tar.append(entry) }
         }
     }
 
     /// Writes a layer whose entries `body` appends.
-    public static func write(to store: BlobStore, options: LayerOptions, _ body: (TarWriter) throws -> Void) throws -> WrittenLayer {
+    public static func write(to store: BlobStore, options: LayerOptions, _ body: (TarWriter) throws -> Void) throws
+        -> WrittenLayer
+    {
         let temporary = try store.temporaryPath()
         do {
             let file = try FileSink(creating: temporary)
@@ -63,7 +70,8 @@ public enum LayerWriter {
             let diffID = try uncompressed.digest
             try store.commit(temporary: temporary, digest: digest)
             return WrittenLayer(
-                descriptor: Descriptor(mediaType: options.compression.layerMediaType, digest: digest, size: compressed.count),
+                descriptor: Descriptor(
+                    mediaType: options.compression.layerMediaType, digest: digest, size: compressed.count),
                 diffID: diffID, uncompressedSize: uncompressed.count)
         } catch {
             FileSystem.remove(temporary)

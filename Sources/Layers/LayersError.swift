@@ -22,21 +22,22 @@ public enum LayersError: Error, CustomStringConvertible {
 
     public var description: String {
         switch self {
-        case let .archive(operation, path, message):
+        case .archive(let operation, let path, let message):
             return "\(operation)\(path.map { " \($0)" } ?? ""): \(message)"
-        case let .compression(operation, code):
+        case .compression(let operation, let code):
             return "\(operation) failed (zlib error \(code))"
-        case let .hostileEntry(path, reason):
-            return "refused tar entry \"\(path)\": \(reason); the layer is unsafe, nothing was written outside the target"
-        case let .system(cause):
+        case .hostileEntry(let path, let reason):
+            return
+                "refused tar entry \"\(path)\": \(reason); the layer is unsafe, nothing was written outside the target"
+        case .system(let cause):
             return cause.description
-        case let .fileChanged(path, detail):
+        case .fileChanged(let path, let detail):
             return "\(path) changed while it was being archived (\(detail)); run the build again"
-        case let .notUnpacked(directory):
+        case .notUnpacked(let directory):
             return "the layer for \(directory) was not unpacked (the pull failed or was cancelled)"
         case .unfinishedStream:
             return "internal error: a digest was read before its stream was finished"
-        case let .unsupportedCompression(name):
+        case .unsupportedCompression(let name):
             return "unsupported layer compression \"\(name)\" (use gzip, zstd or none)"
         }
     }

@@ -119,7 +119,9 @@ private final class BlockJob: @unchecked Sendable {
         guard status == Z_OK else { return }
         defer { deflateEnd(&stream) }
         if !dictionary.isEmpty {
-            status = dictionary.withUnsafeBufferPointer { deflateSetDictionary(&stream, $0.baseAddress, uInt($0.count)) }
+            status = dictionary.withUnsafeBufferPointer {
+                deflateSetDictionary(&stream, $0.baseAddress, uInt($0.count))
+            }
             guard status == Z_OK else { return }
         }
         crc = input.withUnsafeBufferPointer { crc32(0, $0.baseAddress, uInt($0.count)) }

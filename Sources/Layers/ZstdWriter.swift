@@ -14,20 +14,27 @@ public final class ZstdWriter: ByteSink {
         archive = try ArchiveCall.handle(archive_write_new(), "zstd writer")
         try check(archive_write_set_format_raw(archive), "select raw output")
         try check(archive_write_add_filter_zstd(archive), "enable zstd (libarchive was built without it?)")
-        try check(archive_write_set_filter_option(archive, "zstd", "compression-level", "\(max(1, min(19, level)))"), "set the zstd level")
+        try check(
+            archive_write_set_filter_option(archive, "zstd", "compression-level", "\(max(1, min(19, level)))"),
+            "set the zstd level")
         try check(archive_write_set_bytes_in_last_block(archive, 1), "set the zstd block size")
         let opaque = Unmanaged.passUnretained(self).toOpaque()
-        try check(archive_write_open2(archive, opaque, nil, { _, context, buffer, length in
-            let writer = Unmanaged<ZstdWriter>.fromOpaque(context!).takeUnretainedValue()
-            do {
-                try writer.next.write(UnsafeRawBufferPointer(start: buffer, count: length))
-                return la_ssize_t(length)
-            } catch {
-                writer.callbackError = error
-                return -1
-            }
-        }, nil, nil), "start the zstd stream")
-        guard let entry = archive_entry_new() else { throw LayersError.archive(operation: "start the zstd stream", path: nil, message: "out of memory") }
+        try check(
+            archive_write_open2(
+                archive, opaque, nil,
+                { _, context, buffer, length in
+                    let writer = Unmanaged<ZstdWriter>.fromOpaque(context!).takeUnretainedValue()
+                    do {
+                        try writer.next.write(UnsafeRawBufferPointer(start: buffer, count: length))
+                        return la_ssize_t(length)
+                    } catch {
+                        writer.callbackError = error
+                        return -1
+                    }
+                }, nil, nil), "start the zstd stream")
+        guard let entry = archive_entry_new() else {
+            throw LayersError.archive(operation: "start the zstd stream", path: nil, message: "out of memory")
+        }
         defer { archive_entry_free(entry) }
         archive_entry_set_pathname(entry, "layer")
         archive_entry_set_filetype(entry, COG_AE_IFREG)

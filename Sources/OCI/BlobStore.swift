@@ -113,7 +113,9 @@ public struct BlobStore: Sendable {
         let hasher = try DigestHasher(descriptor.digest.algorithm)
         try hasher.update(data)
         let actual = try hasher.finalize()
-        guard actual == descriptor.digest else { throw OCIError.digestMismatch(expected: descriptor.digest, actual: actual, what: location) }
+        guard actual == descriptor.digest else {
+            throw OCIError.digestMismatch(expected: descriptor.digest, actual: actual, what: location)
+        }
         return data
     }
 
@@ -123,7 +125,9 @@ public struct BlobStore: Sendable {
         guard FileSystem.exists(location) else { throw OCIError.blobNotFound(digest, location: root) }
         let hasher = try DigestHasher(digest.algorithm)
         try FileStream.openForReading(location).forEachChunk { try hasher.update($0) }
-        if let size, hasher.count != size { throw OCIError.sizeMismatch(expected: size, actual: hasher.count, what: location) }
+        if let size, hasher.count != size {
+            throw OCIError.sizeMismatch(expected: size, actual: hasher.count, what: location)
+        }
         let actual = try hasher.finalize()
         guard actual == digest else { throw OCIError.digestMismatch(expected: digest, actual: actual, what: location) }
     }

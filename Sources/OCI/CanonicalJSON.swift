@@ -19,10 +19,13 @@ public enum CanonicalJSON {
         } catch let DecodingError.keyNotFound(key, context) {
             throw OCIError.invalidDocument(what: what, reason: "missing \"\(path(context.codingPath + [key]))\"")
         } catch let DecodingError.typeMismatch(_, context), let DecodingError.valueNotFound(_, context) {
-            throw OCIError.invalidDocument(what: what, reason: "wrong type at \"\(path(context.codingPath))\": \(context.debugDescription)")
+            throw OCIError.invalidDocument(
+                what: what, reason: "wrong type at \"\(path(context.codingPath))\": \(context.debugDescription)")
         } catch let DecodingError.dataCorrupted(context) {
             let underlying = (context.underlyingError as? OCIError)?.description ?? context.debugDescription
-            throw OCIError.invalidDocument(what: what, reason: context.codingPath.isEmpty ? underlying : "at \"\(path(context.codingPath))\": \(underlying)")
+            throw OCIError.invalidDocument(
+                what: what,
+                reason: context.codingPath.isEmpty ? underlying : "at \"\(path(context.codingPath))\": \(underlying)")
         } catch {
             throw OCIError.invalidDocument(what: what, reason: "\(error)")
         }

@@ -25,7 +25,8 @@ public struct Digest: Hashable, Sendable, Codable, CustomStringConvertible, Comp
             throw OCIError.invalidDigest(value, reason: "unsupported algorithm \"\(name)\"")
         }
         guard hex.utf8.count == algorithm.hexLength else {
-            throw OCIError.invalidDigest(value, reason: "\(name) needs \(algorithm.hexLength) hex characters, found \(hex.utf8.count)")
+            throw OCIError.invalidDigest(
+                value, reason: "\(name) needs \(algorithm.hexLength) hex characters, found \(hex.utf8.count)")
         }
         guard hex.utf8.allSatisfy({ (0x30...0x39).contains($0) || (0x61...0x66).contains($0) }) else {
             throw OCIError.invalidDigest(value, reason: "the hash must be lowercase hexadecimal")

@@ -14,8 +14,12 @@ public final class DigestHasher {
     public init(_ algorithm: Digest.Algorithm = .sha256) throws {
         self.algorithm = algorithm
         context = EVP_MD_CTX_new()
-        guard context != nil else { throw OCIError.crypto(operation: "allocate a \(algorithm) context", detail: Self.errorQueue()) }
-        try Self.check(EVP_DigestInit_ex(context, algorithm == .sha256 ? EVP_sha256() : EVP_sha512(), nil), "start a \(algorithm) digest")
+        guard context != nil else {
+            throw OCIError.crypto(operation: "allocate a \(algorithm) context", detail: Self.errorQueue())
+        }
+        try Self.check(
+            EVP_DigestInit_ex(context, algorithm == .sha256 ? EVP_sha256() : EVP_sha512(), nil),
+            "start a \(algorithm) digest")
     }
 
     deinit { EVP_MD_CTX_free(context) }
@@ -59,7 +63,8 @@ public final class DigestHasher {
             guard code != 0 else { break }
             var buffer = [CChar](repeating: 0, count: 256)
             ERR_error_string_n(code, &buffer, buffer.count)
-            messages.append(String(cString: buffer))
+            let text = buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }
+            messages.append(String(decoding: text, as: UTF8.self))
         }
         return messages.joined(separator: "; ")
     }

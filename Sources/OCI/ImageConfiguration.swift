@@ -96,7 +96,10 @@ public struct ImageConfiguration: Hashable, Sendable, Codable {
         public var comment: String?
         public var emptyLayer: Bool?
 
-        public init(created: String? = nil, createdBy: String? = nil, author: String? = nil, comment: String? = nil, emptyLayer: Bool? = nil) {
+        public init(
+            created: String? = nil, createdBy: String? = nil, author: String? = nil, comment: String? = nil,
+            emptyLayer: Bool? = nil
+        ) {
             self.created = created
             self.createdBy = createdBy
             self.author = author

@@ -26,7 +26,11 @@ public struct ImageManifest: Hashable, Sendable, Codable {
         var copy = self
         copy.mediaType = .imageManifest
         copy.config.mediaType = config.mediaType.ociEquivalent
-        copy.layers = layers.map { var layer = $0; layer.mediaType = $0.mediaType.ociEquivalent; return layer }
+        copy.layers = layers.map {
+            var layer = $0
+            layer.mediaType = $0.mediaType.ociEquivalent
+            return layer
+        }
         return copy
     }
 }

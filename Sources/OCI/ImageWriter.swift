@@ -7,8 +7,10 @@ public enum ImageWriter {
     /// - Returns: the image as stored.
     /// - Throws: `OCIError.blobNotFound` for a layer missing from `store`, or the store's write errors.
     @discardableResult
-    public static func write(configuration: ImageConfiguration, layers: [Descriptor], annotations: [String: String]? = nil,
-                             into store: BlobStore) throws -> StoredImage {
+    public static func write(
+        configuration: ImageConfiguration, layers: [Descriptor], annotations: [String: String]? = nil,
+        into store: BlobStore
+    ) throws -> StoredImage {
         for layer in layers where !store.contains(layer.digest) {
             throw OCIError.blobNotFound(layer.digest, location: store.root)
         }
@@ -22,8 +24,10 @@ public enum ImageWriter {
 
     /// Adds `image` (its blobs in `source`) to `layout` under `name`: blobs are transferred with `transfer`
     /// (hard links for the cache's own stores, copies for outputs a person may edit), then the index names it.
-    public static func add(_ image: StoredImage, from source: BlobStore, to layout: OCILayout, name: String?,
-                           transfer: BlobStore.Transfer = .link) throws {
+    public static func add(
+        _ image: StoredImage, from source: BlobStore, to layout: OCILayout, name: String?,
+        transfer: BlobStore.Transfer = .link
+    ) throws {
         for descriptor in image.manifest.layers + [image.manifest.config, image.descriptor] {
             try layout.blobs.take(descriptor.digest, from: source, by: transfer)
         }
@@ -32,9 +36,12 @@ public enum ImageWriter {
 
     /// Writes an image straight into `layout` and names it: `write` then `add` with nothing to transfer.
     @discardableResult
-    public static func write(configuration: ImageConfiguration, layers: [Descriptor], annotations: [String: String]? = nil,
-                             to layout: OCILayout, name: String?) throws -> StoredImage {
-        let image = try write(configuration: configuration, layers: layers, annotations: annotations, into: layout.blobs)
+    public static func write(
+        configuration: ImageConfiguration, layers: [Descriptor], annotations: [String: String]? = nil,
+        to layout: OCILayout, name: String?
+    ) throws -> StoredImage {
+        let image = try write(
+            configuration: configuration, layers: layers, annotations: annotations, into: layout.blobs)
         try add(image, from: layout.blobs, to: layout, name: name)
         return image
     }

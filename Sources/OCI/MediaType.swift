@@ -1,5 +1,7 @@
 /// A media type as it appears in descriptors and `Content-Type` headers.
-public struct MediaType: RawRepresentable, Hashable, Sendable, Codable, CustomStringConvertible, ExpressibleByStringLiteral {
+public struct MediaType: RawRepresentable, Hashable, Sendable, Codable, CustomStringConvertible,
+    ExpressibleByStringLiteral
+{
     public let rawValue: String
     public init(rawValue: String) { self.rawValue = rawValue }
     public init(stringLiteral value: String) { self.rawValue = value }
@@ -36,7 +38,8 @@ public struct MediaType: RawRepresentable, Hashable, Sendable, Codable, CustomSt
     public var isIndex: Bool { self == .imageIndex || self == .dockerManifestList }
     /// Layer blobs of either family, any compression.
     public var isLayer: Bool {
-        [.imageLayer, .imageLayerGzip, .imageLayerZstd, .dockerLayer, .dockerLayerGzip, .dockerForeignLayerGzip].contains(self)
+        [.imageLayer, .imageLayerGzip, .imageLayerZstd, .dockerLayer, .dockerLayerGzip, .dockerForeignLayerGzip]
+            .contains(self)
     }
 
     /// The OCI media type for the same bytes: base images arrive with Docker types, our manifests are OCI.
@@ -62,7 +65,9 @@ public struct MediaType: RawRepresentable, Hashable, Sendable, Codable, CustomSt
     }
 
     /// Every manifest and index type, for an `Accept` header.
-    public static let allManifestTypes: [MediaType] = [.imageManifest, .imageIndex, .dockerManifest, .dockerManifestList]
+    public static let allManifestTypes: [MediaType] = [
+        .imageManifest, .imageIndex, .dockerManifest, .dockerManifestList,
+    ]
 }
 
 /// How a layer blob is compressed.

@@ -23,24 +23,26 @@ public enum OCIError: Error, CustomStringConvertible, Equatable {
 
     public var description: String {
         switch self {
-        case let .invalidDigest(value, reason):
+        case .invalidDigest(let value, let reason):
             return "invalid digest \"\(value)\": \(reason) (expected sha256:<64 lowercase hex>)"
-        case let .digestMismatch(expected, actual, what):
-            return "digest mismatch for \(what): expected \(expected), got \(actual); the data is corrupt or was changed, fetch or build it again"
-        case let .sizeMismatch(expected, actual, what):
+        case .digestMismatch(let expected, let actual, let what):
+            return
+                "digest mismatch for \(what): expected \(expected), got \(actual); the data is corrupt or was changed, fetch or build it again"
+        case .sizeMismatch(let expected, let actual, let what):
             return "size mismatch for \(what): expected \(expected) bytes, got \(actual)"
-        case let .blobNotFound(digest, location):
+        case .blobNotFound(let digest, let location):
             return "blob \(digest) not found in \(location)"
-        case let .invalidDocument(what, reason):
+        case .invalidDocument(let what, let reason):
             return "invalid \(what): \(reason)"
-        case let .system(cause):
+        case .system(let cause):
             return cause.description
-        case let .crypto(operation, detail):
+        case .crypto(let operation, let detail):
             return "libcrypto could not \(operation)\(detail.isEmpty ? "" : ": \(detail)")"
-        case let .invalidLayout(path, reason):
+        case .invalidLayout(let path, let reason):
             return "\(path) is not an OCI image layout: \(reason)"
-        case let .referenceNotFound(name, available):
-            let list = available.isEmpty ? "the index names no images" : "it names: \(available.joined(separator: ", "))"
+        case .referenceNotFound(let name, let available):
+            let list =
+                available.isEmpty ? "the index names no images" : "it names: \(available.joined(separator: ", "))"
             return "no image named \"\(name)\" in the layout; \(list)"
         }
     }

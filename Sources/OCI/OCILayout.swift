@@ -15,7 +15,8 @@ public struct OCILayout: Sendable {
         let layout = OCILayout(root: root)
         try FileSystem.makeDirectory("\(root)/blobs/sha256")
         if !FileSystem.exists("\(root)/oci-layout") {
-            try FileSystem.writeAtomically(try CanonicalJSON.encode(["imageLayoutVersion": "1.0.0"]), to: "\(root)/oci-layout")
+            try FileSystem.writeAtomically(
+                try CanonicalJSON.encode(["imageLayoutVersion": "1.0.0"]), to: "\(root)/oci-layout")
         }
         if !FileSystem.exists("\(root)/index.json") {
             try layout.writeIndex(ImageIndex(manifests: []))
@@ -28,11 +29,14 @@ public struct OCILayout: Sendable {
     public static func open(_ root: String) throws -> OCILayout {
         let marker = "\(root)/oci-layout"
         guard FileSystem.exists(marker) else {
-            throw OCIError.invalidLayout(path: root, reason: "no oci-layout file (was it written by `cog build --oci-out`?)")
+            throw OCIError.invalidLayout(
+                path: root, reason: "no oci-layout file (was it written by `cog build --oci-out`?)")
         }
-        let header = try CanonicalJSON.decode([String: String].self, from: try FileSystem.read(marker), what: "\(marker)")
+        let header = try CanonicalJSON.decode(
+            [String: String].self, from: try FileSystem.read(marker), what: "\(marker)")
         guard let version = header["imageLayoutVersion"], version.hasPrefix("1.") else {
-            throw OCIError.invalidLayout(path: root, reason: "unsupported imageLayoutVersion \(header["imageLayoutVersion"] ?? "(none)")")
+            throw OCIError.invalidLayout(
+                path: root, reason: "unsupported imageLayoutVersion \(header["imageLayoutVersion"] ?? "(none)")")
         }
         return OCILayout(root: root)
     }
@@ -74,7 +78,8 @@ public struct OCILayout: Sendable {
     /// Lists the manifest `descriptor` (its blob already in `blobs`) in `index.json` under `name`, replacing an
     /// entry of the same name.
     @discardableResult
-    public func name(_ descriptor: Descriptor, as name: String?, platform: Platform? = .linuxAMD64) throws -> Descriptor {
+    public func name(_ descriptor: Descriptor, as name: String?, platform: Platform? = .linuxAMD64) throws -> Descriptor
+    {
         var listed = descriptor
         listed.platform = platform
         if let name { listed.annotations = [Descriptor.refNameAnnotation: name] }
@@ -91,7 +96,8 @@ public struct OCILayout: Sendable {
 
     /// Reads and decodes the document a descriptor names, checking digest and size.
     public func document<T: Decodable>(_ type: T.Type, for descriptor: Descriptor) throws -> T {
-        try CanonicalJSON.decode(type, from: try blobs.read(descriptor), what: "\(descriptor.mediaType) \(descriptor.digest)")
+        try CanonicalJSON.decode(
+            type, from: try blobs.read(descriptor), what: "\(descriptor.mediaType) \(descriptor.digest)")
     }
 
     /// The manifest descriptor named `name`, or the only one when `name` is nil.
@@ -105,7 +111,11 @@ public struct OCILayout: Sendable {
             return found
         }
         guard manifests.count == 1, let only = manifests.first else {
-            throw OCIError.invalidLayout(path: root, reason: manifests.isEmpty ? "index.json lists no images" : "index.json lists \(manifests.count) images; name one (\(names.joined(separator: ", ")))")
+            throw OCIError.invalidLayout(
+                path: root,
+                reason: manifests.isEmpty
+                    ? "index.json lists no images"
+                    : "index.json lists \(manifests.count) images; name one (\(names.joined(separator: ", ")))")
         }
         return only
     }
@@ -116,7 +126,8 @@ public struct OCILayout: Sendable {
         if descriptor.mediaType.isIndex {
             let nested = try document(ImageIndex.self, for: descriptor)
             guard let chosen = nested.manifest(for: platform) else {
-                throw OCIError.invalidLayout(path: root, reason: "no \(platform) manifest in index \(descriptor.digest)")
+                throw OCIError.invalidLayout(
+                    path: root, reason: "no \(platform) manifest in index \(descriptor.digest)")
             }
             descriptor = chosen
         }
@@ -145,4 +156,3 @@ public struct StoredImage: Sendable {
         self.configuration = configuration
     }
 }
-

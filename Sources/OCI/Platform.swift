@@ -6,7 +6,9 @@ public struct Platform: Hashable, Sendable, Codable, CustomStringConvertible {
     public var osFeatures: [String]?
     public var variant: String?
 
-    public init(architecture: String, os: String, osVersion: String? = nil, osFeatures: [String]? = nil, variant: String? = nil) {
+    public init(
+        architecture: String, os: String, osVersion: String? = nil, osFeatures: [String]? = nil, variant: String? = nil
+    ) {
         self.architecture = architecture
         self.os = os
         self.osVersion = osVersion

@@ -31,9 +31,19 @@ struct AuthChallenge: Equatable, Sendable {
                 var end = rest.endIndex
                 for index in rest.indices {
                     let character = rest[index]
-                    if escaped { value.append(character); escaped = false; continue }
-                    if character == "\\" { escaped = true; continue }
-                    if character == "\"" { end = index; break }
+                    if escaped {
+                        value.append(character)
+                        escaped = false
+                        continue
+                    }
+                    if character == "\\" {
+                        escaped = true
+                        continue
+                    }
+                    if character == "\"" {
+                        end = index
+                        break
+                    }
                     value.append(character)
                 }
                 rest = end < rest.endIndex ? rest[rest.index(after: end)...] : ""

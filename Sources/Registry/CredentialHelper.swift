@@ -6,8 +6,12 @@ struct CredentialHelper {
     let environment: [String: String]
 
     private struct Reply: Decodable {
-        let Username: String
-        let Secret: String
+        let username: String
+        let secret: String
+        enum CodingKeys: String, CodingKey {
+            case username = "Username"
+            case secret = "Secret"
+        }
     }
 
     /// Asks the helper; nil when it has no credentials for the server.
@@ -15,21 +19,27 @@ struct CredentialHelper {
         let (status, output, error) = try run(arguments: ["get"], input: serverURL)
         if status != 0 {
             if output.contains("credentials not found") || error.contains("credentials not found") { return nil }
-            throw RegistryError.credentialHelper(name: name, message: (error.isEmpty ? output : error).trimmingCharacters(in: .whitespacesAndNewlines))
+            throw RegistryError.credentialHelper(
+                name: name, message: (error.isEmpty ? output : error).trimmingCharacters(in: .whitespacesAndNewlines))
         }
         guard let reply = try? JSONDecoder().decode(Reply.self, from: Data(output.utf8)) else {
             throw RegistryError.credentialHelper(name: name, message: "its reply is not {\"Username\":…,\"Secret\":…}")
         }
-        if reply.Username == "<token>" { return Credentials(username: reply.Username, secret: "", identityToken: reply.Secret) }
-        return Credentials(username: reply.Username, secret: reply.Secret)
+        if reply.username == "<token>" {
+            return Credentials(username: reply.username, secret: "", identityToken: reply.secret)
+        }
+        return Credentials(username: reply.username, secret: reply.secret)
     }
 
     func store(serverURL: String, credentials: Credentials) throws {
-        let payload: [String: String] = ["ServerURL": serverURL, "Username": credentials.username, "Secret": credentials.secret]
+        let payload: [String: String] = [
+            "ServerURL": serverURL, "Username": credentials.username, "Secret": credentials.secret,
+        ]
         let json = String(decoding: try JSONEncoder().encode(payload), as: UTF8.self)
         let (status, output, error) = try run(arguments: ["store"], input: json)
         guard status == 0 else {
-            throw RegistryError.credentialHelper(name: name, message: (error.isEmpty ? output : error).trimmingCharacters(in: .whitespacesAndNewlines))
+            throw RegistryError.credentialHelper(
+                name: name, message: (error.isEmpty ? output : error).trimmingCharacters(in: .whitespacesAndNewlines))
         }
     }
 
@@ -38,12 +48,16 @@ struct CredentialHelper {
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
         process.arguments = ["docker-credential-\(name)"] + arguments
         process.environment = environment
-        let stdin = Pipe(), stdout = Pipe(), stderr = Pipe()
+        let stdin = Pipe()
+        let stdout = Pipe()
+        let stderr = Pipe()
         process.standardInput = stdin
         process.standardOutput = stdout
         process.standardError = stderr
         do { try process.run() } catch {
-            throw RegistryError.credentialHelper(name: name, message: "cannot start it: \(error.localizedDescription) (is docker-credential-\(name) on PATH?)")
+            throw RegistryError.credentialHelper(
+                name: name,
+                message: "cannot start it: \(error.localizedDescription) (is docker-credential-\(name) on PATH?)")
         }
         stdin.fileHandleForWriting.write(Data(input.utf8))
         try? stdin.fileHandleForWriting.close()

@@ -18,7 +18,9 @@ public final class CurlTransport: HTTPTransport {
         self.caBundle = caBundle
     }
 
-    public func send(_ request: HTTPRequest, into destination: @escaping @Sendable () -> ResponseDestination) async throws -> HTTPResponse {
+    public func send(_ request: HTTPRequest, into destination: @escaping @Sendable () -> ResponseDestination)
+        async throws -> HTTPResponse
+    {
         try await Blocking.run { try self.perform(request, into: destination()) }
     }
 
@@ -77,7 +79,10 @@ private final class EasyHandle {
 
     init() throws {
         handle = curl_easy_init()
-        guard handle != nil else { throw RegistryError.transport(url: "(libcurl)", message: "could not create a transfer handle (out of memory)") }
+        guard handle != nil else {
+            throw RegistryError.transport(
+                url: "(libcurl)", message: "could not create a transfer handle (out of memory)")
+        }
     }
 
     deinit { curl_easy_cleanup(handle) }
@@ -86,14 +91,16 @@ private final class EasyHandle {
         curl_easy_reset(handle)
         let context = TransferContext()
         switch destination {
-        case let .memory(limit): context.limit = limit
-        case let .stream(write): context.stream = write
+        case .memory(let limit): context.limit = limit
+        case .stream(let write): context.stream = write
         }
         var headerList: UnsafeMutablePointer<curl_slist>?
         defer { curl_slist_free_all(headerList) }
         for (name, value) in request.headers { headerList = curl_slist_append(headerList, "\(name): \(value)") }
-        headerList = curl_slist_append(headerList, "Expect:") // no 100-continue round trip
-        if request.header("User-Agent") == nil { headerList = curl_slist_append(headerList, "User-Agent: cog-daemonless") }
+        headerList = curl_slist_append(headerList, "Expect:")  // no 100-continue round trip
+        if request.header("User-Agent") == nil {
+            headerList = curl_slist_append(headerList, "User-Agent: cog-daemonless")
+        }
 
         try set(CURLOPT_URL, request.url)
         try set(CURLOPT_HTTPHEADER, pointer: UnsafeMutableRawPointer(headerList))
@@ -107,7 +114,9 @@ private final class EasyHandle {
         // A stalled transfer (under 1 byte/s for 120 s) fails; a slow but moving one never does.
         try set(CURLOPT_LOW_SPEED_LIMIT, 1)
         try set(CURLOPT_LOW_SPEED_TIME, 120)
-        try set(CURLOPT_ERRORBUFFER, pointer: errorBuffer.withUnsafeMutableBufferPointer { UnsafeMutableRawPointer($0.baseAddress) })
+        try set(
+            CURLOPT_ERRORBUFFER,
+            pointer: errorBuffer.withUnsafeMutableBufferPointer { UnsafeMutableRawPointer($0.baseAddress) })
         if let caBundle, FileSystem.exists(caBundle) { try set(CURLOPT_CAINFO, caBundle) }
         if request.method == "HEAD" {
             try set(CURLOPT_NOBODY, 1)
@@ -117,19 +126,21 @@ private final class EasyHandle {
             try setOffset(CURLOPT_INFILESIZE_LARGE, request.body.length)
             switch request.body {
             case .none: break
-            case let .data(data): context.uploadData = data
-            case let .file(path, offset, length):
+            case .data(let data): context.uploadData = data
+            case .file(let path, let offset, let length):
                 let file = try FileStream.openForReading(path)
                 try file.seek(to: offset)
                 context.upload = file
                 context.uploadRemaining = length
             }
             try set(CURLOPT_READDATA, pointer: Unmanaged.passUnretained(context).toOpaque())
-            try CurlCall.check(cog_curl_setopt_read(handle, CURLOPT_READFUNCTION, readCallback), "set the upload reader")
+            try CurlCall.check(
+                cog_curl_setopt_read(handle, CURLOPT_READFUNCTION, readCallback), "set the upload reader")
         }
         let opaque = Unmanaged.passUnretained(context).toOpaque()
         try set(CURLOPT_HEADERDATA, pointer: opaque)
-        try CurlCall.check(cog_curl_setopt_write(handle, CURLOPT_HEADERFUNCTION, headerCallback), "set the header reader")
+        try CurlCall.check(
+            cog_curl_setopt_write(handle, CURLOPT_HEADERFUNCTION, headerCallback), "set the header reader")
         try set(CURLOPT_WRITEDATA, pointer: opaque)
         try CurlCall.check(cog_curl_setopt_write(handle, CURLOPT_WRITEFUNCTION, writeCallback), "set the body writer")
 
@@ -137,15 +148,22 @@ private final class EasyHandle {
         if let error = context.error { throw error }
         guard code == CURLE_OK else {
             let detail = errorBuffer.withUnsafeBufferPointer { String(cString: $0.baseAddress!) }
-            throw RegistryError.transport(url: redact(request.url), message: detail.isEmpty ? String(cString: curl_easy_strerror(code)) : detail)
+            throw RegistryError.transport(
+                url: redact(request.url), message: detail.isEmpty ? String(cString: curl_easy_strerror(code)) : detail)
         }
         var status = 0
-        try CurlCall.check(cog_curl_getinfo_long(handle, CURLINFO_RESPONSE_CODE, &status), "read the response status", url: redact(request.url))
+        try CurlCall.check(
+            cog_curl_getinfo_long(handle, CURLINFO_RESPONSE_CODE, &status), "read the response status",
+            url: redact(request.url))
         return HTTPResponse(status: status, headers: context.headers, body: context.body)
     }
 
-    private func set(_ option: CURLoption, _ value: Int) throws { try CurlCall.check(cog_curl_setopt_long(handle, option, value), "set option \(option.rawValue)") }
-    private func set(_ option: CURLoption, _ value: String) throws { try CurlCall.check(cog_curl_setopt_string(handle, option, value), "set option \(option.rawValue)") }
+    private func set(_ option: CURLoption, _ value: Int) throws {
+        try CurlCall.check(cog_curl_setopt_long(handle, option, value), "set option \(option.rawValue)")
+    }
+    private func set(_ option: CURLoption, _ value: String) throws {
+        try CurlCall.check(cog_curl_setopt_string(handle, option, value), "set option \(option.rawValue)")
+    }
     private func set(_ option: CURLoption, pointer: UnsafeMutableRawPointer?) throws {
         try CurlCall.check(cog_curl_setopt_pointer(handle, option, pointer), "set option \(option.rawValue)")
     }
@@ -160,13 +178,15 @@ func redact(_ url: String) -> String {
     return String(url[..<question]) + "?…"
 }
 
-private let headerCallback: @convention(c) (UnsafeMutablePointer<CChar>?, Int, Int, UnsafeMutableRawPointer?) -> Int = { data, size, count, user in
+private let headerCallback: @convention(c) (UnsafeMutablePointer<CChar>?, Int, Int, UnsafeMutableRawPointer?) -> Int = {
+    data, size, count, user in
     let context = Unmanaged<TransferContext>.fromOpaque(user!).takeUnretainedValue()
     let length = size * count
     guard let data else { return length }
-    let line = String(decoding: UnsafeRawBufferPointer(start: data, count: length), as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+    let line = String(decoding: UnsafeRawBufferPointer(start: data, count: length), as: UTF8.self).trimmingCharacters(
+        in: .whitespacesAndNewlines)
     if line.hasPrefix("HTTP/") {
-        context.headers = [:] // a new response (after a redirect or 100-continue) starts over
+        context.headers = [:]  // a new response (after a redirect or 100-continue) starts over
         let parts = line.split(separator: " ")
         if parts.count > 1, let status = Int(parts[1]) { context.status = status }
     } else if let colon = line.firstIndex(of: ":") {
@@ -177,7 +197,8 @@ private let headerCallback: @convention(c) (UnsafeMutablePointer<CChar>?, Int, I
     return length
 }
 
-private let writeCallback: @convention(c) (UnsafeMutablePointer<CChar>?, Int, Int, UnsafeMutableRawPointer?) -> Int = { data, size, count, user in
+private let writeCallback: @convention(c) (UnsafeMutablePointer<CChar>?, Int, Int, UnsafeMutableRawPointer?) -> Int = {
+    data, size, count, user in
     let context = Unmanaged<TransferContext>.fromOpaque(user!).takeUnretainedValue()
     let length = size * count
     guard let data else { return length }
@@ -185,7 +206,7 @@ private let writeCallback: @convention(c) (UnsafeMutablePointer<CChar>?, Int, In
     if let stream = context.stream, (200..<300).contains(context.status) {
         do { try stream(context.status, bytes) } catch {
             context.error = error
-            return 0 // aborts the transfer
+            return 0  // aborts the transfer
         }
     } else {
         guard context.body.count + length <= context.limit else {
@@ -197,7 +218,8 @@ private let writeCallback: @convention(c) (UnsafeMutablePointer<CChar>?, Int, In
     return length
 }
 
-private let readCallback: @convention(c) (UnsafeMutablePointer<CChar>?, Int, Int, UnsafeMutableRawPointer?) -> Int = { buffer, size, count, user in
+private let readCallback: @convention(c) (UnsafeMutablePointer<CChar>?, Int, Int, UnsafeMutableRawPointer?) -> Int = {
+    buffer, size, count, user in
     let context = Unmanaged<TransferContext>.fromOpaque(user!).takeUnretainedValue()
     guard let buffer else { return 0 }
     let capacity = size * count

@@ -47,11 +47,15 @@ public struct DockerConfig: Sendable {
             if let helper = keys.lazy.compactMap({ file.credHelpers?[$0] }).first {
                 return try CredentialHelper(name: helper, environment: environment).get(serverURL: keys[0])
             }
-            if let entry = keys.lazy.compactMap({ file.auths?[$0] }).first, let credentials = try decode(entry, path: path) {
+            if let entry = keys.lazy.compactMap({ file.auths?[$0] }).first,
+                let credentials = try decode(entry, path: path)
+            {
                 return credentials
             }
             if let store = file.credsStore {
-                if let found = try CredentialHelper(name: store, environment: environment).get(serverURL: keys[0]) { return found }
+                if let found = try CredentialHelper(name: store, environment: environment).get(serverURL: keys[0]) {
+                    return found
+                }
             }
         }
         return nil
@@ -63,19 +67,24 @@ public struct DockerConfig: Sendable {
         }
         if let auth = entry.auth, !auth.isEmpty {
             guard let data = Data(base64Encoded: auth), let text = String(data: data, encoding: .utf8),
-                  let colon = text.firstIndex(of: ":") else {
+                let colon = text.firstIndex(of: ":")
+            else {
                 throw OCIError.invalidDocument(what: path, reason: "an \"auth\" entry is not base64 of user:password")
             }
             return Credentials(username: String(text[..<colon]), secret: String(text[text.index(after: colon)...]))
         }
-        if let username = entry.username, let password = entry.password { return Credentials(username: username, secret: password) }
+        if let username = entry.username, let password = entry.password {
+            return Credentials(username: username, secret: password)
+        }
         return nil
     }
 
     /// Stores credentials as Docker would: through the credential helper when one is configured, else base64 in
     /// `auths` (the file is written through a temporary name with mode 0600).
     public func store(_ credentials: Credentials, for registry: String) throws {
-        var file = FileSystem.exists(writePath) ? try CanonicalJSON.decode(File.self, from: try FileSystem.read(writePath), what: writePath) : File()
+        var file =
+            FileSystem.exists(writePath)
+            ? try CanonicalJSON.decode(File.self, from: try FileSystem.read(writePath), what: writePath) : File()
         let key = Self.keys(for: registry)[0]
         if let helper = file.credHelpers?[key] ?? file.credsStore {
             try CredentialHelper(name: helper, environment: environment).store(serverURL: key, credentials: credentials)

@@ -18,8 +18,8 @@ public struct HTTPRequest: Sendable {
         var length: Int64 {
             switch self {
             case .none: return 0
-            case let .data(data): return Int64(data.count)
-            case let .file(_, _, length): return length
+            case .data(let data): return Int64(data.count)
+            case .file(_, _, let length): return length
             }
         }
     }
@@ -64,7 +64,8 @@ public enum ResponseDestination {
 public protocol HTTPTransport: Sendable {
     /// Performs one request (no redirects followed, no retries) without blocking the caller's thread.
     /// - Parameter destination: where a response body goes; called once per attempt.
-    func send(_ request: HTTPRequest, into destination: @escaping @Sendable () -> ResponseDestination) async throws -> HTTPResponse
+    func send(_ request: HTTPRequest, into destination: @escaping @Sendable () -> ResponseDestination) async throws
+        -> HTTPResponse
 }
 
 extension HTTPTransport {

@@ -45,17 +45,28 @@ public struct ImageReference: Hashable, Sendable, CustomStringConvertible {
         if registry == "index.docker.io" || registry == "registry-1.docker.io" { registry = "docker.io" }
         if registry == "docker.io" && !repository.contains("/") { repository = "library/\(repository)" }
         guard !repository.isEmpty else { throw RegistryError.invalidReference(value, reason: "no repository name") }
-        let allowed = repository.unicodeScalars.allSatisfy { ("a"..."z").contains($0) || ("0"..."9").contains($0) || "._-/".unicodeScalars.contains($0) }
+        let allowed = repository.unicodeScalars.allSatisfy {
+            ("a"..."z").contains($0) || ("0"..."9").contains($0) || "._-/".unicodeScalars.contains($0)
+        }
         guard allowed, !repository.hasPrefix("/"), !repository.hasSuffix("/"), !repository.contains("//") else {
-            throw RegistryError.invalidReference(value, reason: "repository \"\(repository)\" may only use lowercase letters, digits, and . _ - / separators")
+            throw RegistryError.invalidReference(
+                value,
+                reason: "repository \"\(repository)\" may only use lowercase letters, digits, and . _ - / separators")
         }
         if let tag {
-            let valid = !tag.isEmpty && tag.count <= 128 && tag.unicodeScalars.allSatisfy {
-                ("a"..."z").contains($0) || ("A"..."Z").contains($0) || ("0"..."9").contains($0) || "._-".unicodeScalars.contains($0)
-            } && !tag.hasPrefix(".") && !tag.hasPrefix("-")
-            guard valid else { throw RegistryError.invalidReference(value, reason: "tag \"\(tag)\" is not valid (letters, digits, . _ -, at most 128)") }
+            let valid =
+                !tag.isEmpty && tag.count <= 128
+                && tag.unicodeScalars.allSatisfy {
+                    ("a"..."z").contains($0) || ("A"..."Z").contains($0) || ("0"..."9").contains($0)
+                        || "._-".unicodeScalars.contains($0)
+                } && !tag.hasPrefix(".") && !tag.hasPrefix("-")
+            guard valid else {
+                throw RegistryError.invalidReference(
+                    value, reason: "tag \"\(tag)\" is not valid (letters, digits, . _ -, at most 128)")
+            }
         }
-        self.init(registry: registry, repository: repository, tag: tag ?? (digest == nil ? "latest" : nil), digest: digest)
+        self.init(
+            registry: registry, repository: repository, tag: tag ?? (digest == nil ? "latest" : nil), digest: digest)
     }
 
     /// The tag or digest to use in `/manifests/<reference>`; the digest wins.

@@ -9,8 +9,10 @@ public struct ImageTransfer: Sendable {
     public let http: any HTTPTransport
     public let progress: TransferProgress
 
-    public init(settings: RegistrySettings, credentials: DockerConfig, http: (any HTTPTransport)? = nil,
-                progress: TransferProgress = SilentProgress()) {
+    public init(
+        settings: RegistrySettings, credentials: DockerConfig, http: (any HTTPTransport)? = nil,
+        progress: TransferProgress = SilentProgress()
+    ) {
         self.settings = settings
         self.credentials = credentials
         self.http = http ?? CurlTransport(caBundle: settings.caBundle)
@@ -23,7 +25,10 @@ public struct ImageTransfer: Sendable {
         let mirrors = (settings.mirrors[registry] ?? []).map {
             RegistryClient(registry: $0, credentials: try? config.credentials(for: $0), settings: settings, http: http)
         }
-        return mirrors + [RegistryClient(registry: registry, credentials: try config.credentials(for: registry), settings: settings, http: http)]
+        return mirrors + [
+            RegistryClient(
+                registry: registry, credentials: try config.credentials(for: registry), settings: settings, http: http)
+        ]
     }
 
     /// Called for each layer as soon as its blob is in the store, with the layer's diffID from the config.
@@ -31,8 +36,10 @@ public struct ImageTransfer: Sendable {
 
     /// Pulls `reference` (choosing `platform` from an index) into `store`: manifest, config and every layer,
     /// each checked against its digest. Returns the image as stored (media types as the registry sent them).
-    public func pull(_ reference: ImageReference, into store: BlobStore, platform: Platform = .linuxAMD64,
-                     onLayer: LayerArrived? = nil) async throws -> StoredImage {
+    public func pull(
+        _ reference: ImageReference, into store: BlobStore, platform: Platform = .linuxAMD64,
+        onLayer: LayerArrived? = nil
+    ) async throws -> StoredImage {
         var lastError: Error?
         for client in try pullClients(for: reference.registry) {
             do {
@@ -47,39 +54,51 @@ public struct ImageTransfer: Sendable {
         throw lastError ?? RegistryError.protocolViolation("no registry to pull \(reference) from")
     }
 
-    private func pull(_ reference: ImageReference, with client: RegistryClient, into store: BlobStore, platform: Platform,
-                      onLayer: LayerArrived?) async throws -> StoredImage {
+    private func pull(
+        _ reference: ImageReference, with client: RegistryClient, into store: BlobStore, platform: Platform,
+        onLayer: LayerArrived?
+    ) async throws -> StoredImage {
         let repository = reference.repository
         // HEAD first (Docker Hub does not count it against the pull limit): a manifest already in the store is
         // read from disk, so a rebuild costs no manifest GET at all.
-        var data: Data, mediaType: MediaType, digest: Digest
-        let head = (try? await client.headManifest(repository: repository, reference: reference.manifestReference)) ?? nil
+        var data: Data
+        var mediaType: MediaType
+        var digest: Digest
+        let head =
+            (try? await client.headManifest(repository: repository, reference: reference.manifestReference)) ?? nil
         if let head, store.contains(head.digest), let cached = try? store.read(head) {
             (data, mediaType, digest) = (cached, head.mediaType, head.digest)
         } else {
-            (data, mediaType, digest) = try await client.getManifest(repository: repository, reference: reference.manifestReference)
+            (data, mediaType, digest) = try await client.getManifest(
+                repository: repository, reference: reference.manifestReference)
         }
         if mediaType.isIndex {
             store.writeVerified(data)
             let index = try CanonicalJSON.decode(ImageIndex.self, from: data, what: "index of \(reference)")
             guard let chosen = index.manifest(for: platform) else {
-                throw RegistryError.platformNotFound(reference: reference.description, platform: platform.description,
-                                                     available: index.manifests.compactMap { $0.platform?.description })
+                throw RegistryError.platformNotFound(
+                    reference: reference.description, platform: platform.description,
+                    available: index.manifests.compactMap { $0.platform?.description })
             }
             if store.contains(chosen.digest), let cached = try? store.read(chosen) {
                 (data, mediaType, digest) = (cached, chosen.mediaType, chosen.digest)
             } else {
-                (data, mediaType, digest) = try await client.getManifest(repository: repository, reference: chosen.digest.description)
+                (data, mediaType, digest) = try await client.getManifest(
+                    repository: repository, reference: chosen.digest.description)
             }
         }
         try store.write(data)
         let manifest = try CanonicalJSON.decode(ImageManifest.self, from: data, what: "manifest of \(reference)")
         try await client.getBlob(repository: repository, descriptor: manifest.config, into: store, progress: progress)
-        let configuration = try CanonicalJSON.decode(ImageConfiguration.self, from: try store.read(manifest.config), what: "config of \(reference)")
+        let configuration = try CanonicalJSON.decode(
+            ImageConfiguration.self, from: try store.read(manifest.config), what: "config of \(reference)")
         guard configuration.rootfs.diffIDs.count == manifest.layers.count else {
-            throw RegistryError.protocolViolation("\(reference): the config lists \(configuration.rootfs.diffIDs.count) layers, the manifest \(manifest.layers.count)")
+            throw RegistryError.protocolViolation(
+                "\(reference): the config lists \(configuration.rootfs.diffIDs.count) layers, the manifest \(manifest.layers.count)"
+            )
         }
-        let diffIDs = Dictionary(zip(manifest.layers.map(\.digest), configuration.rootfs.diffIDs), uniquingKeysWith: { first, _ in first })
+        let diffIDs = Dictionary(
+            zip(manifest.layers.map(\.digest), configuration.rootfs.diffIDs), uniquingKeysWith: { first, _ in first })
         let layers = manifest.layers.sorted { $0.size > $1.size }
         try await forEach(layers, limit: settings.concurrency) { layer in
             try await client.getBlob(repository: repository, descriptor: layer, into: store, progress: progress)
@@ -94,17 +113,24 @@ public struct ImageTransfer: Sendable {
     /// another repository of the same registry are mounted.
     /// - Returns: the manifest digest.
     @discardableResult
-    public func push(_ image: StoredImage, from store: BlobStore, to reference: ImageReference, mountSources: [Digest: ImageReference] = [:]) async throws -> Digest {
-        let client = try RegistryClient.connecting(to: reference.registry, config: credentials, settings: settings, http: http)
+    public func push(
+        _ image: StoredImage, from store: BlobStore, to reference: ImageReference,
+        mountSources: [Digest: ImageReference] = [:]
+    ) async throws -> Digest {
+        let client = try RegistryClient.connecting(
+            to: reference.registry, config: credentials, settings: settings, http: http)
         let layers = image.manifest.layers.sorted { $0.size > $1.size }
         try await forEach(layers, limit: settings.concurrency) { layer in
             let source = mountSources[layer.digest].flatMap { $0.registry == reference.registry ? $0.repository : nil }
-            try await client.pushBlob(repository: reference.repository, descriptor: layer, from: store, mountFrom: source, progress: progress)
+            try await client.pushBlob(
+                repository: reference.repository, descriptor: layer, from: store, mountFrom: source, progress: progress)
         }
-        try await client.pushBlob(repository: reference.repository, descriptor: image.manifest.config, from: store, progress: progress)
+        try await client.pushBlob(
+            repository: reference.repository, descriptor: image.manifest.config, from: store, progress: progress)
         let data = try store.read(image.descriptor)
-        return try await client.putManifest(repository: reference.repository, reference: reference.tag ?? image.descriptor.digest.description,
-                                            data: data, mediaType: image.descriptor.mediaType)
+        return try await client.putManifest(
+            repository: reference.repository, reference: reference.tag ?? image.descriptor.digest.description,
+            data: data, mediaType: image.descriptor.mediaType)
     }
 }
 

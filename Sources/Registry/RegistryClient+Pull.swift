@@ -12,31 +12,45 @@ extension RegistryClient {
 
     /// The descriptor a HEAD reports, or nil when the registry leaves out the digest, type or length.
     func headManifest(repository: String, reference: String) async throws -> Descriptor? {
-        let request = HTTPRequest(method: "HEAD", url: url("\(repository)/manifests/\(reference)"),
-                                  headers: [("Accept", MediaType.allManifestTypes.map(\.rawValue).joined(separator: ", "))])
+        let request = HTTPRequest(
+            method: "HEAD", url: url("\(repository)/manifests/\(reference)"),
+            headers: [("Accept", MediaType.allManifestTypes.map(\.rawValue).joined(separator: ", "))])
         let response = try await send(request, scope: Scope(repository: repository, actions: ["pull"]))
         guard response.isSuccess else { throw failure(request, response) }
         guard let digestText = response.header("docker-content-digest"), let digest = try? Digest(parsing: digestText),
-              let type = response.header("content-type"), let size = response.header("content-length").flatMap(Int64.init) else { return nil }
+            let type = response.header("content-type"), let size = response.header("content-length").flatMap(Int64.init)
+        else { return nil }
         return Descriptor(mediaType: MediaType(rawValue: type), digest: digest, size: size)
     }
 
     /// Gets a manifest or index, accepting OCI and Docker types in one request; checks the digest.
-    public func getManifest(repository: String, reference: String) async throws -> (data: Data, mediaType: MediaType, digest: Digest) {
-        let request = HTTPRequest(method: "GET", url: url("\(repository)/manifests/\(reference)"),
-                                  headers: [("Accept", MediaType.allManifestTypes.map(\.rawValue).joined(separator: ", "))])
+    public func getManifest(repository: String, reference: String) async throws -> (
+        data: Data, mediaType: MediaType, digest: Digest
+    ) {
+        let request = HTTPRequest(
+            method: "GET", url: url("\(repository)/manifests/\(reference)"),
+            headers: [("Accept", MediaType.allManifestTypes.map(\.rawValue).joined(separator: ", "))])
         let response = try await send(request, scope: Scope(repository: repository, actions: ["pull"]))
         guard response.isSuccess else { throw failure(request, response) }
         let digest = try Digest.sha256(response.body)
         if let expected = try? Digest(parsing: reference), expected != digest {
-            throw OCIError.digestMismatch(expected: expected, actual: digest, what: "manifest \(repository)@\(reference)")
+            throw OCIError.digestMismatch(
+                expected: expected, actual: digest, what: "manifest \(repository)@\(reference)")
         }
-        if let header = response.header("docker-content-digest"), let claimed = try? Digest(parsing: header), claimed.algorithm == .sha256, claimed != digest {
-            throw OCIError.digestMismatch(expected: claimed, actual: digest, what: "manifest \(repository):\(reference)")
+        if let header = response.header("docker-content-digest"), let claimed = try? Digest(parsing: header),
+            claimed.algorithm == .sha256, claimed != digest
+        {
+            throw OCIError.digestMismatch(
+                expected: claimed, actual: digest, what: "manifest \(repository):\(reference)")
         }
-        var mediaType = response.header("content-type").map { MediaType(rawValue: $0.split(separator: ";")[0].trimmingCharacters(in: .whitespaces)) }
+        var mediaType = response.header("content-type").map {
+            MediaType(rawValue: $0.split(separator: ";")[0].trimmingCharacters(in: .whitespaces))
+        }
         if mediaType == nil || !(mediaType!.isManifest || mediaType!.isIndex) {
-            struct Probe: Decodable { let mediaType: MediaType?; let manifests: [Descriptor]? }
+            struct Probe: Decodable {
+                let mediaType: MediaType?
+                let manifests: [Descriptor]?
+            }
             let probe = try? JSONDecoder().decode(Probe.self, from: response.body)
             mediaType = probe?.mediaType ?? (probe?.manifests != nil ? .imageIndex : .imageManifest)
         }
@@ -54,14 +68,18 @@ extension RegistryClient {
 
     /// Downloads a blob into `store`, checking size and digest on the way. A broken connection resumes with
     /// `Range` from the bytes already on disk.
-    public func getBlob(repository: String, descriptor: Descriptor, into store: BlobStore, progress: TransferProgress = SilentProgress()) async throws {
+    public func getBlob(
+        repository: String, descriptor: Descriptor, into store: BlobStore, progress: TransferProgress = SilentProgress()
+    ) async throws {
         if store.contains(descriptor.digest) {
             progress.report(.finished(descriptor.digest, size: descriptor.size, how: "cached"))
             return
         }
         progress.report(.started(descriptor.digest, size: descriptor.size))
         let temporary = try store.temporaryPath()
-        let state = try DownloadState(path: temporary, algorithm: descriptor.digest.algorithm, digest: descriptor.digest, size: descriptor.size, progress: progress)
+        let state = try DownloadState(
+            path: temporary, algorithm: descriptor.digest.algorithm, digest: descriptor.digest, size: descriptor.size,
+            progress: progress)
         defer { FileSystem.remove(temporary) }
         var attempt = 0
         while true {
@@ -70,13 +88,19 @@ extension RegistryClient {
             if offset > 0 { request.setHeader("Range", "bytes=\(offset)-") }
             state.beginResponse()
             do {
-                let response = try await send(request, scope: Scope(repository: repository, actions: ["pull"]), retry: false) {
+                let response = try await send(
+                    request, scope: Scope(repository: repository, actions: ["pull"]), retry: false
+                ) {
                     .stream { status, bytes in try state.write(status: status, rangeRequested: offset > 0, bytes) }
                 }
                 if response.isSuccess && state.received == descriptor.size { break }
-                if response.isSuccess || [408, 429, 499, 500, 502, 503, 504].contains(response.status) || response.status == 416 {
+                if response.isSuccess || [408, 429, 499, 500, 502, 503, 504].contains(response.status)
+                    || response.status == 416
+                {
                     if response.status == 416 { try state.reset() }
-                    throw RegistryError.transport(url: redact(request.url), message: "HTTP \(response.status) after \(state.received) of \(descriptor.size) bytes")
+                    throw RegistryError.transport(
+                        url: redact(request.url),
+                        message: "HTTP \(response.status) after \(state.received) of \(descriptor.size) bytes")
                 }
                 throw failure(request, response)
             } catch let error as RegistryError where error.isRetryable && attempt + 1 < settings.retry.maxAttempts {
@@ -87,7 +111,9 @@ extension RegistryClient {
         }
         let digest = try state.finish()
         guard digest == descriptor.digest else {
-            throw OCIError.digestMismatch(expected: descriptor.digest, actual: digest, what: "blob \(descriptor.digest) from \(registry)/\(repository)")
+            throw OCIError.digestMismatch(
+                expected: descriptor.digest, actual: digest,
+                what: "blob \(descriptor.digest) from \(registry)/\(repository)")
         }
         try store.commit(temporary: temporary, digest: digest)
         progress.report(.finished(descriptor.digest, size: descriptor.size, how: "downloaded"))

@@ -6,9 +6,12 @@ extension RegistryClient {
     /// source repository on the same registry is known.
     /// - Returns: how the blob got there: "exists", "mounted" or "uploaded".
     @discardableResult
-    public func pushBlob(repository: String, descriptor: Descriptor, from store: BlobStore, mountFrom: String? = nil,
-                         progress: TransferProgress = SilentProgress()) async throws -> String {
-        let scope = Scope(repository: repository, actions: ["pull", "push"], extra: mountFrom.map { ["repository:\($0):pull"] } ?? [])
+    public func pushBlob(
+        repository: String, descriptor: Descriptor, from store: BlobStore, mountFrom: String? = nil,
+        progress: TransferProgress = SilentProgress()
+    ) async throws -> String {
+        let scope = Scope(
+            repository: repository, actions: ["pull", "push"], extra: mountFrom.map { ["repository:\($0):pull"] } ?? [])
         if try await blobExists(repository: repository, digest: descriptor.digest, scope: scope) {
             progress.report(.finished(descriptor.digest, size: descriptor.size, how: "exists"))
             return "exists"
@@ -17,7 +20,8 @@ extension RegistryClient {
         var location: String
         var minimumChunk: Int64 = 0
         if let mountFrom, mountFrom != repository {
-            let request = HTTPRequest(method: "POST", url: url("\(repository)/blobs/uploads/?mount=\(descriptor.digest)&from=\(mountFrom)"))
+            let request = HTTPRequest(
+                method: "POST", url: url("\(repository)/blobs/uploads/?mount=\(descriptor.digest)&from=\(mountFrom)"))
             let response = try await send(request, scope: scope)
             if response.status == 201 {
                 progress.report(.finished(descriptor.digest, size: descriptor.size, how: "mounted"))
@@ -35,15 +39,18 @@ extension RegistryClient {
         }
         let path = store.path(for: descriptor.digest)
         if descriptor.size <= chunkThreshold {
-            if let done = try await putWhole(location: location, descriptor: descriptor, path: path, scope: scope, progress: progress) {
+            if let done = try await putWhole(
+                location: location, descriptor: descriptor, path: path, scope: scope, progress: progress)
+            {
                 try check(done, descriptor)
                 progress.report(.finished(descriptor.digest, size: descriptor.size, how: "uploaded"))
                 return "uploaded"
             }
             // The single PUT broke: continue in chunks from what the registry kept.
         }
-        let final = try await uploadChunks(location: location, descriptor: descriptor, path: path, minimumChunk: minimumChunk, repository: repository,
-                                           scope: scope, resyncFirst: descriptor.size <= chunkThreshold, progress: progress)
+        let final = try await uploadChunks(
+            location: location, descriptor: descriptor, path: path, minimumChunk: minimumChunk, repository: repository,
+            scope: scope, resyncFirst: descriptor.size <= chunkThreshold, progress: progress)
         try check(final, descriptor)
         progress.report(.finished(descriptor.digest, size: descriptor.size, how: "uploaded"))
         return "uploaded"
@@ -52,7 +59,8 @@ extension RegistryClient {
     /// Chunks exist for proxies and CDNs that cap request bodies; a plain-HTTP registry (loopback or named
     /// insecure, so local by construction) takes any size in one streaming PUT, which is faster.
     var chunkThreshold: Int64 {
-        baseURL.hasPrefix("http://") && settings.chunkThreshold == RegistrySettings.defaultChunkThreshold ? .max : settings.chunkThreshold
+        baseURL.hasPrefix("http://") && settings.chunkThreshold == RegistrySettings.defaultChunkThreshold
+            ? .max : settings.chunkThreshold
     }
 
     func blobExists(repository: String, digest: Digest, scope: Scope) async throws -> Bool {
@@ -65,26 +73,37 @@ extension RegistryClient {
 
     /// `POST /blobs/uploads/`: opens a session; returns its Location and the registry's minimum chunk size.
     func startUpload(repository: String, scope: Scope) async throws -> (String, Int64) {
-        let request = HTTPRequest(method: "POST", url: url("\(repository)/blobs/uploads/"), headers: [("Content-Length", "0")])
+        let request = HTTPRequest(
+            method: "POST", url: url("\(repository)/blobs/uploads/"), headers: [("Content-Length", "0")])
         let response = try await send(request, scope: scope)
         guard response.status == 202, let location = response.header("location") else {
-            if response.isSuccess { throw RegistryError.protocolViolation("POST \(redact(request.url)) answered \(response.status) without an upload Location") }
+            if response.isSuccess {
+                throw RegistryError.protocolViolation(
+                    "POST \(redact(request.url)) answered \(response.status) without an upload Location")
+            }
             throw failure(request, response)
         }
-        return (resolveLocation(location, against: request.url), response.header("oci-chunk-min-length").flatMap(Int64.init) ?? 0)
+        return (
+            resolveLocation(location, against: request.url),
+            response.header("oci-chunk-min-length").flatMap(Int64.init) ?? 0
+        )
     }
 
     /// One streaming PUT with the whole blob. Returns the response, or nil when the transfer broke and the
     /// caller should continue in chunks.
-    private func putWhole(location: String, descriptor: Descriptor, path: String, scope: Scope, progress: TransferProgress) async throws -> HTTPResponse? {
-        let request = HTTPRequest(method: "PUT", url: appendingDigest(location, descriptor.digest),
-                                  headers: [("Content-Type", "application/octet-stream")],
-                                  body: .file(path: path, offset: 0, length: descriptor.size))
+    private func putWhole(
+        location: String, descriptor: Descriptor, path: String, scope: Scope, progress: TransferProgress
+    ) async throws -> HTTPResponse? {
+        let request = HTTPRequest(
+            method: "PUT", url: appendingDigest(location, descriptor.digest),
+            headers: [("Content-Type", "application/octet-stream")],
+            body: .file(path: path, offset: 0, length: descriptor.size))
         do {
             let response = try await send(request, scope: scope, retry: false)
             if response.status == 201 || response.status == 204 { return response }
             if [408, 429, 500, 502, 503, 504].contains(response.status) {
-                progress.report(.retrying(descriptor.digest, reason: "HTTP \(response.status) on PUT; continuing in chunks"))
+                progress.report(
+                    .retrying(descriptor.digest, reason: "HTTP \(response.status) on PUT; continuing in chunks"))
                 return nil
             }
             throw failure(request, response)
@@ -97,8 +116,10 @@ extension RegistryClient {
     /// The chunked upload state machine: PATCH with `Content-Range` from the offset the registry confirms,
     /// always following the newest Location; after a failure or a 416, ask the registry where it stands and
     /// resume from there (never from zero on a live session).
-    private func uploadChunks(location start: String, descriptor: Descriptor, path: String, minimumChunk: Int64,
-                              repository: String, scope: Scope, resyncFirst: Bool, progress: TransferProgress) async throws -> HTTPResponse {
+    private func uploadChunks(
+        location start: String, descriptor: Descriptor, path: String, minimumChunk: Int64,
+        repository: String, scope: Scope, resyncFirst: Bool, progress: TransferProgress
+    ) async throws -> HTTPResponse {
         var location = start
         var offset: Int64 = 0
         var failures = 0
@@ -108,7 +129,7 @@ extension RegistryClient {
             if resync {
                 resync = false
                 switch try await uploadStatus(location: location, scope: scope) {
-                case let .offset(confirmed, newLocation):
+                case .offset(let confirmed, let newLocation):
                     offset = confirmed
                     location = newLocation
                 case .gone:
@@ -118,16 +139,21 @@ extension RegistryClient {
             }
             if offset >= descriptor.size { break }
             let end = min(descriptor.size, offset + chunk) - 1
-            let request = HTTPRequest(method: "PATCH", url: location,
-                                      headers: [("Content-Type", "application/octet-stream"), ("Content-Range", "\(offset)-\(end)")], // distribution-spec: no "bytes " prefix
-                                      body: .file(path: path, offset: offset, length: end - offset + 1))
+            // distribution-spec: Content-Range has no "bytes " prefix.
+            let request = HTTPRequest(
+                method: "PATCH", url: location,
+                headers: [("Content-Type", "application/octet-stream"), ("Content-Range", "\(offset)-\(end)")],
+                body: .file(path: path, offset: offset, length: end - offset + 1))
             do {
                 let response = try await send(request, scope: scope, retry: false)
                 guard response.status == 202 || response.status == 201 || response.status == 204 else {
                     // 404: the registry dropped the session (distribution does after a truncated PATCH): resync
                     // finds it gone and opens a new one.
-                    if response.status == 416 || response.status == 404 || [408, 429, 500, 502, 503, 504].contains(response.status) {
-                        throw RegistryError.transport(url: redact(location), message: "HTTP \(response.status) on PATCH")
+                    if response.status == 416 || response.status == 404
+                        || [408, 429, 500, 502, 503, 504].contains(response.status)
+                    {
+                        throw RegistryError.transport(
+                            url: redact(location), message: "HTTP \(response.status) on PATCH")
                     }
                     throw failure(request, response)
                 }
@@ -143,13 +169,17 @@ extension RegistryClient {
                 resync = true
             }
         }
-        let close = HTTPRequest(method: "PUT", url: appendingDigest(location, descriptor.digest), headers: [("Content-Length", "0")])
+        let close = HTTPRequest(
+            method: "PUT", url: appendingDigest(location, descriptor.digest), headers: [("Content-Length", "0")])
         let response = try await send(close, scope: scope)
         guard response.status == 201 || response.status == 204 else { throw failure(close, response) }
         return response
     }
 
-    enum UploadStatus { case offset(Int64, location: String), gone }
+    enum UploadStatus {
+        case offset(Int64, location: String)
+        case gone
+    }
 
     /// `GET <location>`: 204 with `Range: 0-N` says how much the registry has.
     private func uploadStatus(location: String, scope: Scope) async throws -> UploadStatus {
@@ -164,19 +194,27 @@ extension RegistryClient {
     }
 
     private func check(_ response: HTTPResponse, _ descriptor: Descriptor) throws {
-        if let header = response.header("docker-content-digest"), let reported = try? Digest(parsing: header), reported != descriptor.digest {
-            throw OCIError.digestMismatch(expected: descriptor.digest, actual: reported, what: "blob as stored by \(registry)")
+        if let header = response.header("docker-content-digest"), let reported = try? Digest(parsing: header),
+            reported != descriptor.digest
+        {
+            throw OCIError.digestMismatch(
+                expected: descriptor.digest, actual: reported, what: "blob as stored by \(registry)")
         }
     }
 
     /// Pushes a manifest (its exact bytes) under a tag or digest; checks the digest the registry reports.
-    public func putManifest(repository: String, reference: String, data: Data, mediaType: MediaType) async throws -> Digest {
-        let request = HTTPRequest(method: "PUT", url: url("\(repository)/manifests/\(reference)"),
-                                  headers: [("Content-Type", mediaType.rawValue)], body: .data(data))
+    public func putManifest(repository: String, reference: String, data: Data, mediaType: MediaType) async throws
+        -> Digest
+    {
+        let request = HTTPRequest(
+            method: "PUT", url: url("\(repository)/manifests/\(reference)"),
+            headers: [("Content-Type", mediaType.rawValue)], body: .data(data))
         let response = try await send(request, scope: Scope(repository: repository, actions: ["pull", "push"]))
         guard response.isSuccess else { throw failure(request, response) }
         let digest = try Digest.sha256(data)
-        if let header = response.header("docker-content-digest"), let reported = try? Digest(parsing: header), reported != digest {
+        if let header = response.header("docker-content-digest"), let reported = try? Digest(parsing: header),
+            reported != digest
+        {
             throw OCIError.digestMismatch(expected: digest, actual: reported, what: "manifest as stored by \(registry)")
         }
         return digest

@@ -26,20 +26,25 @@ public enum RegistryError: Error, CustomStringConvertible {
 
     public var description: String {
         switch self {
-        case let .invalidReference(value, reason):
-            return "invalid image reference \"\(value)\": \(reason) (expected [registry/]repository[:tag][@sha256:digest], e.g. r8.im/user/model:latest)"
-        case let .transport(url, message):
+        case .invalidReference(let value, let reason):
+            return
+                "invalid image reference \"\(value)\": \(reason) (expected [registry/]repository[:tag][@sha256:digest], e.g. r8.im/user/model:latest)"
+        case .transport(let url, let message):
             return "cannot reach \(url): \(message)"
-        case let .http(method, url, status, errors, body):
-            let detail = errors.isEmpty ? (body.isEmpty ? "" : ": \(body.prefix(300))") : ": " + errors.map { "\($0.code)\($0.message.map { " (\($0))" } ?? "")" }.joined(separator: "; ")
+        case .http(let method, let url, let status, let errors, let body):
+            let detail =
+                errors.isEmpty
+                ? (body.isEmpty ? "" : ": \(body.prefix(300))")
+                : ": " + errors.map { "\($0.code)\($0.message.map { " (\($0))" } ?? "")" }.joined(separator: "; ")
             return "\(method) \(url) failed with HTTP \(status)\(detail)"
-        case let .unauthorized(registry, repository, hint):
+        case .unauthorized(let registry, let repository, let hint):
             return "not authorized for \(repository) on \(registry): \(hint)"
-        case let .protocolViolation(message):
+        case .protocolViolation(let message):
             return "registry protocol error: \(message)"
-        case let .platformNotFound(reference, platform, available):
-            return "\(reference) has no \(platform) image (it has: \(available.isEmpty ? "none" : available.joined(separator: ", ")))"
-        case let .credentialHelper(name, message):
+        case .platformNotFound(let reference, let platform, let available):
+            return
+                "\(reference) has no \(platform) image (it has: \(available.isEmpty ? "none" : available.joined(separator: ", ")))"
+        case .credentialHelper(let name, let message):
             return "credential helper docker-credential-\(name) failed: \(message)"
         }
     }
@@ -48,7 +53,7 @@ public enum RegistryError: Error, CustomStringConvertible {
     var isRetryable: Bool {
         switch self {
         case .transport: return true
-        case let .http(_, _, status, _, _): return status == 408 || status == 429 || status == 499 || status >= 500
+        case .http(_, _, let status, _, _): return status == 408 || status == 429 || status == 499 || status >= 500
         default: return false
         }
     }

@@ -17,9 +17,12 @@ public struct RegistrySettings: Sendable {
     /// The CA bundle servers are verified with (`SSL_CERT_FILE`); nil: libcurl's default.
     public var caBundle: String?
 
-    public init(mirrors: [String: [String]] = [:], insecure: Set<String> = [], retry: RetryPolicy = RetryPolicy(),
-                concurrency: Int = 4, chunkThreshold: Int64 = RegistrySettings.defaultChunkThreshold, chunkSize: Int64 = 64 << 20,
-                caBundle: String? = nil) {
+    public init(
+        mirrors: [String: [String]] = [:], insecure: Set<String> = [], retry: RetryPolicy = RetryPolicy(),
+        concurrency: Int = 4, chunkThreshold: Int64 = RegistrySettings.defaultChunkThreshold,
+        chunkSize: Int64 = 64 << 20,
+        caBundle: String? = nil
+    ) {
         self.caBundle = caBundle
         self.mirrors = mirrors
         self.insecure = insecure
@@ -64,7 +67,9 @@ public struct RetryPolicy: Sendable {
 
     /// Seconds to wait before attempt `attempt` (1-based retry count).
     func delay(attempt: Int, retryAfter: String? = nil) -> Double {
-        if let retryAfter, let seconds = Double(retryAfter.trimmingCharacters(in: .whitespaces)) { return min(seconds, maxDelay * 3) }
+        if let retryAfter, let seconds = Double(retryAfter.trimmingCharacters(in: .whitespaces)) {
+            return min(seconds, maxDelay * 3)
+        }
         let base = min(maxDelay, initialDelay * pow(2, Double(attempt - 1)))
         return base * Double.random(in: 0.5...1.0)
     }

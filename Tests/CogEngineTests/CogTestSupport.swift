@@ -1,9 +1,11 @@
 import Foundation
 import TestSupport
+
 @testable import CogEngine
 
 /// The package root, found from this file's path (Tests/cogTests/…).
-let packageRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().path
+let packageRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+    .deletingLastPathComponent().path
 
 /// Loads `yaml` as the cog.yaml of a fresh project holding `files`.
 func load(_ yaml: String, files: [String: String] = [:]) throws -> LoadedConfig {
@@ -28,13 +30,16 @@ func errorMessages(_ yaml: String, files: [String: String] = [:]) throws -> [Str
 }
 
 /// The plan for `yaml` in a fresh project holding `files`.
-func plan(_ yaml: String, files: [String: String] = [:], base: String? = nil, options: BuildPlanner.Options = .init()) throws -> BuildPlan {
+func plan(_ yaml: String, files: [String: String] = [:], base: String? = nil, options: BuildPlanner.Options = .init())
+    throws -> BuildPlan
+{
     let project = try makeProject(yaml, files: files)
     let loaded = try ConfigLoader.load(projectDirectory: project.path)
-    return try BuildPlanner.plan(config: loaded.config, projectDirectory: project.path, baseImageOverride: base, options: options)
+    return try BuildPlanner.plan(
+        config: loaded.config, projectDirectory: project.path, baseImageOverride: base, options: options)
 }
 
 /// The `RunStep`s of a plan.
 func runSteps(_ plan: BuildPlan) -> [RunStep] {
-    plan.steps.compactMap { if case let .run(step) = $0 { step } else { nil } }
+    plan.steps.compactMap { if case .run(let step) = $0 { step } else { nil } }
 }

@@ -1,5 +1,6 @@
-import Testing
 import TestSupport
+import Testing
+
 @testable import CogEngine
 
 @Suite struct ConfigRulesTests {
@@ -21,12 +22,13 @@ import TestSupport
         #expect(ConfigRules.checkPythonVersion(version)?.message == message)
     }
 
-    @Test(arguments: [
-        ("11.8", nil), ("12.8.1", nil), ("11.0", nil),
-        ("10.1", "CUDA 10.1 is not supported: the oldest CUDA cog builds on is 11"),
-        ("12", "cuda \"12\" must include the minor version"),
-        ("twelve", "cuda \"twelve\" is not a CUDA version"),
-    ] as [(String, String?)])
+    @Test(
+        arguments: [
+            ("11.8", nil), ("12.8.1", nil), ("11.0", nil),
+            ("10.1", "CUDA 10.1 is not supported: the oldest CUDA cog builds on is 11"),
+            ("12", "cuda \"12\" must include the minor version"),
+            ("twelve", "cuda \"twelve\" is not a CUDA version"),
+        ] as [(String, String?)])
     func cudaVersions(_ version: String, _ message: String?) {
         #expect(ConfigRules.checkCUDAVersion(version)?.message == message)
     }
@@ -37,7 +39,10 @@ import TestSupport
         #expect(ConfigRules.checkCuDNN("v8")?.message == "cudnn \"v8\" is not a cuDNN version")
     }
 
-    @Test(arguments: ["predict.py:Predictor", "run.py:run", "integrations/cog_riffusion.py:RiffusionPredictor", "predict-1.3b.py:Predictor"])
+    @Test(arguments: [
+        "predict.py:Predictor", "run.py:run", "integrations/cog_riffusion.py:RiffusionPredictor",
+        "predict-1.3b.py:Predictor",
+    ])
     func validPredictorReferences(_ reference: String) {
         #expect(ConfigRules.checkPredictorReference(reference, key: "predict") == nil)
     }
@@ -47,7 +52,10 @@ import TestSupport
         ("predict.py:", "predict", "predict \"predict.py:\" is not a reference to a Python class or function"),
         ("predict:Predictor", "run", "run \"predict:Predictor\" is not a reference to a Python class or function"),
         ("a.py:B.py:C", "train", "train \"a.py:B.py:C\" is not a reference to a Python class or function"),
-        ("predict.py:Pre-dictor", "predict", "predict \"predict.py:Pre-dictor\" is not a reference to a Python class or function"),
+        (
+            "predict.py:Pre-dictor", "predict",
+            "predict \"predict.py:Pre-dictor\" is not a reference to a Python class or function"
+        ),
         ("../x.py:P", "predict", "predict \"../x.py:P\" points outside the project"),
     ])
     func malformedPredictorReferences(_ reference: String, _ key: String, _ message: String) {
@@ -59,7 +67,9 @@ import TestSupport
         #expect(ConfigRules.checkPredictorReference("x", key: "run")?.hint?.contains("\"run.py:Runner\"") == true)
     }
 
-    @Test(arguments: ["ffmpeg", "libgl1-mesa-glx", "libglib2.0-0", "g++", "libstdc++6", "python3=3.11.2-1", "libc6:amd64"])
+    @Test(arguments: [
+        "ffmpeg", "libgl1-mesa-glx", "libglib2.0-0", "g++", "libstdc++6", "python3=3.11.2-1", "libc6:amd64",
+    ])
     func validAptPackages(_ name: String) {
         #expect(ConfigRules.checkAptPackage(name) == nil)
     }
@@ -87,28 +97,46 @@ import TestSupport
         ("1FOO=x", "environment entry \"1FOO=x\" has an invalid name \"1FOO\""),
         ("=x", "environment entry \"=x\" has an invalid name \"\""),
         ("PATH=/x", "environment variable \"PATH\" is reserved for the cog runtime and cannot be set in cog.yaml"),
-        ("CUDA_HOME=/x", "environment variable \"CUDA_HOME\" is reserved for the cog runtime and cannot be set in cog.yaml"),
-        ("R8_TOKEN=x", "environment variable \"R8_TOKEN\" is reserved for the cog runtime and cannot be set in cog.yaml"),
-        ("HF_ENDPOINT=x", "environment variable \"HF_ENDPOINT\" is reserved for the cog runtime and cannot be set in cog.yaml"),
+        (
+            "CUDA_HOME=/x",
+            "environment variable \"CUDA_HOME\" is reserved for the cog runtime and cannot be set in cog.yaml"
+        ),
+        (
+            "R8_TOKEN=x",
+            "environment variable \"R8_TOKEN\" is reserved for the cog runtime and cannot be set in cog.yaml"
+        ),
+        (
+            "HF_ENDPOINT=x",
+            "environment variable \"HF_ENDPOINT\" is reserved for the cog runtime and cannot be set in cog.yaml"
+        ),
     ])
     func rejectedEnvironmentEntries(_ entry: String, _ message: String) {
-        guard case let .failure(violation) = ConfigRules.checkEnvironmentEntry(entry) else {
+        guard case .failure(let violation) = ConfigRules.checkEnvironmentEntry(entry) else {
             Issue.record("\(entry) was accepted")
             return
         }
         #expect(violation.message == message)
     }
 
-    @Test(arguments: ["r8.im/user/model", "cog-xverse", "r8.im/ibm-granite/granite-3.3-8b-instruct:1.0.0", "localhost:5000/a/b:latest",
-                      "registry.example.com/x@sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"])
+    @Test(arguments: [
+        "r8.im/user/model", "cog-xverse", "r8.im/ibm-granite/granite-3.3-8b-instruct:1.0.0",
+        "localhost:5000/a/b:latest",
+        "registry.example.com/x@sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef",
+    ])
     func validImageNames(_ name: String) {
         #expect(ConfigRules.checkImageName(name) == nil)
     }
 
     @Test(arguments: [
-        ("r8.im/<R8_USERNAME>/test", "image \"r8.im/<R8_USERNAME>/test\" is not a valid image name: \"<\" is not allowed"),
+        (
+            "r8.im/<R8_USERNAME>/test",
+            "image \"r8.im/<R8_USERNAME>/test\" is not a valid image name: \"<\" is not allowed"
+        ),
         ("r8.im/User/Model", "image \"r8.im/User/Model\" is not a valid image name: \"User\" has uppercase letters"),
-        ("r8.im//model", "image \"r8.im//model\" is not a valid image name: it has an empty path component (\"//\" or a trailing \"/\")"),
+        (
+            "r8.im//model",
+            "image \"r8.im//model\" is not a valid image name: it has an empty path component (\"//\" or a trailing \"/\")"
+        ),
         ("model:bad tag", "image \"model:bad tag\" has an invalid tag \"bad tag\""),
     ])
     func rejectedImageNames(_ name: String, _ message: String) {
@@ -117,12 +145,17 @@ import TestSupport
 
     @Test func modelRepositories() {
         #expect(ConfigRules.checkModelRepository("r8.im/user/model") == nil)
-        #expect(ConfigRules.checkModelRepository("r8.im/user/model:v1")?.message == "model \"r8.im/user/model:v1\" must be a bare repository: tags and digests are not allowed")
+        #expect(
+            ConfigRules.checkModelRepository("r8.im/user/model:v1")?.message
+                == "model \"r8.im/user/model:v1\" must be a bare repository: tags and digests are not allowed")
     }
 
-    @Test(arguments: [("0.16.0", nil), ("0.23.1", nil), ("0.18.0a1", nil), ("prerelease", nil),
-                      ("0.15.11", "sdk_version 0.15.11 is older than 0.16.0, the oldest cog SDK supported"),
-                      ("latest", "sdk_version \"latest\" is not a version")] as [(String, String?)])
+    @Test(
+        arguments: [
+            ("0.16.0", nil), ("0.23.1", nil), ("0.18.0a1", nil), ("prerelease", nil),
+            ("0.15.11", "sdk_version 0.15.11 is older than 0.16.0, the oldest cog SDK supported"),
+            ("latest", "sdk_version \"latest\" is not a version"),
+        ] as [(String, String?)])
     func sdkVersions(_ version: String, _ message: String?) {
         #expect(ConfigRules.checkSDKVersion(version)?.message == message)
     }

@@ -1,5 +1,6 @@
-import Testing
 import TestSupport
+import Testing
+
 @testable import CogEngine
 
 /// The oldest cog.yaml schema (an `environment:` stanza, `model:` naming the predictor) and obsolete keys.
@@ -19,9 +20,10 @@ import TestSupport
         #expect(build.pythonVersion == "3.8")
         #expect(build.systemPackages == ["ffmpeg"])
         #expect(loaded.config.config.predict == "model.py:JazzSoloComposerModel")
-        #expect(loaded.warnings.map(\.message) == [
-            "this cog.yaml uses Cog's older schema: environment: is now build: and model: is now predict:; it was read as the newer one",
-        ])
+        #expect(
+            loaded.warnings.map(\.message) == [
+                "this cog.yaml uses Cog's older schema: environment: is now build: and model: is now predict:; it was read as the newer one"
+            ])
         #expect(loaded.warnings.first?.mark == SourceMark(line: 1, column: 1))
     }
 
@@ -42,9 +44,11 @@ import TestSupport
         let loaded = try load(yaml)
         let config = loaded.config
         #expect(config.gpu)
-        #expect(config.requirements == ["--find-links https://download.pytorch.org/whl/torch_stable.html", "numpy==1.20.1"])
+        #expect(
+            config.requirements == ["--find-links https://download.pytorch.org/whl/torch_stable.html", "numpy==1.20.1"])
         #expect(config.config.build.run == [RunItem(command: "echo done")])
-        #expect(loaded.warnings.first?.message.hasSuffix("(ignored keys that no longer exist: examples, workdir)") == true)
+        #expect(
+            loaded.warnings.first?.message.hasSuffix("(ignored keys that no longer exist: examples, workdir)") == true)
     }
 
     @Test func modelMeansARepositoryUnlessItNamesAPythonFile() throws {
@@ -55,13 +59,15 @@ import TestSupport
     }
 
     @Test func obsoleteCogKeysAreIgnoredWithAWarning() throws {
-        let yaml = "build:\n  python_version: \"3.12\"\n  fast: true\n  cog_runtime: true\npredict: \"predict.py:P\"\ntests:\n  - inputs: {s: world}\n"
+        let yaml =
+            "build:\n  python_version: \"3.12\"\n  fast: true\n  cog_runtime: true\npredict: \"predict.py:P\"\ntests:\n  - inputs: {s: world}\n"
         let loaded = try load(yaml)
-        #expect(loaded.warnings.map(\.message) == [
-            "build.fast was an experimental Cog option and is ignored",
-            "build.cog_runtime is ignored: the cog runtime package is always installed",
-            "tests: is no longer used by Cog and is ignored",
-        ])
+        #expect(
+            loaded.warnings.map(\.message) == [
+                "build.fast was an experimental Cog option and is ignored",
+                "build.cog_runtime is ignored: the cog runtime package is always installed",
+                "tests: is no longer used by Cog and is ignored",
+            ])
         #expect(loaded.warnings.map { $0.mark?.line } == [3, 4, 6])
     }
 
@@ -71,7 +77,9 @@ import TestSupport
     }
 
     @Test func unquotedVersionsMeanWhatIsWritten() throws {
-        let config = try load("build:\n  python_version: 3.10\n  gpu: true\n  cuda: 11.0\npredict: predict.py:Predictor\n").config
+        let config = try load(
+            "build:\n  python_version: 3.10\n  gpu: true\n  cuda: 11.0\npredict: predict.py:Predictor\n"
+        ).config
         #expect(config.pythonVersion == "3.10")
         #expect(config.config.build.cuda == "11.0")
         #expect(config.cudaBaseImage == "nvidia/cuda:11.0.3-cudnn8-devel-ubuntu20.04")

@@ -1,5 +1,6 @@
-import Testing
 import TestSupport
+import Testing
+
 @testable import CogEngine
 
 @Suite struct YAMLParserTests {
@@ -47,7 +48,11 @@ import TestSupport
         let deep = String(repeating: "[", count: 200) + String(repeating: "]", count: 200)
         #expect(throws: YAMLSyntaxError.self) { try YAMLParser.parse(deep) }
         var laughs = "a: &a [x, x, x, x, x, x, x, x, x, x]\n"
-        for level in 1...6 { laughs += "l\(level): &l\(level) [" + Array(repeating: level == 1 ? "*a" : "*l\(level - 1)", count: 10).joined(separator: ", ") + "]\n" }
+        for level in 1...6 {
+            laughs +=
+                "l\(level): &l\(level) ["
+                + Array(repeating: level == 1 ? "*a" : "*l\(level - 1)", count: 10).joined(separator: ", ") + "]\n"
+        }
         #expect(throws: YAMLSyntaxError.self) { try YAMLParser.parse(laughs) }
         #expect(throws: YAMLSyntaxError.self) { try YAMLParser.parse("a: 1\n---\nb: 2\n") }
         #expect(throws: YAMLSyntaxError.self) { try YAMLParser.parse("a: *missing\n") }

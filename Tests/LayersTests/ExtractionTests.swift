@@ -1,7 +1,8 @@
 import Foundation
 import OCI
-import Testing
 import TestSupport
+import Testing
+
 @testable import Layers
 
 @Suite struct ExtractionTests {
@@ -21,7 +22,9 @@ import TestSupport
         // diff -r compares contents and link targets; modes and hard links are checked on their own.
         let diff = try runCommand(["diff", "-r", "--no-dereference", root, target])
         #expect(diff.status == 0, "\(diff.output)")
-        var a = stat(), b = stat(), c = stat()
+        var a = stat()
+        var b = stat()
+        var c = stat()
         stat("\(target)/usr/bin/tool", &a)
         stat("\(target)/usr/bin/tool-hardlink", &b)
         stat("\(target)/empty", &c)
@@ -33,15 +36,17 @@ import TestSupport
 
     @Test func whiteoutsHideLowerLayers() throws {
         let dir = try TemporaryDirectory()
-        let lower = try writeLayer([
-            .directory("a"), .file("a/b", [1]), .file("a/c", [2]),
-            .directory("d"), .file("d/e", [3]), .directory("d/sub"), .file("d/sub/x", [4]),
-        ], in: dir)
-        let upper = try writeLayer([
-            .directory("a"), .whiteout(for: "a/b"),
-            .directory("d"), .opaqueWhiteout(in: "d"), .file("d/f", [5]),
-            .whiteout(for: "missing/nothing"),
-        ], in: dir)
+        let lower = try writeLayer(
+            [
+                .directory("a"), .file("a/b", [1]), .file("a/c", [2]),
+                .directory("d"), .file("d/e", [3]), .directory("d/sub"), .file("d/sub/x", [4]),
+            ], in: dir)
+        let upper = try writeLayer(
+            [
+                .directory("a"), .whiteout(for: "a/b"),
+                .directory("d"), .opaqueWhiteout(in: "d"), .file("d/f", [5]),
+                .whiteout(for: "missing/nothing"),
+            ], in: dir)
         let target = "\(dir.path)/root"
         try LayerExtractor(target: target).extract(layerPath: lower)
         let summary = try LayerExtractor(target: target).extract(layerPath: upper)
@@ -51,7 +56,7 @@ import TestSupport
     }
 
     @Test func overlayModeTurnsWhiteoutsIntoOverlayMarks() throws {
-        guard isRoot else { return } // creating 0/0 character devices and trusted xattrs needs root
+        guard isRoot else { return }  // creating 0/0 character devices and trusted xattrs needs root
         let dir = try TemporaryDirectory()
         let layer = try writeLayer([.directory("d"), .opaqueWhiteout(in: "d"), .whiteout(for: "gone")], in: dir)
         var extractor = LayerExtractor(target: "\(dir.path)/lower")
@@ -60,7 +65,9 @@ import TestSupport
         var st = stat()
         #expect(lstat("\(dir.path)/lower/gone", &st) == 0)
         #expect(st.st_mode & S_IFMT == S_IFCHR && st.st_rdev == 0)
-        let opaque = try runCommand(["python3", "-c", "import os;print(os.getxattr('\(dir.path)/lower/d','trusted.overlay.opaque').decode())"])
+        let opaque = try runCommand([
+            "python3", "-c", "import os;print(os.getxattr('\(dir.path)/lower/d','trusted.overlay.opaque').decode())",
+        ])
         #expect(opaque.stdout == "y\n")
     }
 
@@ -78,7 +85,9 @@ import TestSupport
     @Test func parentsResolveThroughSymlinksInsideTheRoot() throws {
         // Debian's merged /usr: lib -> usr/lib in a lower layer, files under lib/ in a later one.
         let dir = try TemporaryDirectory()
-        let base = try writeLayer([.directory("usr"), .directory("usr/lib"), TarEntry(path: "lib", kind: .symlink(target: "usr/lib"))], in: dir)
+        let base = try writeLayer(
+            [.directory("usr"), .directory("usr/lib"), TarEntry(path: "lib", kind: .symlink(target: "usr/lib"))],
+            in: dir)
         let next = try writeLayer([.file("lib/libx.so", [9])], in: dir)
         let target = "\(dir.path)/root"
         try LayerExtractor(target: target).extract(layerPath: base)

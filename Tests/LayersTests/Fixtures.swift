@@ -1,7 +1,8 @@
+import CSupport
 import Foundation
 import OCI
 import TestSupport
-import CSupport
+
 @testable import Layers
 
 /// A small tree with every kind of entry a layer carries.
@@ -12,7 +13,9 @@ func makeSampleTree(in dir: TemporaryDirectory, name: String = "tree") throws ->
     try dir.write("\(name)/usr/share/doc/readme.txt", String(repeating: "text line\n", count: 5000))
     let longDir = "\(name)/" + String(repeating: "very-long-directory-name/", count: 6)
     try dir.write("\(longDir)file-with-a-long-name.py", "print('long')\n")
-    try dir.write("\(name)/data/blob.bin", String(decoding: (0..<70_000).map { UInt8(truncatingIfNeeded: $0 &* 7919 >> 3) }, as: UTF8.self))
+    try dir.write(
+        "\(name)/data/blob.bin",
+        String(decoding: (0..<70_000).map { UInt8(truncatingIfNeeded: $0 &* 7919 >> 3) }, as: UTF8.self))
     symlink("../usr/bin/tool", "\(root)/etc/tool-link")
     link("\(root)/usr/bin/tool", "\(root)/usr/bin/tool-hardlink")
     setxattr("\(root)/etc/hostname", "user.cog.test", "v", 1, 0)

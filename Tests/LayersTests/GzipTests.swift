@@ -1,6 +1,7 @@
 import Foundation
-import Testing
 import TestSupport
+import Testing
+
 @testable import Layers
 
 @Suite struct GzipTests {
@@ -41,7 +42,10 @@ import TestSupport
         }
     }
 
-    @Test(arguments: [0, 1, 1000, ParallelGzipWriter.blockSize, ParallelGzipWriter.blockSize + 1, 3 * ParallelGzipWriter.blockSize + 12345])
+    @Test(arguments: [
+        0, 1, 1000, ParallelGzipWriter.blockSize, ParallelGzipWriter.blockSize + 1,
+        3 * ParallelGzipWriter.blockSize + 12345,
+    ])
     func gzipReadsBackWhatWasWritten(size: Int) throws {
         let input = Self.sample(size)
         let compressed = try Self.compress(input, threads: 2)

@@ -1,7 +1,8 @@
 import Foundation
 import OCI
-import Testing
 import TestSupport
+import Testing
+
 @testable import Layers
 
 /// What this project writes, read by independent tools: oci-image-tool, umoci, skopeo, bsdtar.
@@ -11,33 +12,47 @@ import TestSupport
     static func writeImage(in dir: TemporaryDirectory) throws -> (layout: OCILayout, image: StoredImage) {
         let root = try makeSampleTree(in: dir)
         let layout = try OCILayout.create(at: "\(dir.path)/layout")
-        let first = try LayerWriter.write(entries: try DirectoryScanner(root: root).scan(), to: layout.blobs, options: LayerOptions())
-        let second = try LayerWriter.write(entries: [.directory("etc"), .whiteout(for: "etc/hostname"), .file("etc/added", Array("new\n".utf8))],
-                                           to: layout.blobs, options: LayerOptions())
+        let first = try LayerWriter.write(
+            entries: try DirectoryScanner(root: root).scan(), to: layout.blobs, options: LayerOptions())
+        let second = try LayerWriter.write(
+            entries: [.directory("etc"), .whiteout(for: "etc/hostname"), .file("etc/added", Array("new\n".utf8))],
+            to: layout.blobs, options: LayerOptions())
         let configuration = ImageConfiguration(
             created: "1970-01-01T00:00:00Z",
-            config: .init(exposedPorts: ["5000/tcp": EmptyObject()], env: ["PATH=/usr/bin:/bin"], entrypoint: ["/usr/bin/tool"], cmd: ["--serve"], workingDir: "/src", labels: ["run.cog.version": "test"]),
+            config: .init(
+                exposedPorts: ["5000/tcp": EmptyObject()], env: ["PATH=/usr/bin:/bin"], entrypoint: ["/usr/bin/tool"],
+                cmd: ["--serve"], workingDir: "/src", labels: ["run.cog.version": "test"]),
             rootfs: .init(diffIDs: [first.diffID, second.diffID]),
             history: [.init(createdBy: "first"), .init(createdBy: "second")])
-        let image = try ImageWriter.write(configuration: configuration, layers: [first.descriptor, second.descriptor], to: layout, name: "latest")
+        let image = try ImageWriter.write(
+            configuration: configuration, layers: [first.descriptor, second.descriptor], to: layout, name: "latest")
         return (layout, image)
     }
 
     @Test func ociImageToolValidatesTheLayout() throws {
-        guard commandExists("oci-image-tool") else { Issue.record("oci-image-tool is not installed (make test installs it)"); return }
+        guard commandExists("oci-image-tool") else {
+            Issue.record("oci-image-tool is not installed (make test installs it)")
+            return
+        }
         let dir = try TemporaryDirectory()
         let (layout, _) = try Self.writeImage(in: dir)
-        let result = try runCommand(["oci-image-tool", "validate", "--type", "image", "--ref", "name=latest", layout.root])
+        let result = try runCommand([
+            "oci-image-tool", "validate", "--type", "image", "--ref", "name=latest", layout.root,
+        ])
         #expect(result.status == 0, "\(result.output)")
         #expect(result.output.contains("Validation succeeded"), "\(result.output)")
     }
 
     @Test func umociUnpacksWithWhiteoutsApplied() throws {
-        guard commandExists("umoci") else { Issue.record("umoci is not installed (make test installs it)"); return }
+        guard commandExists("umoci") else {
+            Issue.record("umoci is not installed (make test installs it)")
+            return
+        }
         let dir = try TemporaryDirectory()
         let (layout, _) = try Self.writeImage(in: dir)
         let bundle = "\(dir.path)/bundle"
-        let result = try runCommand(["umoci", "unpack"] + (isRoot ? [] : ["--rootless"]) + ["--image", "\(layout.root):latest", bundle])
+        let result = try runCommand(
+            ["umoci", "unpack"] + (isRoot ? [] : ["--rootless"]) + ["--image", "\(layout.root):latest", bundle])
         #expect(result.status == 0, "\(result.output)")
         let rootfs = "\(bundle)/rootfs"
         #expect(FileManager.default.fileExists(atPath: "\(rootfs)/etc/added"))
@@ -48,7 +63,10 @@ import TestSupport
     }
 
     @Test func skopeoInspectsAndCopiesEveryBlob() throws {
-        guard commandExists("skopeo") else { Issue.record("skopeo is not installed (make test installs it)"); return }
+        guard commandExists("skopeo") else {
+            Issue.record("skopeo is not installed (make test installs it)")
+            return
+        }
         let dir = try TemporaryDirectory()
         let (layout, image) = try Self.writeImage(in: dir)
         let inspect = try runCommand(["skopeo", "inspect", "oci:\(layout.root):latest"])
@@ -71,7 +89,10 @@ import TestSupport
     }
 
     @Test func skopeoReadsTheDockerArchive() throws {
-        guard commandExists("skopeo") else { Issue.record("skopeo is not installed (make test installs it)"); return }
+        guard commandExists("skopeo") else {
+            Issue.record("skopeo is not installed (make test installs it)")
+            return
+        }
         let dir = try TemporaryDirectory()
         let (layout, image) = try Self.writeImage(in: dir)
         let archive = "\(dir.path)/image.tar"

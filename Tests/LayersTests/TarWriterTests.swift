@@ -1,7 +1,8 @@
 import Foundation
 import OCI
-import Testing
 import TestSupport
+import Testing
+
 @testable import Layers
 
 @Suite struct TarWriterTests {
@@ -13,7 +14,8 @@ import TestSupport
         let first = try LayerWriter.write(entries: entries, to: store, options: LayerOptions(threads: 1))
         // Touch every file: mtimes change, but all are clamped to the epoch.
         _ = try runCommand(["find", root, "-exec", "touch", "-h", "{}", "+"])
-        let second = try LayerWriter.write(entries: try DirectoryScanner(root: root).scan(), to: store, options: LayerOptions(threads: 2))
+        let second = try LayerWriter.write(
+            entries: try DirectoryScanner(root: root).scan(), to: store, options: LayerOptions(threads: 2))
         #expect(first == second)
     }
 
@@ -21,7 +23,8 @@ import TestSupport
         let dir = try TemporaryDirectory()
         let root = try makeSampleTree(in: dir)
         let store = BlobStore(root: "\(dir.path)/blobs")
-        let layer = try LayerWriter.write(entries: try DirectoryScanner(root: root).scan(), to: store, options: LayerOptions())
+        let layer = try LayerWriter.write(
+            entries: try DirectoryScanner(root: root).scan(), to: store, options: LayerOptions())
         let blob = store.path(for: layer.descriptor.digest)
         #expect(try sha256sum(blob) == layer.descriptor.digest.encoded)
         let diffID = try runCommand(["sh", "-c", "gzip -dc \(blob) | sha256sum"]).stdout.prefix(64)
@@ -46,7 +49,10 @@ import TestSupport
         #expect(listing.contains("drwx------"))
         #expect(!listing.contains("PaxHeader"))
         // The xattr travels as a PAX record that bsdtar reads back.
-        let xattrs = try runCommand(["sh", "-c", "mkdir -p \(dir.path)/x && bsdtar -xpf \(store.path(for: layer.descriptor.digest)) --xattrs -C \(dir.path)/x && getfattr -n user.cog.test --only-values \(dir.path)/x/etc/hostname 2>/dev/null || python3 -c \"import os;print(os.getxattr('\(dir.path)/x/etc/hostname','user.cog.test').decode())\""])
+        let xattrs = try runCommand([
+            "sh", "-c",
+            "mkdir -p \(dir.path)/x && bsdtar -xpf \(store.path(for: layer.descriptor.digest)) --xattrs -C \(dir.path)/x && getfattr -n user.cog.test --only-values \(dir.path)/x/etc/hostname 2>/dev/null || python3 -c \"import os;print(os.getxattr('\(dir.path)/x/etc/hostname','user.cog.test').decode())\"",
+        ])
         #expect(xattrs.stdout.trimmingCharacters(in: .whitespacesAndNewlines) == "v")
     }
 
@@ -58,9 +64,12 @@ import TestSupport
     @Test func mtimesAreClampedToSourceDateEpoch() throws {
         let dir = try TemporaryDirectory()
         let store = BlobStore(root: "\(dir.path)/blobs")
-        let entries = [TarEntry(path: "new", kind: .regular(.bytes([1])), mtime: 2_000_000_000),
-                       TarEntry(path: "old", kind: .regular(.bytes([1])), mtime: 1_000)]
-        let layer = try LayerWriter.write(entries: entries, to: store, options: LayerOptions(sourceDateEpoch: 1_700_000_000))
+        let entries = [
+            TarEntry(path: "new", kind: .regular(.bytes([1])), mtime: 2_000_000_000),
+            TarEntry(path: "old", kind: .regular(.bytes([1])), mtime: 1_000),
+        ]
+        let layer = try LayerWriter.write(
+            entries: entries, to: store, options: LayerOptions(sourceDateEpoch: 1_700_000_000))
         let reader = try TarReader(path: store.path(for: layer.descriptor.digest))
         #expect(try reader.next()?.mtime == 1_700_000_000)
         #expect(try reader.next()?.mtime == 1_000)
@@ -85,21 +94,27 @@ import TestSupport
     /// A file named données.csv once crashed every build: libarchive had no conversion for the name in the C locale.
     @Test func namesInEveryScriptGoThroughByteForByte() throws {
         let dir = try TemporaryDirectory()
-        let names = ["données.csv", "日本語/ファイル.txt", "кириллица", "Ελληνικά/αρχείο.md", "emoji-🙂",
-                     String(repeating: "é", count: 80) + "/" + String(repeating: "ü", count: 70) + ".bin"]
+        let names = [
+            "données.csv", "日本語/ファイル.txt", "кириллица", "Ελληνικά/αρχείο.md", "emoji-🙂",
+            String(repeating: "é", count: 80) + "/" + String(repeating: "ü", count: 70) + ".bin",
+        ]
         for name in names { try dir.write("tree/\(name)", name) }
         symlink("données.csv", "\(dir.path)/tree/lien-vers-données")
         link("\(dir.path)/tree/кириллица", "\(dir.path)/tree/жёсткая-ссылка")
         let store = BlobStore(root: "\(dir.path)/blobs")
-        let layer = try LayerWriter.write(entries: try DirectoryScanner(root: "\(dir.path)/tree").scan(), to: store, options: LayerOptions())
+        let layer = try LayerWriter.write(
+            entries: try DirectoryScanner(root: "\(dir.path)/tree").scan(), to: store, options: LayerOptions())
         let blob = store.path(for: layer.descriptor.digest)
         // An independent reader (Python's tarfile) sees every name and link target. (libarchive cuts the ustar name
         // of a path over 255 bytes mid-character; the PAX record that readers use holds it whole.)
-        let listing = try runCommand(["python3", "-c", """
-        import sys, tarfile
-        for m in tarfile.open(sys.argv[1], encoding="utf-8"):
-            print(m.name, m.linkname, sep="\\t")
-        """, blob])
+        let listing = try runCommand([
+            "python3", "-c",
+            """
+            import sys, tarfile
+            for m in tarfile.open(sys.argv[1], encoding="utf-8"):
+                print(m.name, m.linkname, sep="\\t")
+            """, blob,
+        ])
         #expect(listing.status == 0, "\(listing.output)")
         let lines = Set(listing.stdout.split(separator: "\n").map(String.init))
         for name in names where name != "кириллица" { #expect(lines.contains(name + "\t"), "\(name) in \(lines)") }
@@ -113,7 +128,9 @@ import TestSupport
         for name in names {
             #expect((try? String(contentsOfFile: "\(dir.path)/out/\(name)", encoding: .utf8)) == name)
         }
-        #expect((try? FileManager.default.destinationOfSymbolicLink(atPath: "\(dir.path)/out/lien-vers-données")) == "données.csv")
+        #expect(
+            (try? FileManager.default.destinationOfSymbolicLink(atPath: "\(dir.path)/out/lien-vers-données"))
+                == "données.csv")
     }
 
     @Test func zstdAndUncompressedLayersReadBack() throws {
@@ -121,7 +138,9 @@ import TestSupport
         let root = try makeSampleTree(in: dir)
         let store = BlobStore(root: "\(dir.path)/blobs")
         for compression in [LayerCompression.zstd, .none] {
-            let layer = try LayerWriter.write(entries: try DirectoryScanner(root: root).scan(), to: store, options: LayerOptions(compression: compression))
+            let layer = try LayerWriter.write(
+                entries: try DirectoryScanner(root: root).scan(), to: store,
+                options: LayerOptions(compression: compression))
             #expect(layer.descriptor.mediaType == compression.layerMediaType)
             #expect(try bsdtarList(store.path(for: layer.descriptor.digest)).contains("etc/hostname"))
             if compression == .none { #expect(layer.diffID == layer.descriptor.digest) }

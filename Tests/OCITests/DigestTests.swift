@@ -1,11 +1,16 @@
 import Foundation
 import Testing
+
 @testable import OCI
 
 @Suite struct DigestTests {
     @Test func knownSHA256Values() throws {
-        #expect(try Digest.sha256(Data()).description == "sha256:e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855")
-        #expect(try Digest.sha256(Data("abc".utf8)).encoded == "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad")
+        #expect(
+            try Digest.sha256(Data()).description
+                == "sha256:e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855")
+        #expect(
+            try Digest.sha256(Data("abc".utf8)).encoded
+                == "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad")
     }
 
     @Test func streamingEqualsOneShot() throws {
@@ -31,8 +36,14 @@ import Testing
         ("e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855", "missing the \"algorithm:\" prefix"),
         ("md5:d41d8cd98f00b204e9800998ecf8427e", "unsupported algorithm \"md5\""),
         ("sha256:abc", "sha256 needs 64 hex characters, found 3"),
-        ("sha256:E3B0C44298FC1C149AFBF4C8996FB92427AE41E4649B934CA495991B7852B855", "the hash must be lowercase hexadecimal"),
-        ("sha256:zzb0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855", "the hash must be lowercase hexadecimal"),
+        (
+            "sha256:E3B0C44298FC1C149AFBF4C8996FB92427AE41E4649B934CA495991B7852B855",
+            "the hash must be lowercase hexadecimal"
+        ),
+        (
+            "sha256:zzb0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855",
+            "the hash must be lowercase hexadecimal"
+        ),
     ])
     func invalidDigestsNameTheProblem(value: String, reason: String) {
         #expect(throws: OCIError.invalidDigest(value, reason: reason)) { try Digest(parsing: value) }
@@ -40,6 +51,9 @@ import Testing
 
     @Test func errorTextTellsWhatIsExpected() {
         let error = OCIError.invalidDigest("sha256:abc", reason: "sha256 needs 64 hex characters, found 3")
-        #expect(error.description == "invalid digest \"sha256:abc\": sha256 needs 64 hex characters, found 3 (expected sha256:<64 lowercase hex>)")
+        #expect(
+            error.description
+                == "invalid digest \"sha256:abc\": sha256 needs 64 hex characters, found 3 (expected sha256:<64 lowercase hex>)"
+        )
     }
 }

@@ -1,6 +1,7 @@
 import Foundation
-import Testing
 import TestSupport
+import Testing
+
 @testable import OCI
 
 @Suite struct OCILayoutTests {
@@ -10,7 +11,10 @@ import TestSupport
         let layer = Data("not really a tar".utf8)
         let layerDigest = try layout.blobs.write(layer)
         let configuration = ImageConfiguration(config: .init(cmd: ["true"]), rootfs: .init(diffIDs: [layerDigest]))
-        let stored = try ImageWriter.write(configuration: configuration, layers: [Descriptor(mediaType: .imageLayer, digest: layerDigest, size: Int64(layer.count))], to: layout, name: "latest")
+        let stored = try ImageWriter.write(
+            configuration: configuration,
+            layers: [Descriptor(mediaType: .imageLayer, digest: layerDigest, size: Int64(layer.count))], to: layout,
+            name: "latest")
 
         let reopened = try OCILayout.open("\(dir.path)/layout")
         let image = try reopened.image(named: "latest")
@@ -27,7 +31,8 @@ import TestSupport
         let dir = try TemporaryDirectory()
         let layout = try OCILayout.create(at: dir.path)
         for cmd in ["a", "b"] {
-            try ImageWriter.write(configuration: ImageConfiguration(config: .init(cmd: [cmd])), layers: [], to: layout, name: "latest")
+            try ImageWriter.write(
+                configuration: ImageConfiguration(config: .init(cmd: [cmd])), layers: [], to: layout, name: "latest")
         }
         #expect(try layout.index().manifests.count == 1)
         #expect(try layout.image(named: "latest").configuration.config?.cmd == ["b"])
@@ -39,7 +44,8 @@ import TestSupport
         let digest = try layout.blobs.write(Data("hello".utf8))
         try Data("jello".utf8).write(to: URL(fileURLWithPath: layout.blobs.path(for: digest)))
         let actual = try Digest.sha256(Data("jello".utf8))
-        #expect(throws: OCIError.digestMismatch(expected: digest, actual: actual, what: layout.blobs.path(for: digest))) {
+        #expect(throws: OCIError.digestMismatch(expected: digest, actual: actual, what: layout.blobs.path(for: digest)))
+        {
             try layout.blobs.verify(digest)
         }
     }
@@ -70,7 +76,10 @@ import TestSupport
 
     @Test func openingSomethingElseSaysWhy() throws {
         let dir = try TemporaryDirectory()
-        #expect(throws: OCIError.invalidLayout(path: dir.path, reason: "no oci-layout file (was it written by `cog build --oci-out`?)")) {
+        #expect(
+            throws: OCIError.invalidLayout(
+                path: dir.path, reason: "no oci-layout file (was it written by `cog build --oci-out`?)")
+        ) {
             try OCILayout.open(dir.path)
         }
     }

@@ -1,7 +1,8 @@
 import Foundation
 import OCI
-import Testing
 import TestSupport
+import Testing
+
 @testable import Registry
 
 @Suite(.serialized) struct AuthTests {
@@ -9,13 +10,23 @@ import TestSupport
         let registry = try TestRegistry(["--htpasswd", "alice:s3cret"])
         let dir = try TemporaryDirectory()
         let (layout, image) = try makeTestImage(in: dir, bigSize: 1 << 16)
-        let config = DockerConfig(environment: ["DOCKER_CONFIG": try dockerConfig(in: dir, registry: registry.address, user: "alice", password: "s3cret"), "HOME": dir.path])
-        let client = RegistryClient(registry: registry.address, credentials: try config.credentials(for: registry.address), settings: testSettings())
+        let config = DockerConfig(environment: [
+            "DOCKER_CONFIG": try dockerConfig(in: dir, registry: registry.address, user: "alice", password: "s3cret"),
+            "HOME": dir.path,
+        ])
+        let client = RegistryClient(
+            registry: registry.address, credentials: try config.credentials(for: registry.address),
+            settings: testSettings())
         for layer in image.manifest.layers + [image.manifest.config] {
             try await client.pushBlob(repository: "secure/app", descriptor: layer, from: layout.blobs)
         }
-        _ = try await client.putManifest(repository: "secure/app", reference: "v1", data: try layout.blobs.read(image.descriptor), mediaType: .imageManifest)
-        let inspect = try runCommand(["skopeo", "inspect", "--tls-verify=false", "--creds", "alice:s3cret", "docker://\(registry.address)/secure/app:v1"])
+        _ = try await client.putManifest(
+            repository: "secure/app", reference: "v1", data: try layout.blobs.read(image.descriptor),
+            mediaType: .imageManifest)
+        let inspect = try runCommand([
+            "skopeo", "inspect", "--tls-verify=false", "--creds", "alice:s3cret",
+            "docker://\(registry.address)/secure/app:v1",
+        ])
         #expect(inspect.status == 0, "\(inspect.output)")
     }
 
@@ -26,9 +37,14 @@ import TestSupport
             _ = try await anonymous.getManifest(repository: "secure/app", reference: "v1")
             Issue.record("anonymous access succeeded")
         } catch {
-            #expect("\(error)" == "not authorized for secure/app on \(registry.address): no credentials for \(registry.address); run `cog login \(registry.address)` or add them to ~/.docker/config.json")
+            #expect(
+                "\(error)"
+                    == "not authorized for secure/app on \(registry.address): no credentials for \(registry.address); run `cog login \(registry.address)` or add them to ~/.docker/config.json"
+            )
         }
-        let wrong = RegistryClient(registry: registry.address, credentials: Credentials(username: "alice", secret: "hunter2"), settings: testSettings())
+        let wrong = RegistryClient(
+            registry: registry.address, credentials: Credentials(username: "alice", secret: "hunter2"),
+            settings: testSettings())
         do {
             _ = try await wrong.getManifest(repository: "secure/app", reference: "v1")
             Issue.record("a wrong password was accepted")
@@ -40,16 +56,20 @@ import TestSupport
 
     @Test func credentialHelperProtocol() throws {
         let dir = try TemporaryDirectory()
-        try dir.write("bin/docker-credential-fake", """
-        #!/bin/sh
-        read server
-        case "$1" in
-          get) if [ "$server" = "registry.example" ]; then echo '{"ServerURL":"registry.example","Username":"bob","Secret":"from-helper"}'; else echo "credentials not found in native keychain"; exit 1; fi ;;
-          store) cat > /dev/null; exit 0 ;;
-        esac
-        """, mode: 0o755)
+        try dir.write(
+            "bin/docker-credential-fake",
+            """
+            #!/bin/sh
+            read server
+            case "$1" in
+              get) if [ "$server" = "registry.example" ]; then echo '{"ServerURL":"registry.example","Username":"bob","Secret":"from-helper"}'; else echo "credentials not found in native keychain"; exit 1; fi ;;
+              store) cat > /dev/null; exit 0 ;;
+            esac
+            """, mode: 0o755)
         try dir.write("docker/config.json", #"{"credHelpers":{"registry.example":"fake"}}"#)
-        let config = DockerConfig(environment: ["DOCKER_CONFIG": "\(dir.path)/docker", "PATH": "\(dir.path)/bin:/usr/bin:/bin", "HOME": dir.path])
+        let config = DockerConfig(environment: [
+            "DOCKER_CONFIG": "\(dir.path)/docker", "PATH": "\(dir.path)/bin:/usr/bin:/bin", "HOME": dir.path,
+        ])
         let credentials = try config.credentials(for: "registry.example")
         #expect(credentials == Credentials(username: "bob", secret: "from-helper"))
         #expect(try config.credentials(for: "other.example") == nil)

@@ -1,23 +1,33 @@
 import Foundation
 import OCI
-import Testing
 import TestSupport
+import Testing
+
 @testable import Registry
 
 /// Through a proxy that answers 500 and 429, resets connections and cuts bodies short, every push and pull
 /// still completes with every digest right.
 @Suite(.serialized) struct FaultTests {
     func proxy(to registry: TestRegistry, faults: String) throws -> BackgroundProcess {
-        try BackgroundProcess(["python3", "\(packageRoot)/testdata/registry/fault-proxy.py", "--target", registry.address, "--dir", "{DIR}", "--faults", faults], label: "proxy")
+        try BackgroundProcess(
+            [
+                "python3", "\(packageRoot)/testdata/registry/fault-proxy.py", "--target", registry.address, "--dir",
+                "{DIR}", "--faults", faults,
+            ], label: "proxy")
     }
 
     struct LogLine: Decodable {
         let method: String?
         let path: String?
         let status: Int?
-        let request_bytes: Int?
+        let requestBytes: Int?
         let fault: String?
-        let content_range: String?
+        let contentRange: String?
+        enum CodingKeys: String, CodingKey {
+            case method, path, status, fault
+            case requestBytes = "request_bytes"
+            case contentRange = "content_range"
+        }
     }
 
     func logLines(_ proxy: BackgroundProcess) -> [LogLine] {
@@ -41,7 +51,10 @@ import TestSupport
         let pulled = try await transfer.pull(reference, into: store)
         for layer in pulled.manifest.layers { try store.verify(layer.digest, size: layer.size) }
         // The registry itself, without the proxy, holds exactly what we pushed.
-        let copy = try runCommand(["skopeo", "copy", "--src-tls-verify=false", "docker://\(registry.address)/faulty/app:v1", "dir:\(dir.path)/check"])
+        let copy = try runCommand([
+            "skopeo", "copy", "--src-tls-verify=false", "docker://\(registry.address)/faulty/app:v1",
+            "dir:\(dir.path)/check",
+        ])
         #expect(copy.status == 0, "\(copy.output)")
     }
 
@@ -56,7 +69,7 @@ import TestSupport
         let reference = try ImageReference(parsing: "127.0.0.1:\(fault.port)/resume/app:v1")
         try await ImageTransfer(settings: testSettings(chunked: true)).push(image, from: layout.blobs, to: reference)
         let patches = logLines(fault).filter { $0.method == "PATCH" }
-        let forwarded = patches.filter { $0.fault == nil }.reduce(0) { $0 + ($1.request_bytes ?? 0) }
+        let forwarded = patches.filter { $0.fault == nil }.reduce(0) { $0 + ($1.requestBytes ?? 0) }
         #expect(patches.contains { $0.fault == "status500" })
         // Every byte of the big layer crossed to the registry exactly once.
         #expect(forwarded == Int(image.manifest.layers[0].size), "\(patches)")
@@ -72,7 +85,9 @@ import TestSupport
         let reference = try ImageReference(parsing: "127.0.0.1:\(fault.port)/broken/app:v1")
         try await ImageTransfer(settings: testSettings()).push(image, from: layout.blobs, to: reference)
         #expect(logLines(fault).contains { $0.fault == "reset-upload" })
-        let inspect = try runCommand(["skopeo", "inspect", "--tls-verify=false", "docker://\(registry.address)/broken/app:v1"])
+        let inspect = try runCommand([
+            "skopeo", "inspect", "--tls-verify=false", "docker://\(registry.address)/broken/app:v1",
+        ])
         #expect(inspect.status == 0, "\(inspect.output)")
     }
 
@@ -80,10 +95,12 @@ import TestSupport
         let registry = try TestRegistry()
         let dir = try TemporaryDirectory()
         let (layout, image) = try makeTestImage(in: dir, bigSize: 3 << 20)
-        try await ImageTransfer(settings: testSettings()).push(image, from: layout.blobs, to: try ImageReference(parsing: "\(registry.address)/cut/app:v1"))
+        try await ImageTransfer(settings: testSettings()).push(
+            image, from: layout.blobs, to: try ImageReference(parsing: "\(registry.address)/cut/app:v1"))
         let fault = try proxy(to: registry, faults: "cut-download:AFTER=1000000")
         let store = BlobStore(root: "\(dir.path)/pulled")
-        let pulled = try await ImageTransfer(settings: testSettings()).pull(try ImageReference(parsing: "127.0.0.1:\(fault.port)/cut/app:v1"), into: store)
+        let pulled = try await ImageTransfer(settings: testSettings()).pull(
+            try ImageReference(parsing: "127.0.0.1:\(fault.port)/cut/app:v1"), into: store)
         for layer in pulled.manifest.layers { try store.verify(layer.digest, size: layer.size) }
         let lines = logLines(fault)
         #expect(lines.contains { $0.fault == "cut-download" })

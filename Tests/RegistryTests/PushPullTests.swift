@@ -1,7 +1,8 @@
 import Foundation
 import OCI
-import Testing
 import TestSupport
+import Testing
+
 @testable import Registry
 
 /// Pushes and pulls against Debian's docker-registry, checked by skopeo.
@@ -18,7 +19,9 @@ import TestSupport
         #expect(progress.finished.filter { $0 == "uploaded" }.count == 5)
 
         // skopeo re-reads every blob and checks its digest.
-        let copy = try runCommand(["skopeo", "copy", "--src-tls-verify=false", "docker://\(reference)", "dir:\(dir.path)/skopeo"])
+        let copy = try runCommand([
+            "skopeo", "copy", "--src-tls-verify=false", "docker://\(reference)", "dir:\(dir.path)/skopeo",
+        ])
         #expect(copy.status == 0, "\(copy.output)")
         for layer in image.manifest.layers {
             let sum = try runCommand(["sha256sum", "\(dir.path)/skopeo/\(layer.digest.encoded)"]).stdout.prefix(64)
@@ -39,7 +42,8 @@ import TestSupport
         let reference = try ImageReference(parsing: "\(registry.address)/cog/again:latest")
         try await ImageTransfer(settings: testSettings()).push(image, from: layout.blobs, to: reference)
         let progress = RecordingProgress()
-        try await ImageTransfer(settings: testSettings(), progress: progress).push(image, from: layout.blobs, to: reference)
+        try await ImageTransfer(settings: testSettings(), progress: progress).push(
+            image, from: layout.blobs, to: reference)
         #expect(progress.finished == Array(repeating: "exists", count: 5))
     }
 
@@ -52,7 +56,8 @@ import TestSupport
         let second = try ImageReference(parsing: "\(registry.address)/cog/other:v1")
         let sources = Dictionary(uniqueKeysWithValues: image.manifest.layers.map { ($0.digest, first) })
         let progress = RecordingProgress()
-        try await ImageTransfer(settings: testSettings(chunked: true), progress: progress).push(image, from: layout.blobs, to: second, mountSources: sources)
+        try await ImageTransfer(settings: testSettings(chunked: true), progress: progress).push(
+            image, from: layout.blobs, to: second, mountSources: sources)
         #expect(progress.finished.filter { $0 == "mounted" }.count == 4)
         let inspect = try runCommand(["skopeo", "inspect", "--tls-verify=false", "docker://\(second)"])
         #expect(inspect.status == 0, "\(inspect.output)")
@@ -63,10 +68,13 @@ import TestSupport
         let dir = try TemporaryDirectory()
         let (layout, image) = try makeTestImage(in: dir, bigSize: 1 << 20, seed: 7)
         let target = "\(registry.address)/skopeo/pushed:v7"
-        let copy = try runCommand(["skopeo", "copy", "--dest-tls-verify=false", "oci:\(layout.root):latest", "docker://\(target)"])
+        let copy = try runCommand([
+            "skopeo", "copy", "--dest-tls-verify=false", "oci:\(layout.root):latest", "docker://\(target)",
+        ])
         #expect(copy.status == 0, "\(copy.output)")
         let store = BlobStore(root: "\(dir.path)/pulled")
-        let pulled = try await ImageTransfer(settings: testSettings()).pull(try ImageReference(parsing: target), into: store)
+        let pulled = try await ImageTransfer(settings: testSettings()).pull(
+            try ImageReference(parsing: target), into: store)
         #expect(pulled.configuration.rootfs.diffIDs == image.configuration.rootfs.diffIDs)
         for layer in pulled.manifest.layers { try store.verify(layer.digest, size: layer.size) }
     }
@@ -75,11 +83,15 @@ import TestSupport
         let registry = try TestRegistry()
         let dir = try TemporaryDirectory()
         let (layout, _) = try makeTestImage(in: dir, bigSize: 1 << 16, seed: 3)
-        let copy = try runCommand(["skopeo", "copy", "--dest-tls-verify=false", "oci:\(layout.root):latest", "docker://\(registry.address)/library/python:3.11-slim"])
+        let copy = try runCommand([
+            "skopeo", "copy", "--dest-tls-verify=false", "oci:\(layout.root):latest",
+            "docker://\(registry.address)/library/python:3.11-slim",
+        ])
         #expect(copy.status == 0, "\(copy.output)")
         var settings = testSettings()
         settings.mirrors = ["docker.io": [registry.address]]
-        let pulled = try await ImageTransfer(settings: settings).pull(try ImageReference(parsing: "python:3.11-slim"), into: BlobStore(root: "\(dir.path)/pulled"))
+        let pulled = try await ImageTransfer(settings: settings).pull(
+            try ImageReference(parsing: "python:3.11-slim"), into: BlobStore(root: "\(dir.path)/pulled"))
         #expect(pulled.configuration.config?.labels?["seed"] == "3")
     }
 
@@ -87,7 +99,8 @@ import TestSupport
         let registry = try TestRegistry()
         let dir = try TemporaryDirectory()
         do {
-            _ = try await ImageTransfer(settings: testSettings()).pull(try ImageReference(parsing: "\(registry.address)/no/such:tag"), into: BlobStore(root: dir.path))
+            _ = try await ImageTransfer(settings: testSettings()).pull(
+                try ImageReference(parsing: "\(registry.address)/no/such:tag"), into: BlobStore(root: dir.path))
             Issue.record("pulling a missing image succeeded")
         } catch {
             #expect("\(error)".contains("HTTP 404"), "\(error)")

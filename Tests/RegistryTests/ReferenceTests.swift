@@ -1,5 +1,6 @@
-import Testing
 import OCI
+import Testing
+
 @testable import Registry
 
 @Suite struct ReferenceTests {
@@ -48,7 +49,10 @@ import OCI
     }
 
     @Test func authChallengeParsing() {
-        let challenge = AuthChallenge(header: #"Bearer realm="https://auth.docker.io/token",service="registry.docker.io",scope="repository:library/ubuntu:pull,push""#)
+        let challenge = AuthChallenge(
+            header:
+                #"Bearer realm="https://auth.docker.io/token",service="registry.docker.io",scope="repository:library/ubuntu:pull,push""#
+        )
         #expect(challenge?.scheme == "bearer")
         #expect(challenge?.realm == "https://auth.docker.io/token")
         #expect(challenge?.service == "registry.docker.io")
@@ -58,10 +62,14 @@ import OCI
 
     @Test func uploadURLHelpers() throws {
         let digest = try Digest(parsing: "sha256:" + String(repeating: "0", count: 64))
-        #expect(appendingDigest("http://h/v2/r/blobs/uploads/u?_state=x", digest) == "http://h/v2/r/blobs/uploads/u?_state=x&digest=\(digest)")
+        #expect(
+            appendingDigest("http://h/v2/r/blobs/uploads/u?_state=x", digest)
+                == "http://h/v2/r/blobs/uploads/u?_state=x&digest=\(digest)")
         #expect(appendingDigest("http://h/u", digest) == "http://h/u?digest=\(digest)")
         #expect(parseRangeEnd("0-1023") == 1023)
         #expect(parseRangeEnd("bytes=0-9") == 9)
-        #expect(resolveLocation("/v2/r/blobs/uploads/abc?x=1", against: "http://127.0.0.1:5000/v2/r/blobs/uploads/") == "http://127.0.0.1:5000/v2/r/blobs/uploads/abc?x=1")
+        #expect(
+            resolveLocation("/v2/r/blobs/uploads/abc?x=1", against: "http://127.0.0.1:5000/v2/r/blobs/uploads/")
+                == "http://127.0.0.1:5000/v2/r/blobs/uploads/abc?x=1")
     }
 }

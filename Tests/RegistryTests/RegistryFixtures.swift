@@ -2,44 +2,62 @@ import Foundation
 import Layers
 import OCI
 import TestSupport
+
 @testable import Registry
 
 /// An image in an OCI layout: one layer of `bigSize` pseudo-random bytes and `small` tiny layers.
-func makeTestImage(in dir: TemporaryDirectory, bigSize: Int = 3 << 20, small: Int = 3, seed: UInt64 = 1) throws -> (OCILayout, StoredImage) {
+func makeTestImage(in dir: TemporaryDirectory, bigSize: Int = 3 << 20, small: Int = 3, seed: UInt64 = 1) throws -> (
+    OCILayout, StoredImage
+) {
     let layout = try OCILayout.create(at: "\(dir.path)/layout-\(seed)")
-    var state = seed &* 6364136223846793005 &+ 1442695040888963407
+    var state = seed &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
     var big = [UInt8](repeating: 0, count: bigSize)
     for i in 0..<bigSize {
-        state = state &* 6364136223846793005 &+ 1442695040888963407
+        state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
         big[i] = UInt8(truncatingIfNeeded: state >> 33)
     }
-    var layers = [try LayerWriter.write(entries: [.file("big.bin", big)], to: layout.blobs, options: LayerOptions(compression: .none))]
+    var layers = [
+        try LayerWriter.write(
+            entries: [.file("big.bin", big)], to: layout.blobs, options: LayerOptions(compression: .none))
+    ]
     for i in 0..<small {
-        layers.append(try LayerWriter.write(entries: [.file("small-\(i)-\(seed).txt", Array("layer \(i) of image \(seed)\n".utf8))], to: layout.blobs, options: LayerOptions()))
+        layers.append(
+            try LayerWriter.write(
+                entries: [.file("small-\(i)-\(seed).txt", Array("layer \(i) of image \(seed)\n".utf8))],
+                to: layout.blobs, options: LayerOptions()))
     }
-    let configuration = ImageConfiguration(created: "1970-01-01T00:00:00Z", config: .init(cmd: ["true"], labels: ["seed": "\(seed)"]),
-                                           rootfs: .init(diffIDs: layers.map(\.diffID)))
-    let image = try ImageWriter.write(configuration: configuration, layers: layers.map(\.descriptor), to: layout, name: "latest")
+    let configuration = ImageConfiguration(
+        created: "1970-01-01T00:00:00Z", config: .init(cmd: ["true"], labels: ["seed": "\(seed)"]),
+        rootfs: .init(diffIDs: layers.map(\.diffID)))
+    let image = try ImageWriter.write(
+        configuration: configuration, layers: layers.map(\.descriptor), to: layout, name: "latest")
     return (layout, image)
 }
 
 /// Settings for loopback tests: quick retries, small chunks when asked.
 func testSettings(chunked: Bool = false) -> RegistrySettings {
-    RegistrySettings(retry: RetryPolicy(maxAttempts: 8, initialDelay: 0.01, maxDelay: 0.1),
-                     concurrency: 3, chunkThreshold: chunked ? 1 << 20 : 512 << 20, chunkSize: 1 << 20)
+    RegistrySettings(
+        retry: RetryPolicy(maxAttempts: 8, initialDelay: 0.01, maxDelay: 0.1),
+        concurrency: 3, chunkThreshold: chunked ? 1 << 20 : 512 << 20, chunkSize: 1 << 20)
 }
 
 /// Collects events for assertions.
 final class RecordingProgress: TransferProgress, @unchecked Sendable {
     private let lock = NSLock()
     private var events: [TransferEvent] = []
-    func report(_ event: TransferEvent) { lock.lock(); events.append(event); lock.unlock() }
+    func report(_ event: TransferEvent) {
+        lock.lock()
+        events.append(event)
+        lock.unlock()
+    }
     var finished: [String] {
-        lock.lock(); defer { lock.unlock() }
-        return events.compactMap { if case let .finished(_, _, how) = $0 { return how } else { return nil } }
+        lock.lock()
+        defer { lock.unlock() }
+        return events.compactMap { if case .finished(_, _, let how) = $0 { return how } else { return nil } }
     }
     var retries: Int {
-        lock.lock(); defer { lock.unlock() }
+        lock.lock()
+        defer { lock.unlock() }
         return events.filter { if case .retrying = $0 { return true } else { return false } }.count
     }
 }
@@ -54,7 +72,9 @@ func dockerConfig(in dir: TemporaryDirectory, registry: String, user: String, pa
 extension ImageTransfer {
     /// A transfer with credentials from this process's environment and libcurl.
     init(settings: RegistrySettings, progress: TransferProgress = SilentProgress()) {
-        self.init(settings: settings, credentials: DockerConfig(environment: ProcessInfo.processInfo.environment), progress: progress)
+        self.init(
+            settings: settings, credentials: DockerConfig(environment: ProcessInfo.processInfo.environment),
+            progress: progress)
     }
 }
 

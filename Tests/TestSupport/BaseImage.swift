@@ -11,7 +11,9 @@ public enum TestBaseImage {
     public static func ensure() throws -> String {
         if FileManager.default.fileExists(atPath: "\(layout)/index.json") { return layout }
         let result = try runCommand(["\(packageRoot)/scripts/make-base-image.sh", layout])
-        guard result.status == 0 else { throw TestSetupError("make-base-image.sh failed: \(result.stderr.suffix(2000))") }
+        guard result.status == 0 else {
+            throw TestSetupError("make-base-image.sh failed: \(result.stderr.suffix(2000))")
+        }
         return layout
     }
 }

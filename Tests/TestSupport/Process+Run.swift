@@ -15,10 +15,14 @@ public struct CommandResult: Sendable {
 /// that a child exited from a socket the child inherits, so a daemon the child leaves running would make
 /// `waitUntilExit` hang.
 @discardableResult
-public func runCommand(_ arguments: [String], environment: [String: String]? = nil, input: String? = nil, directory: String? = nil) throws -> CommandResult {
+public func runCommand(
+    _ arguments: [String], environment: [String: String]? = nil, input: String? = nil, directory: String? = nil
+) throws -> CommandResult {
     var env = ProcessInfo.processInfo.environment
     if let environment { env.merge(environment) { $1 } }
-    let inPipe = Pipe(), outPipe = Pipe(), errPipe = Pipe()
+    let inPipe = Pipe()
+    let outPipe = Pipe()
+    let errPipe = Pipe()
     var actions = posix_spawn_file_actions_t()
     posix_spawn_file_actions_init(&actions)
     defer { posix_spawn_file_actions_destroy(&actions) }
@@ -29,13 +33,17 @@ public func runCommand(_ arguments: [String], environment: [String: String]? = n
     if let directory { cog_spawn_chdir(&actions, directory) }
     let argv = (["/usr/bin/env"] + arguments).map { strdup($0) } + [nil]
     let envp = env.map { strdup("\($0.key)=\($0.value)") } + [nil]
-    defer { argv.forEach { free($0) }; envp.forEach { free($0) } }
+    defer {
+        for item in argv + envp { free(item) }
+    }
     var pid: pid_t = 0
     let code = posix_spawn(&pid, "/usr/bin/env", &actions, nil, argv, envp)
     try? inPipe.fileHandleForReading.close()
     try? outPipe.fileHandleForWriting.close()
     try? errPipe.fileHandleForWriting.close()
-    guard code == 0 else { throw TestSetupError("cannot start \(arguments.joined(separator: " ")): \(String(cString: strerror(code)))") }
+    guard code == 0 else {
+        throw TestSetupError("cannot start \(arguments.joined(separator: " ")): \(String(cString: strerror(code)))")
+    }
     if let input { inPipe.fileHandleForWriting.write(Data(input.utf8)) }
     try? inPipe.fileHandleForWriting.close()
     // Read both pipes concurrently so a chatty command cannot fill one and block.
@@ -51,7 +59,9 @@ public func runCommand(_ arguments: [String], environment: [String: String]? = n
     var status: Int32 = 0
     while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
     let exit = (status & 0x7f) == 0 ? (status >> 8) & 0xff : 128 + (status & 0x7f)
-    return CommandResult(status: exit, stdout: String(decoding: outData, as: UTF8.self), stderr: String(decoding: errBox.data, as: UTF8.self))
+    return CommandResult(
+        status: exit, stdout: String(decoding: outData, as: UTF8.self),
+        stderr: String(decoding: errBox.data, as: UTF8.self))
 }
 
 private final class DataBox: @unchecked Sendable { var data = Data() }
@@ -75,7 +85,8 @@ public final class TemporaryDirectory: @unchecked Sendable {
     @discardableResult
     public func write(_ relative: String, _ content: String, mode: Int = 0o644) throws -> String {
         let full = "\(path)/\(relative)"
-        try FileManager.default.createDirectory(atPath: (full as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+        try FileManager.default.createDirectory(
+            atPath: (full as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
         try Data(content.utf8).write(to: URL(fileURLWithPath: full))
         chmod(full, mode_t(mode))
         return full
@@ -96,9 +107,13 @@ public func spawnDetached(_ arguments: [String], log: String) throws -> pid_t {
     cog_spawn_closefrom(&actions, 3)
     let argv = (["/usr/bin/env"] + arguments).map { strdup($0) } + [nil]
     let envp = ProcessInfo.processInfo.environment.map { strdup("\($0.key)=\($0.value)") } + [nil]
-    defer { argv.forEach { free($0) }; envp.forEach { free($0) } }
+    defer {
+        for item in argv + envp { free(item) }
+    }
     var pid: pid_t = 0
     let code = posix_spawn(&pid, "/usr/bin/env", &actions, nil, argv, envp)
-    guard code == 0 else { throw TestSetupError("cannot start \(arguments.joined(separator: " ")): \(String(cString: strerror(code)))") }
+    guard code == 0 else {
+        throw TestSetupError("cannot start \(arguments.joined(separator: " ")): \(String(cString: strerror(code)))")
+    }
     return pid
 }

@@ -23,8 +23,11 @@ public enum SubordinateIDUser {
             let add = try runCommand(["usermod", flag, range, name])
             guard add.status == 0 else { throw TestSetupError("usermod \(flag) \(range) \(name): \(add.output)") }
         }
-        guard let uid = UInt32(try runCommand(["id", "-u", name]).stdout.trimmingCharacters(in: .whitespacesAndNewlines)),
-              let gid = UInt32(try runCommand(["id", "-g", name]).stdout.trimmingCharacters(in: .whitespacesAndNewlines)) else {
+        guard
+            let uid = UInt32(
+                try runCommand(["id", "-u", name]).stdout.trimmingCharacters(in: .whitespacesAndNewlines)),
+            let gid = UInt32(try runCommand(["id", "-g", name]).stdout.trimmingCharacters(in: .whitespacesAndNewlines))
+        else {
             throw TestSetupError("cannot read the ids of \(name)")
         }
         return (uid, gid)

@@ -49,16 +49,20 @@ public final class BackgroundProcess: @unchecked Sendable {
             }
             usleep(50_000)
         }
-        guard FileManager.default.fileExists(atPath: "\(directory.path)/port") else { throw TestSetupError("\(label) did not start") }
+        guard FileManager.default.fileExists(atPath: "\(directory.path)/port") else {
+            throw TestSetupError("\(label) did not start")
+        }
     }
 
     public var port: String {
-        ((try? String(contentsOfFile: "\(directory.path)/port", encoding: .utf8)) ?? "").trimmingCharacters(in: .whitespacesAndNewlines)
+        ((try? String(contentsOfFile: "\(directory.path)/port", encoding: .utf8)) ?? "").trimmingCharacters(
+            in: .whitespacesAndNewlines)
     }
 
     /// Lines of `DIR/requests.log`.
     public var log: [String] {
-        ((try? String(contentsOfFile: "\(directory.path)/requests.log", encoding: .utf8)) ?? "").split(separator: "\n").map(String.init)
+        ((try? String(contentsOfFile: "\(directory.path)/requests.log", encoding: .utf8)) ?? "").split(separator: "\n")
+            .map(String.init)
     }
 
     deinit {
@@ -74,7 +78,9 @@ public func copyForOtherUsers(executable: String, in directory: TemporaryDirecto
     let folder = "\(directory.path)/bin"
     try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
     let source = URL(fileURLWithPath: executable).deletingLastPathComponent().path
-    let bundles = ((try? FileManager.default.contentsOfDirectory(atPath: source)) ?? []).filter { $0.hasSuffix(".resources") }
+    let bundles = ((try? FileManager.default.contentsOfDirectory(atPath: source)) ?? []).filter {
+        $0.hasSuffix(".resources")
+    }
     for name in [URL(fileURLWithPath: executable).lastPathComponent] + bundles {
         let result = try runCommand(["cp", "-r", "\(source)/\(name)", folder])
         guard result.status == 0 else { throw TestSetupError("cp \(name): \(result.stderr)") }

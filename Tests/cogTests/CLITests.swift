@@ -1,6 +1,7 @@
 import Foundation
 import TestSupport
 import Testing
+
 @testable import CogEngine
 
 /// `cog debug` and `cog init` run end to end; the text compared is what a person reads.
@@ -28,14 +29,19 @@ import Testing
     }
 
     @Test func debugFindsTheProjectFromASubdirectoryAndTakesABaseImage() throws {
-        let project = try makeProject("build:\n  python_version: \"3.12\"\npredict: \"predict.py:P\"\n", files: ["sub/dir/x.txt": ""])
-        let result = try runCommand([try cogExecutable(), "debug", "--base-image", "registry.local/python:3.12-slim"], directory: "\(project.path)/sub/dir")
+        let project = try makeProject(
+            "build:\n  python_version: \"3.12\"\npredict: \"predict.py:P\"\n", files: ["sub/dir/x.txt": ""])
+        let result = try runCommand(
+            [try cogExecutable(), "debug", "--base-image", "registry.local/python:3.12-slim"],
+            directory: "\(project.path)/sub/dir")
         #expect(result.status == 0, "\(result.stderr)")
         #expect(result.stdout.contains("\nFROM registry.local/python:3.12-slim\n"))
     }
 
     @Test func debugTakesCogsBaseImageSwitches() throws {
-        let project = try makeProject("build:\n  gpu: true\n  python_version: \"3.11\"\n  python_packages: [\"torch==2.3.1\"]\npredict: \"predict.py:P\"\n")
+        let project = try makeProject(
+            "build:\n  gpu: true\n  python_version: \"3.11\"\n  python_packages: [\"torch==2.3.1\"]\npredict: \"predict.py:P\"\n"
+        )
         let cog = try cogExecutable()
         let chosen = try runCommand([cog, "debug"], directory: project.path)
         #expect(chosen.stdout.contains("\nFROM nvidia/cuda:"), "\(chosen.output)")
@@ -46,32 +52,37 @@ import Testing
         let cogBase = try runCommand([cog, "debug", "--use-cog-base-image", "true"], directory: project.path)
         #expect(cogBase.status == 0)
         #expect(cogBase.stderr.contains("cog-base images are not used"))
-        let both = try runCommand([cog, "debug", "--base-image", "x/python:3.11", "--use-cuda-base-image", "false"], directory: project.path)
+        let both = try runCommand(
+            [cog, "debug", "--base-image", "x/python:3.11", "--use-cuda-base-image", "false"], directory: project.path)
         #expect(both.status != 0)
         #expect(both.stderr.contains("--base-image and --use-cuda-base-image are mutually exclusive"), "\(both.stderr)")
         let wrong = try runCommand([cog, "debug", "--use-cuda-base-image", "maybe"], directory: project.path)
-        #expect(wrong.stderr.contains("--use-cuda-base-image must be auto, true or false, not \"maybe\""), "\(wrong.stderr)")
+        #expect(
+            wrong.stderr.contains("--use-cuda-base-image must be auto, true or false, not \"maybe\""), "\(wrong.stderr)"
+        )
     }
 
     @Test func debugPrintsEveryErrorAndExitsNonZero() throws {
-        let project = try makeProject("build:\n  python_version: \"3.6\"\n  sytem_packages: [x]\npredict: \"predict.py:P\"\n")
+        let project = try makeProject(
+            "build:\n  python_version: \"3.6\"\n  sytem_packages: [x]\npredict: \"predict.py:P\"\n")
         let result = try runCommand([try cogExecutable(), "debug"], directory: project.path)
         #expect(result.status == 1)
         #expect(result.stdout.isEmpty)
-        #expect(result.stderr == """
-            cog.yaml:2:19: Python 3.6 is not supported: cog supports Python 3.8 to 3.13
-                2 |   python_version: "3.6"
-                  |                   ^
-              hint: set one of 3.8, 3.9, 3.10, 3.11, 3.12, 3.13, e.g. python_version: "3.12"
+        #expect(
+            result.stderr == """
+                cog.yaml:2:19: Python 3.6 is not supported: cog supports Python 3.8 to 3.13
+                    2 |   python_version: "3.6"
+                      |                   ^
+                  hint: set one of 3.8, 3.9, 3.10, 3.11, 3.12, 3.13, e.g. python_version: "3.12"
 
-            cog.yaml:3:3: unknown key "sytem_packages" in build
-                3 |   sytem_packages: [x]
-                  |   ^
-              hint: did you mean "system_packages"?
+                cog.yaml:3:3: unknown key "sytem_packages" in build
+                    3 |   sytem_packages: [x]
+                      |   ^
+                  hint: did you mean "system_packages"?
 
-            2 errors in cog.yaml
+                2 errors in cog.yaml
 
-            """)
+                """)
     }
 
     @Test func debugPrintsWarningsToStandardError() throws {
@@ -91,14 +102,19 @@ import Testing
         #expect(loaded.warnings.isEmpty)
         #expect(loaded.config.config.predict == "predict.py:Predictor")
         let plan = try BuildPlanner.plan(config: loaded.config, projectDirectory: project.path)
-        #expect(plan.steps.last == .copyProject(destination: "/src", excludes: DockerIgnore.parse(StarterProject.dockerignore) + [".cog"]))
+        #expect(
+            plan.steps.last
+                == .copyProject(
+                    destination: "/src", excludes: DockerIgnore.parse(StarterProject.dockerignore) + [".cog"]))
     }
 
     @Test func initNeverOverwrites() throws {
         let project = try makeProject("# mine\n", files: ["predict.py": "# also mine\n"])
         let result = try runCommand([try cogExecutable(), "init", "--directory", project.path])
         #expect(result.status == 0)
-        #expect(result.stdout.hasPrefix("Skipped cog.yaml: it already exists\nSkipped predict.py: it already exists\nWrote .dockerignore\n"))
+        #expect(
+            result.stdout.hasPrefix(
+                "Skipped cog.yaml: it already exists\nSkipped predict.py: it already exists\nWrote .dockerignore\n"))
         #expect(try String(contentsOfFile: "\(project.path)/cog.yaml", encoding: .utf8) == "# mine\n")
         #expect(try String(contentsOfFile: "\(project.path)/predict.py", encoding: .utf8) == "# also mine\n")
     }

@@ -1,12 +1,16 @@
 import Foundation
 import Registry
 import Testing
+
 @testable import cog
 
 /// The environment read once at the edge into settings values.
 @Suite struct EnvironmentTests {
     @Test func settingsFromEnvironment() {
-        let settings = Environment(variables: ["COG_REGISTRY_MIRRORS": "docker.io=127.0.0.1:5000, ghcr.io=mirror.local", "COG_INSECURE_REGISTRIES": "registry.lan:5000"]).registry
+        let settings = Environment(variables: [
+            "COG_REGISTRY_MIRRORS": "docker.io=127.0.0.1:5000, ghcr.io=mirror.local",
+            "COG_INSECURE_REGISTRIES": "registry.lan:5000",
+        ]).registry
         #expect(settings.mirrors["docker.io"] == ["127.0.0.1:5000"])
         #expect(settings.mirrors["ghcr.io"] == ["mirror.local"])
         #expect(settings.scheme(for: "127.0.0.1:5000") == "http")

@@ -17,16 +17,20 @@ public enum LayerCapture {
     /// layer from what is left.
     /// - Parameters:
     ///   - mapOwner: maps owners seen on disk to owners in the layer (rootless builds map the caller to root).
-    public static func capture(upper: String, createdMountpoints: [String], into store: BlobStore, options: LayerOptions,
-                               mapOwner: ((Int, Int) -> (uid: Int, gid: Int))? = nil) throws -> WrittenLayer {
+    public static func capture(
+        upper: String, createdMountpoints: [String], into store: BlobStore, options: LayerOptions,
+        mapOwner: ((Int, Int) -> (uid: Int, gid: Int))? = nil
+    ) throws -> WrittenLayer {
         try clean(upper: upper, createdMountpoints: createdMountpoints)
         return try write(upper: upper, into: store, options: options, mapOwner: mapOwner)
     }
 
     /// Writes the layer of an upper dir already cleaned (`clean`); it only reads the dir, so later steps may use
     /// it as a lower dir meanwhile.
-    public static func write(upper: String, into store: BlobStore, options: LayerOptions,
-                             mapOwner: ((Int, Int) -> (uid: Int, gid: Int))? = nil) throws -> WrittenLayer {
+    public static func write(
+        upper: String, into store: BlobStore, options: LayerOptions,
+        mapOwner: ((Int, Int) -> (uid: Int, gid: Int))? = nil
+    ) throws -> WrittenLayer {
         var scanner = DirectoryScanner(root: upper)
         scanner.overlayWhiteouts = true
         scanner.mapOwner = mapOwner
@@ -46,7 +50,7 @@ public enum LayerCapture {
             var st = stat()
             guard lstat(full, &st) == 0 else { continue }
             if st.st_mode & S_IFMT == S_IFDIR {
-                rmdir(full) // only succeeds when empty
+                rmdir(full)  // only succeeds when empty
             } else if st.st_mode & S_IFMT == S_IFREG && st.st_size == 0 {
                 unlink(full)
             }

@@ -13,8 +13,10 @@ public struct OverlayCapture: StepCapture {
 
     public var method: CaptureMethod { .overlay }
 
-    public init(runner: StepRunner, blobs: BlobStore, layers: LayerStore, options: LayerOptions,
-                mapOwner: (@Sendable (Int, Int) -> (uid: Int, gid: Int))?) {
+    public init(
+        runner: StepRunner, blobs: BlobStore, layers: LayerStore, options: LayerOptions,
+        mapOwner: (@Sendable (Int, Int) -> (uid: Int, gid: Int))?
+    ) {
         self.runner = runner
         self.blobs = blobs
         self.layers = layers
@@ -22,8 +24,10 @@ public struct OverlayCapture: StepCapture {
         self.mapOwner = mapOwner
     }
 
-    public func capture(_ step: StepRunner.Step, on stack: [StackedLayer], cancel: CancelFlag,
-                        output: @escaping @Sendable (String) -> Void) throws -> CaptureOutcome {
+    public func capture(
+        _ step: StepRunner.Step, on stack: [StackedLayer], cancel: CancelFlag,
+        output: @escaping @Sendable (String) -> Void
+    ) throws -> CaptureOutcome {
         let outcome = try runner.run(step, lowers: stack.reversed().map(\.directory), cancel: cancel, output: output)
         guard outcome.status == 0 else {
             runner.discard(outcome)
@@ -33,16 +37,23 @@ public struct OverlayCapture: StepCapture {
             runner.discard(outcome)
             throw error
         }
-        let (upper, blobs, options, mapOwner, layers, runner) = (outcome.upper, blobs, options, mapOwner, layers, runner)
-        let blob = BackgroundWork { try LayerCapture.write(upper: upper, into: blobs, options: options, mapOwner: mapOwner) }
-        return .captured(LayerInProgress(
-            directory: upper, blob: blob,
-            store: { layer in try layers.adopt(directory: upper, diffID: layer.diffID) },
-            cleanUp: { runner.discard(outcome) }))
+        let (upper, blobs, options, mapOwner, layers, runner) = (
+            outcome.upper, blobs, options, mapOwner, layers, runner
+        )
+        let blob = BackgroundWork {
+            try LayerCapture.write(upper: upper, into: blobs, options: options, mapOwner: mapOwner)
+        }
+        return .captured(
+            LayerInProgress(
+                directory: upper, blob: blob,
+                store: { layer in try layers.adopt(directory: upper, diffID: layer.diffID) },
+                cleanUp: { runner.discard(outcome) }))
     }
 
-    public func inspect(_ step: StepRunner.Step, on stack: [StackedLayer], cancel: CancelFlag,
-                        output: @escaping @Sendable (String) -> Void) throws -> Int32 {
+    public func inspect(
+        _ step: StepRunner.Step, on stack: [StackedLayer], cancel: CancelFlag,
+        output: @escaping @Sendable (String) -> Void
+    ) throws -> Int32 {
         let outcome = try runner.run(step, lowers: stack.reversed().map(\.directory), cancel: cancel, output: output)
         runner.discard(outcome)
         return outcome.status
@@ -50,7 +61,10 @@ public struct OverlayCapture: StepCapture {
 
     /// Whether overlayfs can be mounted here: a trivial step on one lower dir.
     public static func works(runner: StepRunner, lower: String) -> Bool {
-        guard let outcome = try? runner.run(.init(command: ["/bin/true"], environment: []), lowers: [lower], output: { _ in }) else {
+        guard
+            let outcome = try? runner.run(
+                .init(command: ["/bin/true"], environment: []), lowers: [lower], output: { _ in })
+        else {
             return false
         }
         runner.discard(outcome)

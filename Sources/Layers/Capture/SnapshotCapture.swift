@@ -19,8 +19,10 @@ public final class SnapshotCapture: StepCapture {
 
     public var method: CaptureMethod { .snapshot }
 
-    public init(runner: StepRunner, blobs: BlobStore, layers: LayerStore, options: LayerOptions,
-                mapOwner: (@Sendable (Int, Int) -> (uid: Int, gid: Int))?) throws {
+    public init(
+        runner: StepRunner, blobs: BlobStore, layers: LayerStore, options: LayerOptions,
+        mapOwner: (@Sendable (Int, Int) -> (uid: Int, gid: Int))?
+    ) throws {
         self.runner = runner
         self.blobs = blobs
         self.layers = layers
@@ -32,8 +34,10 @@ public final class SnapshotCapture: StepCapture {
 
     deinit { FileSystem.remove(path) }
 
-    public func capture(_ step: StepRunner.Step, on stack: [StackedLayer], cancel: CancelFlag,
-                        output: @escaping @Sendable (String) -> Void) throws -> CaptureOutcome {
+    public func capture(
+        _ step: StepRunner.Step, on stack: [StackedLayer], cancel: CancelFlag,
+        output: @escaping @Sendable (String) -> Void
+    ) throws -> CaptureOutcome {
         try catchUp(with: stack)
         let before = try TreeSnapshot.take(path)
         let outcome = try runner.runInPlace(step, root: path, cancel: cancel, output: output)
@@ -41,13 +45,15 @@ public final class SnapshotCapture: StepCapture {
         LayerCapture.removeCreated(outcome.createdMountpoints, in: path)
         let entries = try TreeSnapshot.take(path).changes(since: before, mapOwner: mapOwner)
         let layer = try LayerWriter.write(entries: entries, to: blobs, options: options)
-        applied.withLock { $0 = stack.count + 1 } // the tree already holds the step's changes
+        applied.withLock { $0 = stack.count + 1 }  // the tree already holds the step's changes
         let directory = try layers.unpack(blob: blobs.path(for: layer.descriptor.digest), diffID: layer.diffID)
         return .captured(LayerInProgress(finished: StoredLayer(layer: layer, directory: directory)))
     }
 
-    public func inspect(_ step: StepRunner.Step, on stack: [StackedLayer], cancel: CancelFlag,
-                        output: @escaping @Sendable (String) -> Void) throws -> Int32 {
+    public func inspect(
+        _ step: StepRunner.Step, on stack: [StackedLayer], cancel: CancelFlag,
+        output: @escaping @Sendable (String) -> Void
+    ) throws -> Int32 {
         try catchUp(with: stack)
         return try runner.runInPlace(step, root: path, cancel: cancel, output: output).status
     }
@@ -60,7 +66,7 @@ public final class SnapshotCapture: StepCapture {
             // Every layer of a snapshot build is written when its step ends, so each has its blob.
             guard let blob = layer.blob else { throw LayersError.notUnpacked(directory: layer.directory) }
             var extractor = LayerExtractor(target: path)
-            extractor.skipDevices = true // steps run with a minimal /dev of their own
+            extractor.skipDevices = true  // steps run with a minimal /dev of their own
             try extractor.extract(layerPath: blob)
         }
         applied.withLock { $0 = stack.count }

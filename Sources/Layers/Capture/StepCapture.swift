@@ -35,13 +35,17 @@ public protocol StepCapture: Sendable {
     var method: CaptureMethod { get }
 
     /// Runs `step` on top of `stack` (bottom first) and captures its changes as a layer. Blocking.
-    func capture(_ step: StepRunner.Step, on stack: [StackedLayer], cancel: CancelFlag,
-                 output: @escaping @Sendable (String) -> Void) throws -> CaptureOutcome
+    func capture(
+        _ step: StepRunner.Step, on stack: [StackedLayer], cancel: CancelFlag,
+        output: @escaping @Sendable (String) -> Void
+    ) throws -> CaptureOutcome
 
     /// Runs `step` on top of `stack`, throwing its changes away (reading facts from the image). Blocking.
     /// - Returns: the command's exit status.
-    func inspect(_ step: StepRunner.Step, on stack: [StackedLayer], cancel: CancelFlag,
-                 output: @escaping @Sendable (String) -> Void) throws -> Int32
+    func inspect(
+        _ step: StepRunner.Step, on stack: [StackedLayer], cancel: CancelFlag,
+        output: @escaping @Sendable (String) -> Void
+    ) throws -> Int32
 }
 
 /// A layer and the directory in the layer store that holds its files.
@@ -67,8 +71,11 @@ public final class LayerInProgress: Sendable {
     /// - Parameters:
     ///   - store: moves the files into the layer store once the blob is written; returns their new directory.
     ///   - cleanUp: removes what is left of the step's scratch space, after `store` or on failure.
-    public init(directory: String, blob: BackgroundWork<WrittenLayer>, store: @escaping @Sendable (WrittenLayer) throws -> String,
-                cleanUp: @escaping @Sendable () -> Void) {
+    public init(
+        directory: String, blob: BackgroundWork<WrittenLayer>,
+        store: @escaping @Sendable (WrittenLayer) throws -> String,
+        cleanUp: @escaping @Sendable () -> Void
+    ) {
         self.directory = directory
         self.blob = blob
         self.store = store
@@ -77,7 +84,9 @@ public final class LayerInProgress: Sendable {
 
     /// A layer written and stored already.
     public convenience init(finished: StoredLayer) {
-        self.init(directory: finished.directory, blob: BackgroundWork(finished: finished.layer), store: { _ in finished.directory }, cleanUp: {})
+        self.init(
+            directory: finished.directory, blob: BackgroundWork(finished: finished.layer),
+            store: { _ in finished.directory }, cleanUp: {})
     }
 
     /// Waits for the blob, then stores the files. Blocking.

@@ -29,7 +29,9 @@ public struct TreeSnapshot: Sendable {
             defer { closedir(dir) }
             var children: [String] = []
             while let item = readdir(dir) {
-                let name = withUnsafePointer(to: item.pointee.d_name) { $0.withMemoryRebound(to: CChar.self, capacity: 256) { String(cString: $0) } }
+                let name = withUnsafePointer(to: item.pointee.d_name) {
+                    $0.withMemoryRebound(to: CChar.self, capacity: 256) { String(cString: $0) }
+                }
                 if name != "." && name != ".." { children.append(name) }
             }
             for name in children {
@@ -37,9 +39,11 @@ public struct TreeSnapshot: Sendable {
                 if skip.contains(path) { continue }
                 var st = stat()
                 guard lstat("\(root)/\(path)", &st) == 0 else { continue }
-                states[path] = State(mode: st.st_mode, uid: st.st_uid, gid: st.st_gid, size: Int64(st.st_size),
-                                     mtime: Int64(st.st_mtim.tv_sec) * 1_000_000_000 + Int64(st.st_mtim.tv_nsec),
-                                     ctime: Int64(st.st_ctim.tv_sec) * 1_000_000_000 + Int64(st.st_ctim.tv_nsec), inode: UInt64(st.st_ino))
+                states[path] = State(
+                    mode: st.st_mode, uid: st.st_uid, gid: st.st_gid, size: Int64(st.st_size),
+                    mtime: Int64(st.st_mtim.tv_sec) * 1_000_000_000 + Int64(st.st_mtim.tv_nsec),
+                    ctime: Int64(st.st_ctim.tv_sec) * 1_000_000_000 + Int64(st.st_ctim.tv_nsec),
+                    inode: UInt64(st.st_ino))
                 if st.st_mode & S_IFMT == S_IFDIR { try walk(path) }
             }
         }
@@ -51,12 +55,17 @@ public struct TreeSnapshot: Sendable {
     /// directories), whiteouts for removed paths (only the top-most of a removed subtree), and an opaque marker
     /// for a directory that was replaced.
     /// `mapOwner` maps owners seen on disk to owners in the layer (single-mapping rootless builds: caller → root).
-    public func changes(since before: TreeSnapshot, mapOwner: ((Int, Int) -> (uid: Int, gid: Int))? = nil) throws -> [TarEntry] {
+    public func changes(since before: TreeSnapshot, mapOwner: ((Int, Int) -> (uid: Int, gid: Int))? = nil) throws
+        -> [TarEntry]
+    {
         var paths = Set<String>()
         var entries: [TarEntry] = []
         var replaced = Set<String>()
         for (path, state) in states {
-            guard let old = before.states[path] else { paths.insert(path); continue }
+            guard let old = before.states[path] else {
+                paths.insert(path)
+                continue
+            }
             if old.inode != state.inode && state.mode & S_IFMT == S_IFDIR { replaced.insert(path) }
             if old != state { paths.insert(path) }
         }
@@ -90,8 +99,9 @@ public struct TreeSnapshot: Sendable {
 
     private func entry(_ path: String, _ state: State) throws -> TarEntry {
         let full = "\(root)/\(path)"
-        var entry = TarEntry(path: path, kind: .directory, mode: state.mode & 0o7777, uid: Int(state.uid), gid: Int(state.gid),
-                             mtime: state.mtime / 1_000_000_000)
+        var entry = TarEntry(
+            path: path, kind: .directory, mode: state.mode & 0o7777, uid: Int(state.uid), gid: Int(state.gid),
+            mtime: state.mtime / 1_000_000_000)
         switch state.mode & S_IFMT {
         case S_IFDIR: break
         case S_IFREG: entry.kind = .regular(.file(path: full, size: state.size))
@@ -105,8 +115,10 @@ public struct TreeSnapshot: Sendable {
             var st = stat()
             lstat(full, &st)
             let device = (major: cog_dev_major(st.st_rdev), minor: cog_dev_minor(st.st_rdev))
-            entry.kind = state.mode & S_IFMT == S_IFCHR ? .characterDevice(major: device.major, minor: device.minor)
-                                                         : .blockDevice(major: device.major, minor: device.minor)
+            entry.kind =
+                state.mode & S_IFMT == S_IFCHR
+                ? .characterDevice(major: device.major, minor: device.minor)
+                : .blockDevice(major: device.major, minor: device.minor)
         }
         return entry
     }

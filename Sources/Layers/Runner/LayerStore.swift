@@ -26,7 +26,7 @@ public struct LayerStore: Sendable {
             do {
                 var extractor = LayerExtractor(target: temporary)
                 extractor.whiteouts = .overlay(xattrNamespace: "user")
-                extractor.skipDevices = true // steps run with a minimal /dev of their own
+                extractor.skipDevices = true  // steps run with a minimal /dev of their own
                 try extractor.extract(layerPath: blob)
                 try FileSystem.rename(temporary, to: target)
             } catch {

@@ -31,7 +31,10 @@ public final class LayerUnpacker: Sendable {
         DispatchQueue.global().async { [self] in
             slots.wait()
             let skip = state.withLock { $0.cancelled }
-            let result = skip ? .failure(CancellationError()) : Result { try store.unpack(blob: blobs.path(for: blob), diffID: diffID) }
+            let result =
+                skip
+                ? .failure(CancellationError())
+                : Result { try store.unpack(blob: blobs.path(for: blob), diffID: diffID) }
             slots.signal()
             state.withLock { $0.results[diffID] = result }
             group.leave()

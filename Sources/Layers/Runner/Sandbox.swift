@@ -64,7 +64,7 @@ public enum IDMapping: Sendable, Equatable, CustomStringConvertible {
     var argument: String {
         switch self {
         case .none, .single: return ""
-        case let .subordinate(u, uc, g, gc): return "subid:\(u):\(uc):\(g):\(gc)"
+        case .subordinate(let u, let uc, let g, let gc): return "subid:\(u):\(uc):\(g):\(gc)"
         }
     }
 
@@ -79,8 +79,9 @@ public enum IDMapping: Sendable, Equatable, CustomStringConvertible {
         case .none: return "as root, no user namespace"
         case .single:
             return "rootless, one uid mapped to root (packages that own files as other users get root instead)"
-        case let .subordinate(u, uc, g, gc):
-            return "rootless, ids 1-\(min(uc, gc)) mapped to the subordinate ranges \(u)+\(uc) (uids) and \(g)+\(gc) (gids)"
+        case .subordinate(let u, let uc, let g, let gc):
+            return
+                "rootless, ids 1-\(min(uc, gc)) mapped to the subordinate ranges \(u)+\(uc) (uids) and \(g)+\(gc) (gids)"
         }
     }
 }
@@ -102,17 +103,24 @@ public struct Sandbox: Sendable {
     public init(mapping: IDMapping) {
         _ = cog_sandbox_linked()
         self.mapping = mapping
-        executable = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
+        executable =
+            (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
     }
 
     /// The helper's command line for `configuration`.
     func arguments(for configuration: SandboxConfiguration, createdLog: String) -> [String] {
-        var args = [executable, "__sandbox", "--root", configuration.mountpoint, "--userns", mapping.sandboxArgument,
-                    "--cwd", configuration.workingDirectory, "--hostname", configuration.hostname, "--created-log", createdLog]
+        var args = [
+            executable, "__sandbox", "--root", configuration.mountpoint, "--userns", mapping.sandboxArgument,
+            "--cwd", configuration.workingDirectory, "--hostname", configuration.hostname, "--created-log", createdLog,
+        ]
         for lower in configuration.lowers { args += ["--lower", lower] }
-        if let upper = configuration.upper, let work = configuration.work { args += ["--upper", upper, "--work", work] }
+        if let upper = configuration.upper, let work = configuration.work {
+            args += ["--upper", upper, "--work", work]
+        }
         for dir in configuration.tmpfs { args += ["--tmpfs", dir] }
-        for bind in configuration.binds { args += [bind.readOnly ? "--ro-bind" : "--bind", "\(bind.source):\(bind.destination)"] }
+        for bind in configuration.binds {
+            args += [bind.readOnly ? "--ro-bind" : "--bind", "\(bind.source):\(bind.destination)"]
+        }
         for variable in configuration.environment { args += ["--setenv", variable] }
         return args + ["--"] + configuration.command
     }
@@ -121,20 +129,25 @@ public struct Sandbox: Sendable {
     /// - Parameters:
     ///   - timeout: seconds after which the whole process tree is killed.
     ///   - cancel: set to true from elsewhere to kill the process tree (Ctrl-C handling).
-    public func run(_ configuration: SandboxConfiguration, timeout: Double? = nil, cancel: CancelFlag = CancelFlag(),
-                    output: @escaping @Sendable (String) -> Void) throws -> SandboxResult {
+    public func run(
+        _ configuration: SandboxConfiguration, timeout: Double? = nil, cancel: CancelFlag = CancelFlag(),
+        output: @escaping @Sendable (String) -> Void
+    ) throws -> SandboxResult {
         let createdLog = FileSystem.temporarySibling(of: "\(configuration.work ?? NSTemporaryDirectory())/../created")
         defer { FileSystem.remove(createdLog) }
-        let process = try SpawnedProcess(arguments(for: configuration, createdLog: createdLog), ownProcessGroup: configuration.ownProcessGroup)
+        let process = try SpawnedProcess(
+            arguments(for: configuration, createdLog: createdLog), ownProcessGroup: configuration.ownProcessGroup)
         Thread.detachNewThread { process.forEachLine(output) }
         let end = process.wait(cancel: cancel, deadline: timeout.map { Date().addingTimeInterval($0) })
         if end != .exited {
-            process.signal(SIGTERM) // the helper kills its whole tree; namespaces and mounts go with it
+            process.signal(SIGTERM)  // the helper kills its whole tree; namespaces and mounts go with it
             process.waitForExit()
         }
         let timedOut = end == .timedOut
         process.waitForOutput()
-        let created = ((try? String(contentsOfFile: createdLog, encoding: .utf8)) ?? "").split(separator: "\n").map { String($0.drop { $0 == "/" }) }
+        let created = ((try? String(contentsOfFile: createdLog, encoding: .utf8)) ?? "").split(separator: "\n").map {
+            String($0.drop { $0 == "/" })
+        }
         return SandboxResult(status: process.exitStatus, createdMountpoints: created, timedOut: timedOut)
     }
 }

@@ -30,7 +30,7 @@ final class SpawnedProcess: Sendable {
         posix_spawn_file_actions_adddup2(&actions, fds[1], 2)
         cog_spawn_closefrom(&actions, 3)
         let argv = arguments.map { strdup($0) } + [nil]
-        defer { argv.forEach { free($0) } }
+        defer { for argument in argv { free(argument) } }
         var attributes = posix_spawnattr_t()
         posix_spawnattr_init(&attributes)
         defer { posix_spawnattr_destroy(&attributes) }
@@ -92,8 +92,10 @@ final class SpawnedProcess: Sendable {
             if cancel.isSet { return .cancelled }
             let remaining = deadline.map { $0.timeIntervalSinceNow } ?? .infinity
             if remaining <= 0 { return .timedOut }
-            var fds = [pollfd(fd: exitDescriptor, events: Int16(POLLIN), revents: 0),
-                       pollfd(fd: cancel.descriptor, events: Int16(POLLIN), revents: 0)].filter { $0.fd >= 0 }
+            var fds = [
+                pollfd(fd: exitDescriptor, events: Int16(POLLIN), revents: 0),
+                pollfd(fd: cancel.descriptor, events: Int16(POLLIN), revents: 0),
+            ].filter { $0.fd >= 0 }
             let pollsEverything = exitDescriptor >= 0 && cancel.descriptor >= 0
             let milliseconds = pollsEverything ? Int32(min(remaining * 1000, 3_600_000)) : 50
             _ = poll(&fds, nfds_t(fds.count), max(1, milliseconds))

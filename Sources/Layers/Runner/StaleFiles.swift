@@ -8,7 +8,8 @@ public enum StaleFiles {
     public static func isRunning(_ pid: Int32) -> Bool {
         if kill(pid, 0) != 0 && errno == ESRCH { return false }
         guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
-              let close = stat.lastIndex(of: ")") else { return true }
+            let close = stat.lastIndex(of: ")")
+        else { return true }
         return !stat[stat.index(after: close)...].hasPrefix(" Z")
     }
 
@@ -16,10 +17,14 @@ public enum StaleFiles {
     /// `.incoming-PID-N` from `BlobStore.temporaryPath`) left by processes that are gone; live ones keep theirs.
     public static func removeTemporaries(in directory: String) {
         for name in (try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? [] {
-            let marker = name.hasPrefix(".incoming-") ? name.range(of: ".incoming-") : name.range(of: ".tmp-", options: .backwards)
+            let marker =
+                name.hasPrefix(".incoming-")
+                ? name.range(of: ".incoming-") : name.range(of: ".tmp-", options: .backwards)
             guard let marker else { continue }
             let parts = name[marker.upperBound...].split(separator: "-")
-            guard parts.count == 2, let pid = Int32(parts[0]), pid > 0, pid != getpid(), UInt64(parts[1]) != nil else { continue }
+            guard parts.count == 2, let pid = Int32(parts[0]), pid > 0, pid != getpid(), UInt64(parts[1]) != nil else {
+                continue
+            }
             if !isRunning(pid) { FileSystem.remove("\(directory)/\(name)") }
         }
     }

@@ -32,8 +32,10 @@ public struct StepRunner: Sendable {
         /// See `SandboxConfiguration.ownProcessGroup`.
         public var ownProcessGroup = true
 
-        public init(command: [String], environment: [String], workingDirectory: String = "/",
-                    caches: [(id: String, target: String)] = [], secrets: [(source: String, target: String)] = []) {
+        public init(
+            command: [String], environment: [String], workingDirectory: String = "/",
+            caches: [(id: String, target: String)] = [], secrets: [(source: String, target: String)] = []
+        ) {
             self.command = command
             self.environment = environment
             self.workingDirectory = workingDirectory
@@ -55,36 +57,48 @@ public struct StepRunner: Sendable {
     /// Host variables passed through so apt and pip inside reach the same mirrors and proxies as the host.
     /// `PIP_FIND_LINKS` and other local-path settings are deliberately not passed.
     static let proxyVariables: Set = ["http_proxy", "https_proxy", "no_proxy", "HTTP_PROXY", "HTTPS_PROXY", "NO_PROXY"]
-    static let passedThrough = ["http_proxy", "https_proxy", "no_proxy", "HTTP_PROXY", "HTTPS_PROXY", "NO_PROXY",
-                                "PIP_INDEX_URL", "PIP_EXTRA_INDEX_URL", "PIP_TRUSTED_HOST", "PIP_DEFAULT_TIMEOUT",
-                                "UV_INDEX_URL", "UV_EXTRA_INDEX_URL", "UV_DEFAULT_INDEX", "UV_PYTHON_INSTALL_MIRROR"]
+    static let passedThrough = [
+        "http_proxy", "https_proxy", "no_proxy", "HTTP_PROXY", "HTTPS_PROXY", "NO_PROXY",
+        "PIP_INDEX_URL", "PIP_EXTRA_INDEX_URL", "PIP_TRUSTED_HOST", "PIP_DEFAULT_TIMEOUT",
+        "UV_INDEX_URL", "UV_EXTRA_INDEX_URL", "UV_DEFAULT_INDEX", "UV_PYTHON_INSTALL_MIRROR",
+    ]
 
     /// Runs `step` over `lowers` (top-most first).
-    public func run(_ step: Step, lowers: [String], timeout: Double? = nil, cancel: CancelFlag = CancelFlag(),
-                    output: @escaping @Sendable (String) -> Void) throws -> Outcome {
+    public func run(
+        _ step: Step, lowers: [String], timeout: Double? = nil, cancel: CancelFlag = CancelFlag(),
+        output: @escaping @Sendable (String) -> Void
+    ) throws -> Outcome {
         let scratch = "\(cacheRoot)/scratch/step-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
         for dir in ["upper", "work", "root"] { try FileSystem.makeDirectory("\(scratch)/\(dir)") }
         // Identical layers (two steps that changed nothing) share one dir; overlayfs refuses a dir twice (ELOOP).
         // The top-most copy shadows everything the lower one holds, so dropping the lower one changes nothing.
         var seen = Set<String>()
         let lowers = lowers.filter { seen.insert($0).inserted }
-        var configuration = SandboxConfiguration(mountpoint: "\(scratch)/root", lowers: lowers, upper: "\(scratch)/upper",
-                                                 work: "\(scratch)/work", command: step.command)
+        var configuration = SandboxConfiguration(
+            mountpoint: "\(scratch)/root", lowers: lowers, upper: "\(scratch)/upper",
+            work: "\(scratch)/work", command: step.command)
         try configure(step, &configuration, scratch: scratch)
         let result = try sandbox.run(configuration, timeout: timeout, cancel: cancel, output: output)
-        return Outcome(status: result.status, timedOut: result.timedOut, scratch: scratch, createdMountpoints: result.createdMountpoints)
+        return Outcome(
+            status: result.status, timedOut: result.timedOut, scratch: scratch,
+            createdMountpoints: result.createdMountpoints)
     }
 
     /// Runs `step` directly in a writable tree (no overlay): the fallback capture method compares snapshots.
-    public func runInPlace(_ step: Step, root: String, timeout: Double? = nil, cancel: CancelFlag = CancelFlag(),
-                           output: @escaping @Sendable (String) -> Void) throws -> Outcome {
+    public func runInPlace(
+        _ step: Step, root: String, timeout: Double? = nil, cancel: CancelFlag = CancelFlag(),
+        output: @escaping @Sendable (String) -> Void
+    ) throws -> Outcome {
         let scratch = "\(cacheRoot)/scratch/step-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
         try FileSystem.makeDirectory(scratch)
-        var configuration = SandboxConfiguration(mountpoint: root, lowers: [], upper: nil, work: nil, command: step.command)
+        var configuration = SandboxConfiguration(
+            mountpoint: root, lowers: [], upper: nil, work: nil, command: step.command)
         try configure(step, &configuration, scratch: scratch)
         let result = try sandbox.run(configuration, timeout: timeout, cancel: cancel, output: output)
         FileSystem.remove(scratch)
-        return Outcome(status: result.status, timedOut: result.timedOut, scratch: scratch, createdMountpoints: result.createdMountpoints)
+        return Outcome(
+            status: result.status, timedOut: result.timedOut, scratch: scratch,
+            createdMountpoints: result.createdMountpoints)
     }
 
     /// Working directory, environment, and the mounts every step gets: DNS, caches, secrets.
@@ -108,14 +122,19 @@ public struct StepRunner: Sendable {
     /// Where the sandbox sees the CA bundle (under /run, a tmpfs there, so nothing of it reaches a layer).
     static let bundleTarget = "/run/cog/ca-certificates.crt"
 
-    private func environment(for step: Step, configuration: inout SandboxConfiguration, scratch: String) throws -> [String] {
+    private func environment(for step: Step, configuration: inout SandboxConfiguration, scratch: String) throws
+        -> [String]
+    {
         let bundle = try Self.caBundle(host: host, extra: step.extraCertificates, scratch: scratch)
-        if let bundle { configuration.binds.append(.init(source: bundle, destination: Self.bundleTarget, readOnly: true)) }
+        if let bundle {
+            configuration.binds.append(.init(source: bundle, destination: Self.bundleTarget, readOnly: true))
+        }
         if sandbox.mapping == .single {
             // apt drops privileges to _apt, which a one-id namespace cannot represent.
             let conf = "\(scratch)/apt-sandbox.conf"
             try FileSystem.writeAtomically(Data("APT::Sandbox::User \"root\";\n".utf8), to: conf)
-            configuration.binds.append(.init(source: conf, destination: "/etc/apt/apt.conf.d/00cog-sandbox", readOnly: true))
+            configuration.binds.append(
+                .init(source: conf, destination: "/etc/apt/apt.conf.d/00cog-sandbox", readOnly: true))
         }
         return Self.environment(image: step.environment, host: host, hasBundle: bundle != nil)
     }
@@ -124,12 +143,21 @@ public struct StepRunner: Sendable {
     /// reads the first of two entries with one name) and the host's package-index settings filling in only what
     /// the image (cog.yaml's environment) does not set itself.
     static func environment(image: [String], host: [String: String], hasBundle: Bool) -> [String] {
-        var replacing: [String] = [], filling: [String] = []
+        var replacing: [String] = []
+        var filling: [String] = []
         for name in passedThrough {
             guard let value = host[name] else { continue }
-            if proxyVariables.contains(name) { replacing.append("\(name)=\(value)") } else { filling.append("\(name)=\(value)") }
+            if proxyVariables.contains(name) {
+                replacing.append("\(name)=\(value)")
+            } else {
+                filling.append("\(name)=\(value)")
+            }
         }
-        if hasBundle { replacing += ["SSL_CERT_FILE", "PIP_CERT", "REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE"].map { "\($0)=\(bundleTarget)" } }
+        if hasBundle {
+            replacing += ["SSL_CERT_FILE", "PIP_CERT", "REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE"].map {
+                "\($0)=\(bundleTarget)"
+            }
+        }
         return environment(environment(filling, replacing: image), replacing: replacing)
     }
 
@@ -144,7 +172,8 @@ public struct StepRunner: Sendable {
     /// The CA bundle steps trust: the host's (`SSL_CERT_FILE`, else Debian's), joined in `scratch` with `extra`
     /// (the image's COG_CA_CERT) when given; nil when there is none.
     static func caBundle(host: [String: String], extra: String?, scratch: String) throws -> String? {
-        let hostBundle = [host["SSL_CERT_FILE"], "/etc/ssl/certs/ca-certificates.crt"].compactMap { $0 }.first(where: FileSystem.exists)
+        let hostBundle = [host["SSL_CERT_FILE"], "/etc/ssl/certs/ca-certificates.crt"].compactMap { $0 }.first(
+            where: FileSystem.exists)
         guard let extra, !extra.isEmpty else { return hostBundle }
         let joined = "\(scratch)/ca-certificates.crt"
         let contents = hostBundle.flatMap { FileManager.default.contents(atPath: $0) } ?? Data()

@@ -18,19 +18,24 @@ public enum UserNamespace {
     public static func range(in file: String, name: String?, id: UInt32) -> Range? {
         guard let text = try? String(contentsOfFile: file, encoding: .utf8) else { return nil }
         for line in text.split(separator: "\n") {
-            let fields = line.split(separator: ":", omittingEmptySubsequences: false).map { $0.trimmingCharacters(in: .whitespaces) }
+            let fields = line.split(separator: ":", omittingEmptySubsequences: false).map {
+                $0.trimmingCharacters(in: .whitespaces)
+            }
             guard fields.count == 3, !fields[0].hasPrefix("#"), fields[0] == name || fields[0] == String(id),
-                  let start = UInt32(fields[1]), let count = UInt32(fields[2]), count > 0 else { continue }
+                let start = UInt32(fields[1]), let count = UInt32(fields[2]), count > 0
+            else { continue }
             return Range(start: start, count: count)
         }
         return nil
     }
 
     /// The mapping this caller would get: its own ranges from /etc/subuid and /etc/subgid.
-    public static func subordinateMapping(subuid: String = "/etc/subuid", subgid: String = "/etc/subgid") -> IDMapping? {
+    public static func subordinateMapping(subuid: String = "/etc/subuid", subgid: String = "/etc/subgid") -> IDMapping?
+    {
         let name = getpwuid(getuid()).flatMap { String(validatingCString: $0.pointee.pw_name) }
         guard let uids = range(in: subuid, name: name, id: getuid()),
-              let gids = range(in: subgid, name: name, id: getgid()) ?? range(in: subgid, name: name, id: getuid()) else { return nil }
+            let gids = range(in: subgid, name: name, id: getgid()) ?? range(in: subgid, name: name, id: getuid())
+        else { return nil }
         return .subordinate(uidStart: uids.start, uidCount: uids.count, gidStart: gids.start, gidCount: gids.count)
     }
 
@@ -54,9 +59,12 @@ public enum UserNamespace {
         if geteuid() == 0 { return "running as root" }
         if environment["COG_USERNS"] != nil { return "already re-executed" }
         if environment["COG_ROOTLESS"] == "single" { return "COG_ROOTLESS=single" }
-        guard mapping != nil else { return "no subordinate id range for this user in /etc/subuid and /etc/subgid (add one for the full mapping)" }
+        guard mapping != nil else {
+            return "no subordinate id range for this user in /etc/subuid and /etc/subgid (add one for the full mapping)"
+        }
         let path = (environment["PATH"] ?? "/usr/bin:/bin").split(separator: ":")
-        guard path.contains(where: { access("\($0)/newuidmap", X_OK) == 0 && access("\($0)/newgidmap", X_OK) == 0 }) else {
+        guard path.contains(where: { access("\($0)/newuidmap", X_OK) == 0 && access("\($0)/newgidmap", X_OK) == 0 })
+        else {
             return "newuidmap/newgidmap not found (Debian: apt-get install uidmap)"
         }
         return nil
@@ -72,6 +80,6 @@ public enum UserNamespace {
         let cArguments = argv.map { strdup($0) } + [nil]
         execv(executable, cArguments)
         // execv only returns on failure: go on outside, with the single mapping.
-        cArguments.forEach { free($0) }
+        for argument in cArguments { free(argument) }
     }
 }

@@ -51,12 +51,16 @@ public struct DirectoryScanner {
             var owner = (uid: Int(st.st_uid), gid: Int(st.st_gid))
             if let mapOwner { owner = mapOwner(owner.uid, owner.gid) }
             let xattrs = includeXattrs ? try readXattrs(fullPath) : [:]
-            var entry = TarEntry(path: path, kind: .directory, mode: UInt32(st.st_mode & 0o7777), uid: owner.uid, gid: owner.gid,
-                                 mtime: Int64(st.st_mtim.tv_sec), xattrs: xattrs.filter { !$0.key.contains(".overlay.") })
+            var entry = TarEntry(
+                path: path, kind: .directory, mode: UInt32(st.st_mode & 0o7777), uid: owner.uid, gid: owner.gid,
+                mtime: Int64(st.st_mtim.tv_sec), xattrs: xattrs.filter { !$0.key.contains(".overlay.") })
             switch type {
             case S_IFDIR:
                 entries.append(entry)
-                if overlayWhiteouts, xattrs["trusted.overlay.opaque"] == Array("y".utf8) || xattrs["user.overlay.opaque"] == Array("y".utf8) {
+                if overlayWhiteouts,
+                    xattrs["trusted.overlay.opaque"] == Array("y".utf8)
+                        || xattrs["user.overlay.opaque"] == Array("y".utf8)
+                {
                     entries.append(.opaqueWhiteout(in: path))
                 }
                 try walk(relative: childRelative, into: &entries, inodes: &inodes)
@@ -72,7 +76,8 @@ public struct DirectoryScanner {
             case S_IFLNK:
                 entry.kind = .symlink(target: try readLink(fullPath))
             case S_IFCHR:
-                let major = cog_dev_major(st.st_rdev), minor = cog_dev_minor(st.st_rdev)
+                let major = cog_dev_major(st.st_rdev)
+                let minor = cog_dev_minor(st.st_rdev)
                 if overlayWhiteouts && major == 0 && minor == 0 {
                     entries.append(.whiteout(for: path))
                     continue
@@ -83,7 +88,7 @@ public struct DirectoryScanner {
             case S_IFIFO:
                 entry.kind = .fifo
             default:
-                continue // sockets never belong in a layer
+                continue  // sockets never belong in a layer
             }
             entries.append(entry)
         }

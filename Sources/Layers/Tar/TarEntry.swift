@@ -18,8 +18,8 @@ public struct TarEntry: Sendable, Equatable {
 
         var size: Int64 {
             switch self {
-            case let .file(_, size): return size
-            case let .bytes(bytes): return Int64(bytes.count)
+            case .file(_, let size): return size
+            case .bytes(let bytes): return Int64(bytes.count)
             }
         }
     }
@@ -36,7 +36,10 @@ public struct TarEntry: Sendable, Equatable {
     /// Extended attributes, written as PAX records.
     public var xattrs: [String: [UInt8]]
 
-    public init(path: String, kind: Kind, mode: UInt32 = 0o644, uid: Int = 0, gid: Int = 0, mtime: Int64 = 0, xattrs: [String: [UInt8]] = [:]) {
+    public init(
+        path: String, kind: Kind, mode: UInt32 = 0o644, uid: Int = 0, gid: Int = 0, mtime: Int64 = 0,
+        xattrs: [String: [UInt8]] = [:]
+    ) {
         self.path = path
         self.kind = kind
         self.mode = mode
@@ -58,7 +61,8 @@ public struct TarEntry: Sendable, Equatable {
     /// The OCI whiteout that deletes `path` from the layers below (image-spec layer.md).
     public static func whiteout(for path: String) -> TarEntry {
         let (parent, name) = splitParent(path)
-        return TarEntry(path: parent.isEmpty ? ".wh.\(name)" : "\(parent)/.wh.\(name)", kind: .regular(.bytes([])), mode: 0o644)
+        return TarEntry(
+            path: parent.isEmpty ? ".wh.\(name)" : "\(parent)/.wh.\(name)", kind: .regular(.bytes([])), mode: 0o644)
     }
 
     /// The OCI opaque whiteout: the directory `path` hides everything below it from lower layers.
@@ -67,7 +71,7 @@ public struct TarEntry: Sendable, Equatable {
     }
 
     var size: Int64 {
-        if case let .regular(content) = kind { return content.size }
+        if case .regular(let content) = kind { return content.size }
         return 0
     }
 }
@@ -81,15 +85,19 @@ func splitParent(_ path: String) -> (parent: String, name: String) {
 /// The order entries take in a layer: by path, byte-wise, except that within a directory its whiteouts come
 /// before its other children (image-spec layer.md recommends whiteouts before siblings).
 public func layerOrder(_ lhs: String, _ rhs: String) -> Bool {
-    let left = Array(lhs.utf8), right = Array(rhs.utf8)
+    let left = Array(lhs.utf8)
+    let right = Array(rhs.utf8)
     // Compare component by component so that "a/b" sorts right after "a", before "a-b".
-    var i = 0, j = 0
+    var i = 0
+    var j = 0
     while i < left.count && j < right.count {
         let leftEnd = left[i...].firstIndex(of: 0x2f) ?? left.count
         let rightEnd = right[j...].firstIndex(of: 0x2f) ?? right.count
-        let a = left[i..<leftEnd], b = right[j..<rightEnd]
+        let a = left[i..<leftEnd]
+        let b = right[j..<rightEnd]
         if !a.elementsEqual(b) {
-            let aWhiteout = a.starts(with: ".wh.".utf8), bWhiteout = b.starts(with: ".wh.".utf8)
+            let aWhiteout = a.starts(with: ".wh.".utf8)
+            let bWhiteout = b.starts(with: ".wh.".utf8)
             if aWhiteout != bWhiteout { return aWhiteout }
             return a.lexicographicallyPrecedes(b)
         }

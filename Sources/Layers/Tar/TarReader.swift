@@ -43,9 +43,13 @@ public final class TarReader {
         let code = archive_read_next_header(archive, &entry)
         if code == ARCHIVE_EOF { return nil }
         try ArchiveCall.check(code, archive, "read tar header in", path: path)
-        guard let entry else { throw LayersError.archive(operation: "read tar header in", path: path, message: "no entry") }
+        guard let entry else {
+            throw LayersError.archive(operation: "read tar header in", path: path, message: "no entry")
+        }
         let name = archive_entry_pathname_utf8(entry) ?? archive_entry_pathname(entry)
-        guard let name else { throw LayersError.archive(operation: "read tar header in", path: path, message: "entry without a path") }
+        guard let name else {
+            throw LayersError.archive(operation: "read tar header in", path: path, message: "entry without a path")
+        }
         let pathname = String(cString: name)
         let type: EntryType
         if let link = archive_entry_hardlink(entry) {
@@ -54,12 +58,19 @@ public final class TarReader {
             switch mode_t(archive_entry_filetype(entry)) {
             case mode_t(COG_AE_IFDIR): type = .directory
             case mode_t(COG_AE_IFLNK): type = .symlink(archive_entry_symlink(entry).map { String(cString: $0) } ?? "")
-            case mode_t(COG_AE_IFCHR): type = .device(character: true, major: UInt32(archive_entry_rdevmajor(entry)), minor: UInt32(archive_entry_rdevminor(entry)))
-            case mode_t(COG_AE_IFBLK): type = .device(character: false, major: UInt32(archive_entry_rdevmajor(entry)), minor: UInt32(archive_entry_rdevminor(entry)))
+            case mode_t(COG_AE_IFCHR):
+                type = .device(
+                    character: true, major: UInt32(archive_entry_rdevmajor(entry)),
+                    minor: UInt32(archive_entry_rdevminor(entry)))
+            case mode_t(COG_AE_IFBLK):
+                type = .device(
+                    character: false, major: UInt32(archive_entry_rdevmajor(entry)),
+                    minor: UInt32(archive_entry_rdevminor(entry)))
             case mode_t(COG_AE_IFIFO): type = .fifo
             case mode_t(COG_AE_IFREG): type = .regular
             default:
-                throw LayersError.hostileEntry(path: pathname, reason: "unsupported entry type \(archive_entry_filetype(entry))")
+                throw LayersError.hostileEntry(
+                    path: pathname, reason: "unsupported entry type \(archive_entry_filetype(entry))")
             }
         }
         var xattrs: [String: [UInt8]] = [:]
@@ -87,7 +98,8 @@ public final class TarReader {
             if n == 0 { return }
             guard n > 0 else {
                 try ArchiveCall.check(Int32(truncatingIfNeeded: n), archive, "read entry data in", path: path)
-                throw LayersError.archive(operation: "read entry data in", path: path, message: "libarchive returned \(n)")
+                throw LayersError.archive(
+                    operation: "read entry data in", path: path, message: "libarchive returned \(n)")
             }
             try sink.write(UnsafeRawBufferPointer(rebasing: buffer[0..<n]))
         }

@@ -23,16 +23,19 @@ public final class TarWriter {
         archive = try ArchiveCall.handle(archive_write_new(), "tar writer")
         try check(archive_write_set_format_pax_restricted(archive), "select the tar format")
         let opaque = Unmanaged.passUnretained(self).toOpaque()
-        try check(archive_write_open2(archive, opaque, nil, { _, context, buffer, length in
-            let writer = Unmanaged<TarWriter>.fromOpaque(context!).takeUnretainedValue()
-            do {
-                try writer.sink.write(UnsafeRawBufferPointer(start: buffer, count: length))
-                return la_ssize_t(length)
-            } catch {
-                writer.callbackError = error
-                return -1
-            }
-        }, nil, nil), "start the tar stream")
+        try check(
+            archive_write_open2(
+                archive, opaque, nil,
+                { _, context, buffer, length in
+                    let writer = Unmanaged<TarWriter>.fromOpaque(context!).takeUnretainedValue()
+                    do {
+                        try writer.sink.write(UnsafeRawBufferPointer(start: buffer, count: length))
+                        return la_ssize_t(length)
+                    } catch {
+                        writer.callbackError = error
+                        return -1
+                    }
+                }, nil, nil), "start the tar stream")
     }
 
     deinit { if let archive { archive_write_free(archive) } }
@@ -51,21 +54,21 @@ public final class TarWriter {
         archive_entry_set_mtime(item, time_t(max(0, mtime)), 0)
         var type: mode_t = mode_t(COG_AE_IFREG)
         switch entry.kind {
-        case let .regular(content):
+        case .regular(let content):
             archive_entry_set_size(item, la_int64_t(content.size))
         case .directory:
             type = mode_t(COG_AE_IFDIR)
-        case let .symlink(target):
+        case .symlink(let target):
             type = mode_t(COG_AE_IFLNK)
             archive_entry_copy_symlink(item, target)
-        case let .hardlink(target):
+        case .hardlink(let target):
             archive_entry_copy_hardlink(item, target)
             archive_entry_set_size(item, 0)
-        case let .characterDevice(major, minor):
+        case .characterDevice(let major, let minor):
             type = mode_t(COG_AE_IFCHR)
             archive_entry_set_rdevmajor(item, dev_t(major))
             archive_entry_set_rdevminor(item, dev_t(minor))
-        case let .blockDevice(major, minor):
+        case .blockDevice(let major, let minor):
             type = mode_t(COG_AE_IFBLK)
             archive_entry_set_rdevmajor(item, dev_t(major))
             archive_entry_set_rdevminor(item, dev_t(minor))
@@ -78,16 +81,16 @@ public final class TarWriter {
             value.withUnsafeBytes { archive_entry_xattr_add_entry(item, name, $0.baseAddress, $0.count) }
         }
         try check(archive_write_header(archive, item), "write the tar header of", entry.path)
-        if case let .regular(content) = entry.kind {
+        if case .regular(let content) = entry.kind {
             try writeContent(content, path: entry.path)
         }
     }
 
     private func writeContent(_ content: TarEntry.Content, path: String) throws {
         switch content {
-        case let .bytes(bytes):
+        case .bytes(let bytes):
             try bytes.withUnsafeBytes { try writeData($0, path: path) }
-        case let .file(source, size):
+        case .file(let source, let size):
             let file = try FileStream.openForReading(source)
             var remaining = size
             try file.forEachChunk(size: 256 << 10) { chunk in

@@ -16,9 +16,14 @@ struct BuildOptions: ParsableArguments {
     @Option(help: "Progress output: auto, tty, plain, json or quiet.")
     var progress = Environment.current.variables["BUILDKIT_PROGRESS"] ?? "auto"
     @OptionGroup var base: BaseImageOptions
-    @Option(name: .customLong("openapi-schema"), help: "Use this OpenAPI schema (a JSON file) instead of generating it from the predictor.")
+    @Option(
+        name: .customLong("openapi-schema"),
+        help: "Use this OpenAPI schema (a JSON file) instead of generating it from the predictor.")
     var openAPISchema: String?
-    @Option(help: "Seconds since 1970 for layer mtimes, the image's created time and SOURCE_DATE_EPOCH in steps (default: $SOURCE_DATE_EPOCH, else 0).")
+    @Option(
+        help:
+            "Seconds since 1970 for layer mtimes, the image's created time and SOURCE_DATE_EPOCH in steps (default: $SOURCE_DATE_EPOCH, else 0)."
+    )
     var timestamp: Int64?
     @Option(help: "Layer compression: gzip, zstd or none.")
     var compression = "gzip"
@@ -33,14 +38,17 @@ struct BuildOptions: ParsableArguments {
         for secret in secrets {
             do { _ = try BuildSecret(parsing: secret) } catch { throw ValidationError("\(error)") }
         }
-        if let timestamp, timestamp < 0 { throw ValidationError("--timestamp must be seconds since 1970, not \(timestamp)") }
+        if let timestamp, timestamp < 0 {
+            throw ValidationError("--timestamp must be seconds since 1970, not \(timestamp)")
+        }
     }
 
     var reporter: BuildReporter { BuildReporter(mode: BuildReporter.Mode(rawValue: progress) ?? .auto) }
 
     /// The settings of a build with these options.
     func settings(_ environment: Environment = .current) throws -> BuildSettings {
-        var layers = LayerOptions(compression: LayerCompression(rawValue: compression) ?? .gzip, sourceDateEpoch: environment.sourceDateEpoch)
+        var layers = LayerOptions(
+            compression: LayerCompression(rawValue: compression) ?? .gzip, sourceDateEpoch: environment.sourceDateEpoch)
         if let timestamp { layers.sourceDateEpoch = timestamp }
         let parsed = try secrets.map { try BuildSecret(parsing: $0).resolved(in: environment.variables) }
         var settings = environment.buildSettings(layers: layers, secrets: parsed)
@@ -59,8 +67,9 @@ struct BuildOptions: ParsableArguments {
             loaded = try ConfigLoader.load(projectDirectory: projectDirectory, configFile: configFile)
             for warning in loaded.warnings { reporter.warning(warning.description) }
             for note in base.notes { reporter.warning(note) }
-            plan = try BuildPlanner.plan(config: loaded.config, projectDirectory: loaded.projectDirectory,
-                                         baseImageOverride: base.override(for: loaded.config), options: environment.planOptions)
+            plan = try BuildPlanner.plan(
+                config: loaded.config, projectDirectory: loaded.projectDirectory,
+                baseImageOverride: base.override(for: loaded.config), options: environment.planOptions)
         } catch {
             printError(error.description)
             throw ExitCode(1)
@@ -68,8 +77,9 @@ struct BuildOptions: ParsableArguments {
         let settings = try await runReportingErrors { try self.settings(environment) }
         let interruption = Interruption(reporter: reporter)
         defer { interruption.end() }
-        let session = BuildSession(plan: plan, projectDirectory: loaded.projectDirectory, settings: settings, progress: reporter,
-                                   cancel: interruption.flag, onStepsStarting: { interruption.stepsRunning = true })
+        let session = BuildSession(
+            plan: plan, projectDirectory: loaded.projectDirectory, settings: settings, progress: reporter,
+            cancel: interruption.flag, onStepsStarting: { interruption.stepsRunning = true })
         let built = try await runReportingErrors(interruptedBy: interruption.signalNumber) { try await session.run() }
         return (built, loaded, settings.paths)
     }
@@ -78,15 +88,19 @@ struct BuildOptions: ParsableArguments {
     static func imageName(tag: String?, loaded: LoadedConfig) -> String {
         if let tag { return tag }
         if let image = loaded.config.config.image { return image }
-        let base = (loaded.projectDirectory as NSString).lastPathComponent.lowercased().replacingOccurrences(of: " ", with: "-")
-        let cleaned = String(base.filter { ("a"..."z").contains($0) || ("0"..."9").contains($0) || $0 == "-" }.prefix(30))
+        let base = (loaded.projectDirectory as NSString).lastPathComponent.lowercased().replacingOccurrences(
+            of: " ", with: "-")
+        let cleaned = String(
+            base.filter { ("a"..."z").contains($0) || ("0"..."9").contains($0) || $0 == "-" }.prefix(30))
         return "cog-\(cleaned.isEmpty ? "model" : cleaned)"
     }
 }
 
 /// Runs `body`, printing a clear message (never a stack trace) and exiting 1 on failure (128 + the signal when
 /// interrupted).
-func runReportingErrors<T>(interruptedBy signal: @autoclosure () -> Int32 = SIGINT, _ body: () async throws -> T) async throws -> T {
+func runReportingErrors<T>(interruptedBy signal: @autoclosure () -> Int32 = SIGINT, _ body: () async throws -> T)
+    async throws -> T
+{
     do {
         return try await body()
     } catch let exit as ExitCode {

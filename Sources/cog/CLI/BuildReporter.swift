@@ -31,7 +31,8 @@ final class BuildReporter: BuildProgress, Sendable {
     /// A phase or step begins.
     func step(_ index: Int, of total: Int, _ title: String, cached: Bool) {
         switch mode {
-        case .json: json(["event": "step", "index": "\(index)", "total": "\(total)", "title": title, "cached": "\(cached)"])
+        case .json:
+            json(["event": "step", "index": "\(index)", "total": "\(total)", "title": title, "cached": "\(cached)"])
         case .quiet: break
         default: emit("=> [\(index)/\(total)] \(title)\(cached ? "  (cached)" : "")")
         }
@@ -63,18 +64,21 @@ final class BuildReporter: BuildProgress, Sendable {
 
     func report(_ event: TransferEvent) {
         switch event {
-        case let .started(digest, size):
+        case .started(let digest, let size):
             if mode == .json { json(["event": "blob-start", "digest": digest.description, "size": "\(size)"]) }
-        case let .progressed(digest, bytes, size):
-            if mode == .json { json(["event": "blob-progress", "digest": digest.description, "bytes": "\(bytes)", "size": "\(size)"]) }
-            else if mode == .tty { emit("   \(digest.encoded.prefix(12)) \(bytes * 100 / max(size, 1))% of \(ByteCount(size))") }
-        case let .finished(digest, size, how):
+        case .progressed(let digest, let bytes, let size):
+            if mode == .json {
+                json(["event": "blob-progress", "digest": digest.description, "bytes": "\(bytes)", "size": "\(size)"])
+            } else if mode == .tty {
+                emit("   \(digest.encoded.prefix(12)) \(bytes * 100 / max(size, 1))% of \(ByteCount(size))")
+            }
+        case .finished(let digest, let size, let how):
             switch mode {
             case .json: json(["event": "blob-done", "digest": digest.description, "size": "\(size)", "how": how])
             case .quiet: break
             default: emit("   \(digest.encoded.prefix(12)) \(ByteCount(size)) \(how)")
             }
-        case let .retrying(digest, reason):
+        case .retrying(let digest, let reason):
             warning("\(digest.map { String($0.encoded.prefix(12)) + ": " } ?? "")\(reason); retrying")
         }
     }

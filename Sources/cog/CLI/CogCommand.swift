@@ -9,13 +9,14 @@ struct CogCommand: AsyncParsableCommand {
         commandName: "cog",
         abstract: "Build, push and run Cog models as OCI images, without Docker.",
         discussion: """
-        Reads cog.yaml, builds the image layer by layer in a rootless sandbox, writes OCI layouts or pushes \
-        straight to a registry, and serves predictions with the real cog runtime.
-        """,
+            Reads cog.yaml, builds the image layer by layer in a rootless sandbox, writes OCI layouts or pushes \
+            straight to a registry, and serves predictions with the real cog runtime.
+            """,
         version: "cog version \(CogVersion.this) (daemonless)",
         subcommands: [
             BuildCommand.self, PushCommand.self, PredictCommand.self, RunCommand.self, ServeCommand.self,
-            LoginCommand.self, DebugCommand.self, InitCommand.self, PullCommand.self, UnshareCommand.self, LayerCommand.self, CaptureBenchCommand.self,
+            LoginCommand.self, DebugCommand.self, InitCommand.self, PullCommand.self, UnshareCommand.self,
+            LayerCommand.self, CaptureBenchCommand.self,
         ]
     )
 }

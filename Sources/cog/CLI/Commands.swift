@@ -7,17 +7,21 @@ import Registry
 struct LoginCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "login", abstract: "Log in to a registry (r8.im by default).",
-        discussion: "For r8.im: opens the token page's address, reads the CLI token and verifies it with Replicate. For other registries: a username and a password (or token), checked against the registry's /v2/ endpoint.")
+        discussion:
+            "For r8.im: opens the token page's address, reads the CLI token and verifies it with Replicate. For other registries: a username and a password (or token), checked against the registry's /v2/ endpoint."
+    )
 
     @Argument(help: "Registry host.") var registry = Environment.current.variables["COG_REGISTRY_HOST"] ?? "r8.im"
-    @Flag(name: .customLong("token-stdin"), help: "Read the token (or password) from standard input.") var tokenStdin = false
+    @Flag(name: .customLong("token-stdin"), help: "Read the token (or password) from standard input.") var tokenStdin =
+        false
     @Option(name: .shortAndLong, help: "Username (registries other than r8.im).") var username: String?
 
     func run() async throws {
         try await runReportingErrors {
             let http = Environment.current.http
-            let credentials = registry == "r8.im" || registry.hasSuffix(".replicate.com") ?
-                try await replicateLogin(http: http) : try await basicLogin(http: http)
+            let credentials =
+                registry == "r8.im" || registry.hasSuffix(".replicate.com")
+                ? try await replicateLogin(http: http) : try await basicLogin(http: http)
             try Environment.current.dockerConfig.store(credentials, for: registry)
             FileHandle.standardError.write(Data("logged in to \(registry) as \(credentials.username)\n".utf8))
         }
@@ -35,8 +39,12 @@ struct LoginCommand: AsyncParsableCommand {
     private func replicateLogin(http: CurlTransport) async throws -> Credentials {
         let scheme = Environment.current.registry.scheme(for: registry)
         if !tokenStdin {
-            let response = try await http.send(HTTPRequest(method: "GET", url: "\(scheme)://\(registry)/cog/v1/display-token-url"))
-            guard response.isSuccess, let object = try? JSONSerialization.jsonObject(with: response.body) as? [String: Any], let url = object["url"] as? String else {
+            let response = try await http.send(
+                HTTPRequest(method: "GET", url: "\(scheme)://\(registry)/cog/v1/display-token-url"))
+            guard response.isSuccess,
+                let object = try? JSONSerialization.jsonObject(with: response.body) as? [String: Any],
+                let url = object["url"] as? String
+            else {
                 throw LoginError.notReplicate(registry: registry)
             }
             FileHandle.standardError.write(Data("Get your CLI token at \(url)\n".utf8))
@@ -46,10 +54,13 @@ struct LoginCommand: AsyncParsableCommand {
             throw LoginError.apiToken
         }
         let body = "token=" + (token.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? token)
-        let response = try await http.send(HTTPRequest(method: "POST", url: "\(scheme)://\(registry)/cog/v1/verify-token",
-                                                       headers: [("Content-Type", "application/x-www-form-urlencoded")], body: .data(Data(body.utf8))))
+        let response = try await http.send(
+            HTTPRequest(
+                method: "POST", url: "\(scheme)://\(registry)/cog/v1/verify-token",
+                headers: [("Content-Type", "application/x-www-form-urlencoded")], body: .data(Data(body.utf8))))
         guard response.isSuccess, let object = try? JSONSerialization.jsonObject(with: response.body) as? [String: Any],
-              let user = object["username"] as? String else {
+            let user = object["username"] as? String
+        else {
             throw LoginError.tokenRejected(registry: registry, status: response.status)
         }
         return Credentials(username: user, secret: token)
@@ -60,7 +71,8 @@ struct LoginCommand: AsyncParsableCommand {
             throw LoginError.noUsername
         }
         let credentials = Credentials(username: username, secret: try readSecret(prompt: "Password: "))
-        let client = RegistryClient(registry: registry, credentials: credentials, settings: Environment.current.registry, http: http)
+        let client = RegistryClient(
+            registry: registry, credentials: credentials, settings: Environment.current.registry, http: http)
         try await client.checkLogin()
         return credentials
     }
@@ -82,9 +94,12 @@ enum LoginError: Error, CustomStringConvertible {
     var description: String {
         switch self {
         case .noToken: return "no token given on standard input"
-        case let .notReplicate(registry): return "\(registry) is not the Replicate registry (no token page); use `cog login \(registry) -u USER` instead"
+        case .notReplicate(let registry):
+            return
+                "\(registry) is not the Replicate registry (no token page); use `cog login \(registry) -u USER` instead"
         case .apiToken: return "that is an API token (r8_…); cog login needs the CLI token from the page above"
-        case let .tokenRejected(registry, status): return "\(registry) did not accept the token (HTTP \(status)); copy it again from the token page"
+        case .tokenRejected(let registry, let status):
+            return "\(registry) did not accept the token (HTTP \(status)); copy it again from the token page"
         case .noUsername: return "give a username with -u USER"
         }
     }

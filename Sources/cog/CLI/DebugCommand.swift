@@ -18,8 +18,10 @@ struct DebugCommand: ParsableCommand {
             let loaded = try ConfigLoader.load(projectDirectory: projectDirectory, configFile: configFile)
             for warning in loaded.warnings { printError(warning.description) }
             for note in base.notes { printError("warning: \(note)") }
-            let plan = try BuildPlanner.plan(config: loaded.config, projectDirectory: projectDirectory, baseImageOverride: base.override(for: loaded.config),
-                                             options: Environment.current.planOptions)
+            let plan = try BuildPlanner.plan(
+                config: loaded.config, projectDirectory: projectDirectory,
+                baseImageOverride: base.override(for: loaded.config),
+                options: Environment.current.planOptions)
             print(plan.dockerfile(), terminator: "")
         } catch {
             printError(error.description)

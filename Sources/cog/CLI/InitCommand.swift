@@ -26,7 +26,7 @@ struct InitCommand: ParsableCommand {
                 wrote += 1
             case .exists:
                 print("Skipped \(name): it already exists")
-            case let .failed(reason):
+            case .failed(let reason):
                 printError("cannot write \(path): \(reason)")
                 throw ExitCode(1)
             }
@@ -34,7 +34,10 @@ struct InitCommand: ParsableCommand {
         if wrote > 0 { print("\nEdit cog.yaml and predict.py, then run cog debug to see the build plan.") }
     }
 
-    enum Outcome: Equatable { case created, exists, failed(String) }
+    enum Outcome: Equatable {
+        case created, exists
+        case failed(String)
+    }
 
     /// Writes `contents` to a new file at `path`; `O_EXCL` makes the "never overwrite" check and the creation one step.
     static func createExclusively(_ path: String, contents: String) -> Outcome {

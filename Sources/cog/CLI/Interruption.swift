@@ -56,7 +56,9 @@ final class Interruption: Sendable {
             _exit(128 + number)
         }
         if stop {
-            reporter.warning("interrupted: stopping the running step; the steps that finished stay cached (Ctrl-C again to quit at once)")
+            reporter.warning(
+                "interrupted: stopping the running step; the steps that finished stay cached (Ctrl-C again to quit at once)"
+            )
             flag.set()
         }
     }

@@ -20,12 +20,15 @@ struct LayerCommand: ParsableCommand {
         guard let kind = LayerCompression(rawValue: compression) else {
             throw ValidationError("--compression must be gzip, zstd or none, not \"\(compression)\"")
         }
-        var options = LayerOptions(compression: kind, level: level, sourceDateEpoch: Environment.current.sourceDateEpoch)
+        var options = LayerOptions(
+            compression: kind, level: level, sourceDateEpoch: Environment.current.sourceDateEpoch)
         if let threads { options.threads = threads }
         let start = Date()
         let entries = try DirectoryScanner(root: directory).scan()
         let layer = try LayerWriter.write(entries: entries, to: BlobStore(root: store), options: options)
         let seconds = Date().timeIntervalSince(start)
-        print(#"{"digest":"\#(layer.descriptor.digest)","diffID":"\#(layer.diffID)","size":\#(layer.descriptor.size),"uncompressedSize":\#(layer.uncompressedSize),"seconds":\#(String(format: "%.3f", seconds))}"#)
+        print(
+            #"{"digest":"\#(layer.descriptor.digest)","diffID":"\#(layer.diffID)","size":\#(layer.descriptor.size),"uncompressedSize":\#(layer.uncompressedSize),"seconds":\#(String(format: "%.3f", seconds))}"#
+        )
     }
 }

@@ -9,20 +9,33 @@ import Registry
 struct PredictCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "predict", abstract: "Run a prediction, without Docker.",
-        discussion: "Without IMAGE, builds the model in the current directory first. Starts the cog runtime on a free loopback port, waits for /health-check to say READY, posts the inputs, prints text output or writes files, and stops everything.")
+        discussion:
+            "Without IMAGE, builds the model in the current directory first. Starts the cog runtime on a free loopback port, waits for /health-check to say READY, posts the inputs, prints text output or writes files, and stops everything."
+    )
 
     @Argument(help: "An image in the local store (from cog build -t / cog push).") var image: String?
     @Option(name: .shortAndLong, help: "An input, name=value or name=@file (repeatable).") var input: [String] = []
-    @Option(help: "All inputs as a JSON object: '{\"name\": …}', @file.json, or @- for standard input (instead of -i). The whole prediction is then written as JSON to -o (default output.json).")
+    @Option(
+        help:
+            "All inputs as a JSON object: '{\"name\": …}', @file.json, or @- for standard input (instead of -i). The whole prediction is then written as JSON to -o (default output.json)."
+    )
     var json: String?
-    @Option(name: .shortAndLong, help: "An environment variable for the model, NAME=value (repeatable).") var env: [String] = []
-    @Option(name: .shortAndLong, help: "Where to write a file output (default output.<ext>; with --json, output.json).") var output: String?
-    @Option(name: .customLong("setup-timeout"), help: "Seconds to wait for setup() to finish.") var setupTimeout: Double = 300
+    @Option(name: .shortAndLong, help: "An environment variable for the model, NAME=value (repeatable).") var env:
+        [String] = []
+    @Option(name: .shortAndLong, help: "Where to write a file output (default output.<ext>; with --json, output.json).")
+    var output: String?
+    @Option(name: .customLong("setup-timeout"), help: "Seconds to wait for setup() to finish.") var setupTimeout:
+        Double = 300
     @OptionGroup var options: BuildOptions
 
     func validate() throws {
-        if json != nil && !input.isEmpty { throw ValidationError("give the inputs either with -i or with --json, not both") }
-        for item in env where !(item.split(separator: "=", maxSplits: 1).first.map { !$0.isEmpty && !$0.contains(" ") } ?? false) || !item.contains("=") {
+        if json != nil && !input.isEmpty {
+            throw ValidationError("give the inputs either with -i or with --json, not both")
+        }
+        for item in env
+        where !(item.split(separator: "=", maxSplits: 1).first.map { !$0.isEmpty && !$0.contains(" ") } ?? false)
+            || !item.contains("=")
+        {
             throw ValidationError("-e takes NAME=value, not \"\(item)\"")
         }
     }
@@ -38,19 +51,31 @@ struct PredictCommand: AsyncParsableCommand {
             stored = try await options.build(reporter: reporter).built.image
         }
         let schema = stored.configuration.config?.labels?["run.cog.openapi_schema"]
-        let inputs = try await runReportingErrors { try json.map(PredictionInputs.parseJSON) ?? PredictionInputs.parse(input, schema: schema) }
-        let http = Environment.current.http
-        let server = try await runReportingErrors {
-            try ImageServer(image: stored, paths: paths, host: Environment.current.variables, environment: env)
+        let inputs = try await runReportingErrors {
+            try json.map(PredictionInputs.parseJSON) ?? PredictionInputs.parse(input, schema: schema)
         }
-        defer { server.stop() }
+        let http = Environment.current.http
+        let (host, environment) = (Environment.current.variables, env)
+        let server = try await runReportingErrors {
+            try await Blocking.run {
+                try ImageServer(image: stored, paths: paths, host: host, environment: environment)
+            }
+        }
         reporter.info("starting the model on 127.0.0.1:\(server.port)")
-        let response: HTTPResponse = try await runReportingErrors {
+        let answer: Result<HTTPResponse, Error>
+        do {
             try await server.waitUntilReady(timeout: setupTimeout, http: http)
             let body = try JSONSerialization.data(withJSONObject: ["input": inputs])
-            return try await http.send(HTTPRequest(method: "POST", url: "http://127.0.0.1:\(server.port)/predictions",
-                                                   headers: [("Content-Type", "application/json")], body: .data(body)))
+            answer = .success(
+                try await http.send(
+                    HTTPRequest(
+                        method: "POST", url: "http://127.0.0.1:\(server.port)/predictions",
+                        headers: [("Content-Type", "application/json")], body: .data(body))))
+        } catch {
+            answer = .failure(error)
         }
+        try await Blocking.run { server.stop() }
+        let response = try await runReportingErrors { try answer.get() }
         if json != nil {
             try await runReportingErrors { try PredictionOutput.writePrediction(response, to: output ?? "output.json") }
         } else {

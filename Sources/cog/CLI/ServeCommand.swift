@@ -9,7 +9,9 @@ import Registry
 struct ServeCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "serve", abstract: "Serve the model's HTTP API, without Docker.",
-        discussion: "Without IMAGE, builds the model in the current directory first. Stops on Ctrl-C, taking every process it started with it.")
+        discussion:
+            "Without IMAGE, builds the model in the current directory first. Stops on Ctrl-C, taking every process it started with it."
+    )
 
     @Argument(help: "An image in the local store.") var image: String?
     @Option(name: .shortAndLong, help: "Port on 127.0.0.1.") var port = 8393
@@ -20,8 +22,11 @@ struct ServeCommand: AsyncParsableCommand {
         let reporter = options.reporter
         let paths = Environment.current.paths
         let stored = try await RunCommand.image(image, options: options, reporter: reporter, paths: paths)
+        let (host, port) = (Environment.current.variables, self.port)
         let server = try await runReportingErrors {
-            try ImageServer(image: stored, paths: paths, host: Environment.current.variables, port: port) { reporter.output($0) }
+            try await Blocking.run {
+                try ImageServer(image: stored, paths: paths, host: host, port: port) { reporter.output($0) }
+            }
         }
         let stop = StopSignal()
         try await runReportingErrors { try await server.waitUntilReady(timeout: 600, http: Environment.current.http) }
@@ -36,25 +41,35 @@ struct RunCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "run", abstract: "Run a command in the image, with the project directory mounted at /src.")
 
-    @Option(name: .customLong("image"), help: "An image in the local store (default: build the current project).") var image: String?
+    @Option(name: .customLong("image"), help: "An image in the local store (default: build the current project).")
+    var image: String?
     @OptionGroup var options: BuildOptions
     @Argument(parsing: .captureForPassthrough, help: "The command and its arguments.") var command: [String] = []
 
     func run() async throws {
         Environment.current.enterUserNamespaceIfPossible()
-        guard !command.isEmpty else { throw ValidationError("give a command to run, e.g. cog run python -c 'import torch'") }
+        guard !command.isEmpty else {
+            throw ValidationError("give a command to run, e.g. cog run python -c 'import torch'")
+        }
         let reporter = options.reporter
         let paths = Environment.current.paths
         let stored = try await Self.image(image, options: options, reporter: reporter, paths: paths)
         let (projectDirectory, _) = DebugCommand.locate(options.file)
+        let (host, command) = (Environment.current.variables, self.command)
         let server = try await runReportingErrors {
-            try ImageServer(image: stored, paths: paths, host: Environment.current.variables, command: command, projectDirectory: projectDirectory) { print($0) }
+            try await Blocking.run {
+                try ImageServer(
+                    image: stored, paths: paths, host: host, command: command, projectDirectory: projectDirectory
+                ) { print($0) }
+            }
         }
         let status = try await Blocking.run { server.waitForExit() }
         if status != 0 { throw ExitCode(status) }
     }
 
-    static func image(_ name: String?, options: BuildOptions, reporter: BuildReporter, paths: CogPaths) async throws -> StoredImage {
+    static func image(_ name: String?, options: BuildOptions, reporter: BuildReporter, paths: CogPaths) async throws
+        -> StoredImage
+    {
         if let name { return try await runReportingErrors { try LocalImages(paths: paths).load(name: name) } }
         return try await options.build(reporter: reporter).built.image
     }

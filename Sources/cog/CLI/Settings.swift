@@ -19,7 +19,8 @@ struct Environment {
     /// Why a rootless cog did not enter a user namespace of its own (shown with the single mapping).
     var mappingNote: String? {
         guard mapping == .single else { return nil }
-        return UserNamespace.reasonToStayOutside(mapping: UserNamespace.subordinateMapping(), environment: variables) ?? "the mapping failed"
+        return UserNamespace.reasonToStayOutside(mapping: UserNamespace.subordinateMapping(), environment: variables)
+            ?? "the mapping failed"
     }
 
     /// `$COG_CACHE_DIR`, else `$XDG_CACHE_HOME/cog`, else `~/.cache/cog`.
@@ -45,10 +46,17 @@ struct Environment {
             guard parts.count == 2, !parts[0].isEmpty, !parts[1].isEmpty else { continue }
             settings.mirrors[RegistrySettings.normalizeRegistry(parts[0]), default: []].append(parts[1])
         }
-        settings.insecure = Set((variables["COG_INSECURE_REGISTRIES"] ?? "").split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) })
-        if let value = variables["COG_REGISTRY_RETRIES"].flatMap(Int.init), value > 0 { settings.retry.maxAttempts = value }
+        settings.insecure = Set(
+            (variables["COG_INSECURE_REGISTRIES"] ?? "").split(separator: ",").map {
+                $0.trimmingCharacters(in: .whitespaces)
+            })
+        if let value = variables["COG_REGISTRY_RETRIES"].flatMap(Int.init), value > 0 {
+            settings.retry.maxAttempts = value
+        }
         if let value = variables["COG_PUSH_CONCURRENCY"].flatMap(Int.init), value > 0 { settings.concurrency = value }
-        if let value = variables["COG_PUSH_CHUNK_THRESHOLD"].flatMap(Int64.init), value > 0 { settings.chunkThreshold = value }
+        if let value = variables["COG_PUSH_CHUNK_THRESHOLD"].flatMap(Int64.init), value > 0 {
+            settings.chunkThreshold = value
+        }
         if let value = variables["COG_PUSH_CHUNK_SIZE"].flatMap(Int64.init), value > 0 { settings.chunkSize = value }
         settings.caBundle = variables["SSL_CERT_FILE"]
         return settings
@@ -62,8 +70,9 @@ struct Environment {
 
     /// Settings for a build with these layer options and secrets.
     func buildSettings(layers: LayerOptions, secrets: [BuildSecret]) -> BuildSettings {
-        var settings = BuildSettings(paths: paths, layers: layers, registry: registry, credentials: dockerConfig, mapping: mapping,
-                                     host: variables, secrets: secrets)
+        var settings = BuildSettings(
+            paths: paths, layers: layers, registry: registry, credentials: dockerConfig, mapping: mapping,
+            host: variables, secrets: secrets)
         settings.mappingNote = mappingNote
         settings.forceSnapshotCapture = variables["COG_CAPTURE"] == "snapshot"
         return settings

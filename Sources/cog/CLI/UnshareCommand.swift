@@ -9,10 +9,10 @@ struct UnshareCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "unshare", abstract: "Run a command in the user namespace of rootless builds.",
         discussion: """
-        Rootless builds with a subordinate id range (/etc/subuid) leave files in the cache that belong to those \
-        ids, which the caller cannot remove directly: `cog unshare rm -rf ~/.cache/cog`. As root, or without a \
-        range, the command simply runs. Without a command, runs $SHELL.
-        """)
+            Rootless builds with a subordinate id range (/etc/subuid) leave files in the cache that belong to those \
+            ids, which the caller cannot remove directly: `cog unshare rm -rf ~/.cache/cog`. As root, or without a \
+            range, the command simply runs. Without a command, runs $SHELL.
+            """)
 
     @Argument(parsing: .captureForPassthrough, help: "The command and its arguments.") var command: [String] = []
 

@@ -24,30 +24,32 @@ public enum BuildError: Error, CustomStringConvertible {
 
     public var description: String {
         switch self {
-        case let .stepFailed(step, status, lastLines):
+        case .stepFailed(let step, let status, let lastLines):
             let tail = lastLines.isEmpty ? "" : "\nlast output:\n" + lastLines.map { "  \($0)" }.joined(separator: "\n")
             return "step \"\(step)\" failed with exit code \(status)\(tail)"
-        case let .stepTimedOut(step):
+        case .stepTimedOut(let step):
             return "step \"\(step)\" ran past its time limit and was stopped"
-        case let .secretSyntax(text, problem):
+        case .secretSyntax(let text, let problem):
             return "--secret \"\(text)\": \(problem)"
-        case let .secretUnreadable(id, cause):
+        case .secretUnreadable(let id, let cause):
             return "secret \"\(id)\": cannot read \(cause.path ?? "the file"): \(cause.reason)"
-        case let .secretVariableUnset(id, variable):
+        case .secretVariableUnset(let id, let variable):
             return "secret \"\(id)\": the environment variable \(variable) is not set"
-        case let .missingSecret(id, step):
+        case .missingSecret(let id, let step):
             return "step \"\(step)\" mounts the secret \"\(id)\", but none was given: pass --secret id=\(id),src=PATH"
-        case let .artifactUnreadable(path, cause):
+        case .artifactUnreadable(let path, let cause):
             return "cannot read \(path), named in the requirements: \(cause.reason)"
         case .noPredictor:
-            return "could not generate the OpenAPI schema: cog.yaml names no predictor (predict: \"predict.py:Predictor\")"
+            return
+                "could not generate the OpenAPI schema: cog.yaml names no predictor (predict: \"predict.py:Predictor\")"
         case .schemaGeneratorMissing:
             return "could not generate the OpenAPI schema: the generator is missing from this installation of cog"
-        case let .schemaNotJSON(output):
-            return "could not generate the OpenAPI schema: the generator printed something that is not JSON:\n\(output.suffix(2000))"
-        case let .schemaFileUnreadable(path, cause):
+        case .schemaNotJSON(let output):
+            return
+                "could not generate the OpenAPI schema: the generator printed something that is not JSON:\n\(output.suffix(2000))"
+        case .schemaFileUnreadable(let path, let cause):
             return "--openapi-schema \(path): cannot read the file (\(cause.reason))"
-        case let .schemaFileNotObject(path):
+        case .schemaFileNotObject(let path):
             return "--openapi-schema \(path): not a JSON object (give the schema cog serves at /openapi.json)"
         case .interrupted:
             return "interrupted; the steps that finished are cached for the next build"

@@ -25,10 +25,14 @@ public struct BuildSecret: Sendable, Equatable {
         var fields: [String: String] = [:]
         for part in text.split(separator: ",") {
             let pair = part.split(separator: "=", maxSplits: 1).map(String.init)
-            guard pair.count == 2 else { throw BuildError.secretSyntax(text, problem: "expected key=value pairs such as id=pip,src=~/.pip.conf") }
+            guard pair.count == 2 else {
+                throw BuildError.secretSyntax(text, problem: "expected key=value pairs such as id=pip,src=~/.pip.conf")
+            }
             fields[pair[0]] = pair[1]
         }
-        guard let id = fields["id"], !id.isEmpty else { throw BuildError.secretSyntax(text, problem: "it needs id=NAME") }
+        guard let id = fields["id"], !id.isEmpty else {
+            throw BuildError.secretSyntax(text, problem: "it needs id=NAME")
+        }
         self.id = id
         if let path = fields["src"] ?? fields["source"] {
             source = .file((path as NSString).expandingTildeInPath)
@@ -44,7 +48,7 @@ public struct BuildSecret: Sendable, Equatable {
     /// The secret with an environment source replaced by the variable's value from `environment`.
     /// - Throws: `BuildError.secretVariableUnset` when the variable is not set.
     public func resolved(in environment: [String: String]) throws -> BuildSecret {
-        guard case let .environment(name) = source else { return self }
+        guard case .environment(let name) = source else { return self }
         guard let value = environment[name] else { throw BuildError.secretVariableUnset(id: id, variable: name) }
         return BuildSecret(id: id, source: .value(Array(value.utf8)))
     }
@@ -52,12 +56,14 @@ public struct BuildSecret: Sendable, Equatable {
     /// The file to mount: its own path, or a private file under `directory` holding its value.
     func materialize(in directory: String) throws -> String {
         switch source {
-        case let .file(path):
-            guard access(path, R_OK) == 0 else { throw BuildError.secretUnreadable(id: id, cause: SystemCallError("read", path: path)) }
+        case .file(let path):
+            guard access(path, R_OK) == 0 else {
+                throw BuildError.secretUnreadable(id: id, cause: SystemCallError("read", path: path))
+            }
             return path
-        case let .environment(name):
+        case .environment(let name):
             throw BuildError.secretVariableUnset(id: id, variable: name)
-        case let .value(bytes):
+        case .value(let bytes):
             let path = "\(directory)/secret-\(id)"
             try FileSystem.writeAtomically(Data(bytes), to: path, mode: 0o400)
             return path

@@ -22,13 +22,14 @@ extension BuildSession {
         let fresh = FreshLayers()
         let image: StoredImage
         do {
-            let transfer = ImageTransfer(settings: settings.registry, credentials: settings.credentials, progress: progress)
+            let transfer = ImageTransfer(
+                settings: settings.registry, credentials: settings.credentials, progress: progress)
             image = try await transfer.pull(reference, into: paths.blobs) { layer, diffID in
                 if !paths.layers.contains(diffID) { fresh.insert(diffID) }
                 unpacker.start(blob: layer.digest, diffID: diffID)
             }
         } catch {
-            unpacker.cancel() // layers not started yet are skipped; those started finish, so none is cut off
+            unpacker.cancel()  // layers not started yet are skipped; those started finish, so none is cut off
             try? await Blocking.run { unpacker.wait() }
             throw error
         }
@@ -36,22 +37,29 @@ extension BuildSession {
         let directories = try await Blocking.run { try unpacker.directories(for: layers) }
         state = try initialState(of: image, reference: reference, directories: directories)
         if fresh.count > 0 {
-            progress.info("   pulled and unpacked \(fresh.count) base layer\(fresh.count == 1 ? "" : "s") in \(Self.seconds(since: start))")
+            progress.info(
+                "   pulled and unpacked \(fresh.count) base layer\(fresh.count == 1 ? "" : "s") in \(Self.seconds(since: start))"
+            )
         }
         progress.info("   running steps \(settings.mapping)\(settings.mappingNote.map { ", because: \($0)" } ?? "")")
         return BaseImage(reference: reference, image: image)
     }
 
-    private func initialState(of base: StoredImage, reference: ImageReference, directories: [String]) throws -> ImageState {
+    private func initialState(of base: StoredImage, reference: ImageReference, directories: [String]) throws
+        -> ImageState
+    {
         var history = base.configuration.history ?? []
         // Keep history aligned with the layers (image-spec config.md): a base without it gets one entry per layer.
         let recorded = history.filter { $0.emptyLayer != true }.count
         if recorded < base.manifest.layers.count {
             history += (recorded..<base.manifest.layers.count).map { _ in .init(createdBy: "layer of \(reference)") }
         }
-        var state = ImageState(workingDirectory: base.configuration.config?.workingDir ?? "/", history: history,
-                               chainKey: try StepCache.key(parent: base.descriptor.digest, material: settings.layerMaterial))
-        for (layer, (diffID, directory)) in zip(base.manifest.layers, zip(base.configuration.rootfs.diffIDs, directories)) {
+        var state = ImageState(
+            workingDirectory: base.configuration.config?.workingDir ?? "/", history: history,
+            chainKey: try StepCache.key(parent: base.descriptor.digest, material: settings.layerMaterial))
+        for (layer, (diffID, directory)) in zip(
+            base.manifest.layers, zip(base.configuration.rootfs.diffIDs, directories))
+        {
             var oci = layer
             oci.mediaType = layer.mediaType.ociEquivalent
             state.layers.append(.written(descriptor: oci, diffID: diffID, directory: directory))

@@ -12,21 +12,28 @@ extension BuildSession {
         if !settings.noCache, let entry = cache.lookup(key, blobs: settings.paths.blobs) {
             progress.step(index, of: total, "RUN \(run.summary)", cached: true)
             let paths = settings.paths
-            let directory = try await Blocking.run { try paths.layers.unpack(blob: paths.blobs.path(for: entry.digest), diffID: entry.diffID) }
+            let directory = try await Blocking.run {
+                try paths.layers.unpack(blob: paths.blobs.path(for: entry.digest), diffID: entry.diffID)
+            }
             let descriptor = Descriptor(mediaType: entry.mediaType, digest: entry.digest, size: entry.size)
-            state.append(.written(descriptor: descriptor, diffID: entry.diffID, directory: directory), createdBy: "RUN \(run.command)", created: settings.created)
+            state.append(
+                .written(descriptor: descriptor, diffID: entry.diffID, directory: directory),
+                createdBy: "RUN \(run.command)", created: settings.created)
             state.chainKey = key
             return
         }
         progress.step(index, of: total, "RUN \(run.summary)", cached: false)
-        var request = StepRunner.Step(command: ["/bin/sh", "-c", run.command],
-                                      // SOURCE_DATE_EPOCH makes pip and py_compile write hash-checked .pyc files instead of ones
-                                      // stamped with the build's clock, so the same inputs give the same layer.
-                                      environment: state.environmentList + ["SOURCE_DATE_EPOCH=\(settings.layers.sourceDateEpoch)"],
-                                      workingDirectory: state.workingDirectory, caches: caches, secrets: secrets)
+        var request = StepRunner.Step(
+            command: ["/bin/sh", "-c", run.command],
+            // SOURCE_DATE_EPOCH makes pip and py_compile write hash-checked .pyc files instead of ones
+            // stamped with the build's clock, so the same inputs give the same layer.
+            environment: state.environmentList + ["SOURCE_DATE_EPOCH=\(settings.layers.sourceDateEpoch)"],
+            workingDirectory: state.workingDirectory, caches: caches, secrets: secrets)
         request.extraCertificates = plan.caCertificate
         let tail = OutputTail()
-        let (progress, capture, cancel, stack, step) = (self.progress, self.capture, self.cancel, state.stack(blobs: settings.paths.blobs), request)
+        let (progress, capture, cancel, stack, step) = (
+            self.progress, self.capture, self.cancel, state.stack(blobs: settings.paths.blobs), request
+        )
         let started = Date()
         let outcome = try await Blocking.run {
             try capture.capture(step, on: stack, cancel: cancel) { line in
@@ -35,11 +42,11 @@ extension BuildSession {
             }
         }
         switch outcome {
-        case let .failed(status, timedOut):
+        case .failed(let status, let timedOut):
             if cancel.isSet { throw BuildError.interrupted }
             if timedOut { throw BuildError.stepTimedOut(step: run.summary) }
             throw BuildError.stepFailed(step: run.summary, status: status, lastLines: tail.lines)
-        case let .captured(layer):
+        case .captured(let layer):
             let note = capture.method == .overlay ? "; its layer is written while the build goes on" : ""
             progress.info("   ran in \(Self.seconds(since: started))\(note)")
             state.append(.inProgress(layer, key: key), createdBy: "RUN \(run.command)", created: settings.created)
@@ -48,14 +55,18 @@ extension BuildSession {
     }
 
     /// The step's secret files (given ones only) and cache mounts.
-    private func mounts(of run: RunStep) throws -> (secrets: [(source: String, target: String)], caches: [(id: String, target: String)]) {
+    private func mounts(of run: RunStep) throws -> (
+        secrets: [(source: String, target: String)], caches: [(id: String, target: String)]
+    ) {
         var secrets: [(source: String, target: String)] = []
         var caches: [(id: String, target: String)] = []
         for mount in run.mounts {
             switch mount {
-            case let .cache(target, id): caches.append((id, target))
-            case let .secret(id, target):
-                guard let secret = settings.secrets.first(where: { $0.id == id }) else { throw BuildError.missingSecret(id: id, step: run.summary) }
+            case .cache(let target, let id): caches.append((id, target))
+            case .secret(let id, let target):
+                guard let secret = settings.secrets.first(where: { $0.id == id }) else {
+                    throw BuildError.missingSecret(id: id, step: run.summary)
+                }
                 let absolute = target.hasPrefix("/") ? target : "\(state.workingDirectory)/\(target)"
                 secrets.append((try secret.materialize(in: secretFiles), absolute))
             }
@@ -73,7 +84,7 @@ extension BuildSession {
         var firstError: Error?
         var bytes: Int64 = 0
         for index in pending {
-            guard case let .inProgress(layer, key) = state.layers[index] else { continue }
+            guard case .inProgress(let layer, let key) = state.layers[index] else { continue }
             // A later step's key names the earlier steps: once one failed, later ones are neither kept nor cached.
             guard firstError == nil else {
                 layer.abandon()
@@ -82,13 +93,16 @@ extension BuildSession {
             do {
                 let stored = try await Blocking.run { try layer.finish() }
                 try cache.store(stored.layer, for: key)
-                state.layers[index] = .written(descriptor: stored.layer.descriptor, diffID: stored.layer.diffID, directory: stored.directory)
+                state.layers[index] = .written(
+                    descriptor: stored.layer.descriptor, diffID: stored.layer.diffID, directory: stored.directory)
                 bytes += stored.layer.descriptor.size
             } catch {
                 firstError = error
             }
         }
-        progress.info("   \(pending.count) step layer\(pending.count == 1 ? "" : "s") (\(ByteCount(bytes))) written; waited \(Self.seconds(since: start)) for them")
+        progress.info(
+            "   \(pending.count) step layer\(pending.count == 1 ? "" : "s") (\(ByteCount(bytes))) written; waited \(Self.seconds(since: start)) for them"
+        )
         if let firstError { throw firstError }
     }
 }

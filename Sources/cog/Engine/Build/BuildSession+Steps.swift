@@ -6,38 +6,44 @@ extension BuildSession {
     /// Runs one step of the plan (RUN steps in `BuildSession+Run.swift`).
     func execute(_ step: BuildStep, index: Int) async throws {
         switch step {
-        case let .env(variables):
-            progress.step(index, of: total, "ENV " + variables.map { "\($0.name)=\($0.value)" }.joined(separator: " "), cached: false)
+        case .env(let variables):
+            progress.step(
+                index, of: total, "ENV " + variables.map { "\($0.name)=\($0.value)" }.joined(separator: " "),
+                cached: false)
             for variable in variables {
                 let current = state
                 state.set(variable.name, variable.expandedValue { current.value(of: $0) })
             }
             state.chainKey = try StepCache.key(parent: state.chainKey, material: step.cacheKeyMaterial)
             state.history.append(.init(created: settings.created, createdBy: "ENV", emptyLayer: true))
-        case let .workdir(path):
+        case .workdir(let path):
             progress.step(index, of: total, "WORKDIR \(path)", cached: false)
             state.workingDirectory = path
             state.chainKey = try StepCache.key(parent: state.chainKey, material: step.cacheKeyMaterial)
             if !state.exists(path) {
-                try addLayer(entries: directoryEntries(for: String(path.drop { $0 == "/" })), createdBy: "WORKDIR \(path)")
+                try addLayer(
+                    entries: directoryEntries(for: String(path.drop { $0 == "/" })), createdBy: "WORKDIR \(path)")
             }
-        case let .copyFile(path, contents, mode):
+        case .copyFile(let path, let contents, let mode):
             progress.step(index, of: total, "COPY \(path)", cached: false)
             state.chainKey = try StepCache.key(parent: state.chainKey, material: step.cacheKeyMaterial)
             var entries = fileEntries(path: String(path.drop { $0 == "/" }), contents: contents)
             entries[entries.count - 1].mode = mode
             try addLayer(entries: entries, createdBy: "COPY \(path)")
-        case let .copyArtifacts(artifacts):
+        case .copyArtifacts(let artifacts):
             progress.step(index, of: total, "COPY local packages to \(LocalArtifact.directory)/", cached: false)
             state.chainKey = try StepCache.key(parent: state.chainKey, material: step.cacheKeyMaterial)
-            try addLayer(entries: try artifactEntries(artifacts), createdBy: "COPY local_package_artifacts/ \(LocalArtifact.directory)/")
-        case let .copyProject(destination, excludes):
+            try addLayer(
+                entries: try artifactEntries(artifacts),
+                createdBy: "COPY local_package_artifacts/ \(LocalArtifact.directory)/")
+        case .copyProject(let destination, let excludes):
             progress.step(index, of: total, "COPY . \(destination)", cached: false)
-            let entries = try ProjectFiles(directory: projectDirectory, excludes: excludes).entries(destination: destination)
+            let entries = try ProjectFiles(directory: projectDirectory, excludes: excludes).entries(
+                destination: destination)
             try addLayer(entries: entries, createdBy: "COPY . \(destination)")
-            guard case let .written(_, diffID, _) = state.layers.last else { return }
+            guard case .written(_, let diffID, _) = state.layers.last else { return }
             state.chainKey = try StepCache.key(parent: state.chainKey, material: "copy-project \(diffID)")
-        case let .run(run):
+        case .run(let run):
             try await runStep(run, material: step.cacheKeyMaterial, index: index)
         }
     }
@@ -51,9 +57,12 @@ extension BuildSession {
             where !entries.contains(where: { $0.path == parent.path }) { entries.append(parent) }
             var st = stat()
             guard stat(artifact.source, &st) == 0 else {
-                throw BuildError.artifactUnreadable(path: artifact.source, cause: SystemCallError("stat", path: artifact.source))
+                throw BuildError.artifactUnreadable(
+                    path: artifact.source, cause: SystemCallError("stat", path: artifact.source))
             }
-            entries.append(TarEntry(path: path, kind: .regular(.file(path: artifact.source, size: Int64(st.st_size))), mode: 0o644))
+            entries.append(
+                TarEntry(path: path, kind: .regular(.file(path: artifact.source, size: Int64(st.st_size))), mode: 0o644)
+            )
         }
         return entries.sorted { layerOrder($0.path, $1.path) }
     }
@@ -62,8 +71,11 @@ extension BuildSession {
     func addLayer(entries: [TarEntry], createdBy: String) throws {
         let paths = settings.paths
         let layer = try LayerWriter.write(entries: entries, to: paths.blobs, options: settings.layers)
-        let directory = try paths.layers.unpack(blob: paths.blobs.path(for: layer.descriptor.digest), diffID: layer.diffID)
-        state.append(.written(descriptor: layer.descriptor, diffID: layer.diffID, directory: directory), createdBy: createdBy, created: settings.created)
+        let directory = try paths.layers.unpack(
+            blob: paths.blobs.path(for: layer.descriptor.digest), diffID: layer.diffID)
+        state.append(
+            .written(descriptor: layer.descriptor, diffID: layer.diffID, directory: directory), createdBy: createdBy,
+            created: settings.created)
     }
 
     /// `path` and the directories above it; those the image already has keep their mode and owner (a COPY to

@@ -24,19 +24,23 @@ public final class BuildSession {
     /// Steps, plus the base, the metadata and the image config.
     var total: Int { plan.steps.count + 3 }
 
-    public init(plan: BuildPlan, projectDirectory: String, settings: BuildSettings, progress: any BuildProgress,
-                cancel: CancelFlag = CancelFlag(), onStepsStarting: @escaping @Sendable () -> Void = {}) {
+    public init(
+        plan: BuildPlan, projectDirectory: String, settings: BuildSettings, progress: any BuildProgress,
+        cancel: CancelFlag = CancelFlag(), onStepsStarting: @escaping @Sendable () -> Void = {}
+    ) {
         self.plan = plan
         self.projectDirectory = projectDirectory
         self.settings = settings
         self.progress = progress
         self.cancel = cancel
         self.onStepsStarting = onStepsStarting
-        runner = StepRunner(sandbox: Sandbox(mapping: settings.mapping), cacheRoot: settings.paths.root, host: settings.host)
+        runner = StepRunner(
+            sandbox: Sandbox(mapping: settings.mapping), cacheRoot: settings.paths.root, host: settings.host)
         cache = StepCache(directory: settings.paths.steps)
         secretFiles = "\(settings.paths.scratch)/secrets-\(getpid())"
-        capture = OverlayCapture(runner: runner, blobs: settings.paths.blobs, layers: settings.paths.layers,
-                                 options: settings.layers, mapOwner: Self.ownerMapping(settings.mapping))
+        capture = OverlayCapture(
+            runner: runner, blobs: settings.paths.blobs, layers: settings.paths.layers,
+            options: settings.layers, mapOwner: Self.ownerMapping(settings.mapping))
     }
 
     /// Runs the build.
@@ -61,7 +65,7 @@ public final class BuildSession {
             try await settle()
             if cancel.isSet { throw BuildError.interrupted }
         } catch {
-            try? await settle() // the steps that finished are cached for the next try
+            try? await settle()  // the steps that finished are cached for the next try
             throw error
         }
         try addSchemaLayer(metadata.schema)
@@ -84,17 +88,21 @@ public final class BuildSession {
         let lowest = state.layers.first?.directory
         guard forced || !(lowest.map { OverlayCapture.works(runner: runner, lower: $0) } ?? true) else { return }
         if !forced {
-            progress.warning("overlayfs cannot be mounted here: steps run in a full copy of the image and are captured by comparing snapshots (slower)")
+            progress.warning(
+                "overlayfs cannot be mounted here: steps run in a full copy of the image and are captured by comparing snapshots (slower)"
+            )
         }
-        capture = try SnapshotCapture(runner: runner, blobs: settings.paths.blobs, layers: settings.paths.layers,
-                                      options: settings.layers, mapOwner: Self.ownerMapping(settings.mapping))
+        capture = try SnapshotCapture(
+            runner: runner, blobs: settings.paths.blobs, layers: settings.paths.layers,
+            options: settings.layers, mapOwner: Self.ownerMapping(settings.mapping))
     }
 
     /// Single-mapping rootless builds see the caller's files as root's: map the caller back to 0. (Inside cog's
     /// user namespace the ids on disk already are the image's.)
     static func ownerMapping(_ mapping: IDMapping) -> (@Sendable (Int, Int) -> (uid: Int, gid: Int))? {
         guard mapping == .single else { return nil }
-        let uid = Int(getuid()), gid = Int(getgid())
+        let uid = Int(getuid())
+        let gid = Int(getgid())
         return { owner, group in (owner == uid ? 0 : owner, group == gid ? 0 : group) }
     }
 

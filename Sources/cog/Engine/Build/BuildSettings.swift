@@ -27,8 +27,11 @@ public struct BuildSettings: Sendable {
     /// Force the snapshot capture method (`COG_CAPTURE=snapshot`); otherwise overlay where it mounts.
     public var forceSnapshotCapture = false
 
-    public init(paths: CogPaths, layers: LayerOptions, registry: RegistrySettings, credentials: DockerConfig, mapping: IDMapping,
-                host: [String: String], secrets: [BuildSecret] = []) {
+    public init(
+        paths: CogPaths, layers: LayerOptions, registry: RegistrySettings, credentials: DockerConfig,
+        mapping: IDMapping,
+        host: [String: String], secrets: [BuildSecret] = []
+    ) {
         self.paths = paths
         self.layers = layers
         self.registry = registry

@@ -14,9 +14,14 @@ struct CogFinishing {
 
     /// `pip freeze` and the schema (from `--openapi-schema`, or generated for the plan's predictor).
     func readMetadata() async throws -> CogMetadata {
-        let freeze = try await inspect(["/bin/sh", "-c", "python -m pip freeze 2>/dev/null"], workingDirectory: "/", what: "pip freeze")
+        let freeze = try await inspect(
+            ["/bin/sh", "-c", "python -m pip freeze 2>/dev/null"], workingDirectory: "/", what: "pip freeze")
         let schema: String
-        if let file = session.settings.schemaFile { schema = try Self.readSchema(file) } else { schema = try await generateSchema() }
+        if let file = session.settings.schemaFile {
+            schema = try Self.readSchema(file)
+        } else {
+            schema = try await generateSchema()
+        }
         return CogMetadata(pipFreeze: freeze, schema: schema)
     }
 
@@ -25,22 +30,35 @@ struct CogFinishing {
     private func generateSchema() async throws -> String {
         guard let predictor = session.plan.predictor, !predictor.isEmpty else { throw BuildError.noPredictor }
         guard let url = Bundle.module.url(forResource: "openapi_schema", withExtension: "py", subdirectory: "Data"),
-              let script = try? String(contentsOf: url, encoding: .utf8) else { throw BuildError.schemaGeneratorMissing }
+            let script = try? String(contentsOf: url, encoding: .utf8)
+        else { throw BuildError.schemaGeneratorMissing }
         // stderr goes to a file that is shown only on failure, so warnings cannot corrupt the JSON.
-        let command = "python -c \"$COG_SCHEMA_SCRIPT\" \"$1\" \"$2\" 2>/tmp/cog-schema.err || { cat /tmp/cog-schema.err; exit 1; }"
-        let output = try await inspect(["/bin/sh", "-c", command, "schema", predictor, CogVersion.this], workingDirectory: "/src",
-                                       what: "OpenAPI schema of \(predictor)", extraEnvironment: ["COG_SCHEMA_SCRIPT=\(script)"])
+        let command =
+            "python -c \"$COG_SCHEMA_SCRIPT\" \"$1\" \"$2\" 2>/tmp/cog-schema.err || { cat /tmp/cog-schema.err; exit 1; }"
+        let output = try await inspect(
+            ["/bin/sh", "-c", command, "schema", predictor, CogVersion.this], workingDirectory: "/src",
+            what: "OpenAPI schema of \(predictor)", extraEnvironment: ["COG_SCHEMA_SCRIPT=\(script)"])
         let json = output.trimmingCharacters(in: .whitespacesAndNewlines)
-        guard (try? JSONSerialization.jsonObject(with: Data(json.utf8))) != nil else { throw BuildError.schemaNotJSON(output: json) }
+        guard (try? JSONSerialization.jsonObject(with: Data(json.utf8))) != nil else {
+            throw BuildError.schemaNotJSON(output: json)
+        }
         return json
     }
 
     /// Runs `command` in the image as built so far and returns everything it printed.
-    private func inspect(_ command: [String], workingDirectory: String, what: String, extraEnvironment: [String] = []) async throws -> String {
-        let step = StepRunner.Step(command: command, environment: session.state.environmentList + extraEnvironment, workingDirectory: workingDirectory)
+    private func inspect(_ command: [String], workingDirectory: String, what: String, extraEnvironment: [String] = [])
+        async throws -> String
+    {
+        let step = StepRunner.Step(
+            command: command, environment: session.state.environmentList + extraEnvironment,
+            workingDirectory: workingDirectory)
         let collected = OutputTail(limit: .max)
-        let (capture, cancel, stack) = (session.capture, session.cancel, session.state.stack(blobs: session.settings.paths.blobs))
-        let status = try await Blocking.run { try capture.inspect(step, on: stack, cancel: cancel) { collected.add($0) } }
+        let (capture, cancel, stack) = (
+            session.capture, session.cancel, session.state.stack(blobs: session.settings.paths.blobs)
+        )
+        let status = try await Blocking.run {
+            try capture.inspect(step, on: stack, cancel: cancel) { collected.add($0) }
+        }
         guard status == 0 else {
             if cancel.isSet { throw BuildError.interrupted }
             throw BuildError.stepFailed(step: what, status: status, lastLines: Array(collected.lines.suffix(25)))
@@ -54,7 +72,9 @@ struct CogFinishing {
         do { data = try FileSystem.read(path) } catch let OCIError.system(cause) {
             throw BuildError.schemaFileUnreadable(path: path, cause: cause)
         }
-        guard (try? JSONSerialization.jsonObject(with: data)) is [String: Any] else { throw BuildError.schemaFileNotObject(path: path) }
+        guard (try? JSONSerialization.jsonObject(with: data)) is [String: Any] else {
+            throw BuildError.schemaFileNotObject(path: path)
+        }
         return String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
     }
 
@@ -79,7 +99,9 @@ struct CogMetadata {
 extension BuildSession {
     /// The schema file as a layer of its own, on top of everything else.
     func addSchemaLayer(_ schema: String) throws {
-        try addLayer(entries: fileEntries(path: CogFinishing.schemaPath, contents: Array(schema.utf8)), createdBy: "COPY openapi_schema.json /src/.cog/")
+        try addLayer(
+            entries: fileEntries(path: CogFinishing.schemaPath, contents: Array(schema.utf8)),
+            createdBy: "COPY openapi_schema.json /src/.cog/")
     }
 
     /// Writes the image config and the manifest (OCI media types, base layers' digests kept) into the store.
@@ -91,17 +113,23 @@ extension BuildSession {
             final.set(variable.name, variable.expandedValue { final.value(of: $0) })
         }
         let descriptors = try state.layers.map { layer -> (Descriptor, Digest) in
-            guard case let .written(descriptor, diffID, _) = layer else { throw BuildError.layerNotSettled }
+            guard case .written(let descriptor, let diffID, _) = layer else { throw BuildError.layerNotSettled }
             return (descriptor, diffID)
         }
         let configuration = ImageConfiguration(
             created: settings.created, architecture: "amd64", os: "linux",
-            config: .init(exposedPorts: ports, env: final.environmentList, entrypoint: plan.image.entrypoint, cmd: plan.image.cmd,
-                          workingDir: plan.image.workingDir, labels: CogFinishing.labels(plan: plan, base: base, metadata: metadata)),
+            config: .init(
+                exposedPorts: ports, env: final.environmentList, entrypoint: plan.image.entrypoint, cmd: plan.image.cmd,
+                workingDir: plan.image.workingDir,
+                labels: CogFinishing.labels(plan: plan, base: base, metadata: metadata)),
             rootfs: .init(diffIDs: descriptors.map(\.1)),
             history: state.history)
-        let annotations = ["org.opencontainers.image.base.name": base.reference.description,
-                           "org.opencontainers.image.base.digest": base.image.descriptor.digest.description]
-        return try ImageWriter.write(configuration: configuration, layers: descriptors.map(\.0), annotations: annotations, into: settings.paths.blobs)
+        let annotations = [
+            "org.opencontainers.image.base.name": base.reference.description,
+            "org.opencontainers.image.base.digest": base.image.descriptor.digest.description,
+        ]
+        return try ImageWriter.write(
+            configuration: configuration, layers: descriptors.map(\.0), annotations: annotations,
+            into: settings.paths.blobs)
     }
 }

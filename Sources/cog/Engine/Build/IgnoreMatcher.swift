@@ -10,7 +10,10 @@ struct IgnoreMatcher {
         rules = patterns.compactMap { raw in
             var pattern = raw.trimmingCharacters(in: .whitespaces)
             var exclude = true
-            if pattern.hasPrefix("!") { exclude = false; pattern.removeFirst() }
+            if pattern.hasPrefix("!") {
+                exclude = false
+                pattern.removeFirst()
+            }
             pattern = (pattern as NSString).standardizingPath
             while pattern.hasPrefix("/") { pattern.removeFirst() }
             if pattern.hasPrefix("./") { pattern.removeFirst(2) }
@@ -28,7 +31,12 @@ struct IgnoreMatcher {
             case "*":
                 if characters.first == "*" {
                     characters.removeFirst()
-                    if characters.first == "/" { characters.removeFirst(); out += "(.*/)?" } else { out += ".*" }
+                    if characters.first == "/" {
+                        characters.removeFirst()
+                        out += "(.*/)?"
+                    } else {
+                        out += ".*"
+                    }
                 } else {
                     out += "[^/]*"
                 }
@@ -37,7 +45,9 @@ struct IgnoreMatcher {
                 if let close = characters.firstIndex(of: "]") {
                     out += "[" + String(characters[..<close]).replacingOccurrences(of: "\\", with: "\\\\") + "]"
                     characters = characters[characters.index(after: close)...]
-                } else { out += "\\[" }
+                } else {
+                    out += "\\["
+                }
             case "\\":
                 if let next = characters.popFirst() { out += NSRegularExpression.escapedPattern(for: String(next)) }
             default: out += NSRegularExpression.escapedPattern(for: String(c))
@@ -52,7 +62,9 @@ struct IgnoreMatcher {
         let parents = Self.prefixes(of: path)
         for rule in rules {
             // A rule matching the path or one of its parent directories applies to it.
-            if parents.contains(where: { rule.regex.firstMatch(in: $0, range: NSRange($0.startIndex..., in: $0)) != nil }) {
+            if parents.contains(where: {
+                rule.regex.firstMatch(in: $0, range: NSRange($0.startIndex..., in: $0)) != nil
+            }) {
                 excluded = rule.exclude
             }
         }

@@ -14,8 +14,8 @@ struct ImageState {
         /// Where its files are now (later steps stack on it).
         var directory: String {
             switch self {
-            case let .written(_, _, directory): return directory
-            case let .inProgress(layer, _): return layer.directory
+            case .written(_, _, let directory): return directory
+            case .inProgress(let layer, _): return layer.directory
             }
         }
     }
@@ -48,8 +48,9 @@ struct ImageState {
     func stack(blobs: BlobStore) -> [StackedLayer] {
         layers.map { layer in
             switch layer {
-            case let .written(descriptor, _, directory): StackedLayer(blob: blobs.path(for: descriptor.digest), directory: directory)
-            case let .inProgress(layer, _): StackedLayer(blob: nil, directory: layer.directory)
+            case .written(let descriptor, _, let directory):
+                StackedLayer(blob: blobs.path(for: descriptor.digest), directory: directory)
+            case .inProgress(let layer, _): StackedLayer(blob: nil, directory: layer.directory)
             }
         }
     }

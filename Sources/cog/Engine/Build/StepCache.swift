@@ -20,13 +20,16 @@ struct StepCache: Sendable {
     func lookup(_ key: Digest, blobs: BlobStore) -> Entry? {
         let path = "\(directory)/\(key.encoded).json"
         guard let data = try? FileSystem.read(path),
-              let entry = try? JSONDecoder().decode(Entry.self, from: data),
-              blobs.contains(entry.digest) else { return nil }
+            let entry = try? JSONDecoder().decode(Entry.self, from: data),
+            blobs.contains(entry.digest)
+        else { return nil }
         return entry
     }
 
     func store(_ layer: WrittenLayer, for key: Digest) throws {
-        let entry = Entry(digest: layer.descriptor.digest, diffID: layer.diffID, size: layer.descriptor.size, mediaType: layer.descriptor.mediaType)
+        let entry = Entry(
+            digest: layer.descriptor.digest, diffID: layer.diffID, size: layer.descriptor.size,
+            mediaType: layer.descriptor.mediaType)
         try FileSystem.makeDirectory(directory)
         try FileSystem.writeAtomically(try CanonicalJSON.encode(entry), to: "\(directory)/\(key.encoded).json")
     }

@@ -10,14 +10,18 @@ struct CUDAResolver: Sendable {
         if let local = ReleaseVersion(version)?.local, local.hasPrefix("cu"), local.count > 3 {
             let digits = local.dropFirst(2)
             let cuda = "\(digits.dropLast()).\(digits.suffix(1))"
-            if tables.torch.contains(where: { $0.cuda == cuda && ReleaseVersion.matches(plain, ReleaseVersion.strippingLocal($0.torch)) }) {
+            if tables.torch.contains(where: {
+                $0.cuda == cuda && ReleaseVersion.matches(plain, ReleaseVersion.strippingLocal($0.torch))
+            }) {
                 return [cuda]
             }
         }
         let found = tables.torch.compactMap { row in
             ReleaseVersion.matches(plain, ReleaseVersion.strippingLocal(row.torch)) ? row.cuda : nil
         }
-        return Array(Set(found)).sorted { (ReleaseVersion($0) ?? .init(major: 0, minor: 0)) < (ReleaseVersion($1) ?? .init(major: 0, minor: 0)) }
+        return Array(Set(found)).sorted {
+            (ReleaseVersion($0) ?? .init(major: 0, minor: 0)) < (ReleaseVersion($1) ?? .init(major: 0, minor: 0))
+        }
     }
 
     /// Python minors torch `version` has wheels for, by the table; nil when the table does not know it.
@@ -52,7 +56,8 @@ struct CUDAResolver: Sendable {
             .max { lhs, rhs in
                 let (left, right) = (ReleaseVersion(lhs.cuda), ReleaseVersion(rhs.cuda))
                 if let left, let right, left != right { return left < right }
-                return (ReleaseVersion(lhs.ubuntu) ?? .init(major: 0, minor: 0)) < (ReleaseVersion(rhs.ubuntu) ?? .init(major: 0, minor: 0))
+                return (ReleaseVersion(lhs.ubuntu) ?? .init(major: 0, minor: 0))
+                    < (ReleaseVersion(rhs.ubuntu) ?? .init(major: 0, minor: 0))
             }
     }
 
@@ -66,9 +71,13 @@ struct CUDAResolver: Sendable {
                 return ReleaseVersion.matches(ReleaseVersion.strippingLocal(row.torch), plain) && !(limit < rowCUDA)
             }
             .max { lhs, rhs in
-                let (left, right) = (ReleaseVersion(lhs.cuda ?? "") ?? .init(major: 0, minor: 0), ReleaseVersion(rhs.cuda ?? "") ?? .init(major: 0, minor: 0))
+                let (left, right) = (
+                    ReleaseVersion(lhs.cuda ?? "") ?? .init(major: 0, minor: 0),
+                    ReleaseVersion(rhs.cuda ?? "") ?? .init(major: 0, minor: 0)
+                )
                 if left != right { return left < right }
-                return (ReleaseVersion(ReleaseVersion.strippingLocal(lhs.torch)) ?? left) < (ReleaseVersion(ReleaseVersion.strippingLocal(rhs.torch)) ?? right)
+                return (ReleaseVersion(ReleaseVersion.strippingLocal(lhs.torch)) ?? left)
+                    < (ReleaseVersion(ReleaseVersion.strippingLocal(rhs.torch)) ?? right)
             }
     }
 
@@ -85,7 +94,10 @@ struct CUDAResolver: Sendable {
                 guard let rowCUDA = row.cuda.flatMap(ReleaseVersion.init) else { return false }
                 return ReleaseVersion.strippingLocal(row.torchvision) == version && !(limit < rowCUDA)
             }
-            .max { (ReleaseVersion($0.cuda ?? "") ?? .init(major: 0, minor: 0)) < (ReleaseVersion($1.cuda ?? "") ?? .init(major: 0, minor: 0)) }
+            .max {
+                (ReleaseVersion($0.cuda ?? "") ?? .init(major: 0, minor: 0))
+                    < (ReleaseVersion($1.cuda ?? "") ?? .init(major: 0, minor: 0))
+            }
     }
 
     /// The CPU torchvision build whose version is exactly `version`.

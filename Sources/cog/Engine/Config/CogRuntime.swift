@@ -23,17 +23,24 @@ struct CogRuntime: Sendable, Equatable {
         }
         if sdkVersion == "prerelease" {
             guard modernPython else {
-                return .failure(RuleViolation(
-                    message: "sdk_version prerelease installs a cog that needs Python 3.10 or newer, but this image has Python \(python)",
-                    hint: "set python_version: \"3.10\" or newer, or remove sdk_version to get cog \(newestForPython38)"))
+                return .failure(
+                    RuleViolation(
+                        message:
+                            "sdk_version prerelease installs a cog that needs Python 3.10 or newer, but this image has Python \(python)",
+                        hint:
+                            "set python_version: \"3.10\" or newer, or remove sdk_version to get cog \(newestForPython38)"
+                    ))
             }
             return .success(CogRuntime(requirement: "cog", preRelease: true))
         }
         let release = releaseNumbers(sdkVersion) ?? []
         if !modernPython, !release.lexicographicallyPrecedes([0, 17]) {
-            return .failure(RuleViolation(
-                message: "cog \(sdkVersion) needs Python 3.10 or newer, but this image has Python \(python)",
-                hint: "set python_version: \"3.10\" or newer, or sdk_version: \"\(newestForPython38)\" (the newest cog for Python \(python.majorMinor))"))
+            return .failure(
+                RuleViolation(
+                    message: "cog \(sdkVersion) needs Python 3.10 or newer, but this image has Python \(python)",
+                    hint:
+                        "set python_version: \"3.10\" or newer, or sdk_version: \"\(newestForPython38)\" (the newest cog for Python \(python.majorMinor))"
+                ))
         }
         return .success(CogRuntime(requirement: "cog==\(sdkVersion)", preRelease: isPreRelease(sdkVersion)))
     }

@@ -46,7 +46,10 @@ struct CompatibilityTables: Sendable, Equatable {
 
     private static let cached: Result<CompatibilityTables, ConfigError> = Result { () throws(ConfigError) in
         guard let directory = dataDirectory() else {
-            throw ConfigError.file("Data", "the compatibility tables (cuda-images.json, torch.json, tensorflow.json) are missing next to the cog binary", hint: "reinstall cog with its cog_cog.resources folder")
+            throw ConfigError.file(
+                "Data",
+                "the compatibility tables (cuda-images.json, torch.json, tensorflow.json) are missing next to the cog binary",
+                hint: "reinstall cog with its cog_cog.resources folder")
         }
         return CompatibilityTables(
             cudaImages: try decode("cuda-images.json", in: directory),
@@ -67,7 +70,8 @@ struct CompatibilityTables: Sendable, Equatable {
         do {
             return try JSONDecoder().decode([T].self, from: Data(contentsOf: url))
         } catch {
-            throw ConfigError.file(url.path, "the compatibility table could not be read: \(error)", hint: "reinstall cog")
+            throw ConfigError.file(
+                url.path, "the compatibility table could not be read: \(error)", hint: "reinstall cog")
         }
     }
 }

@@ -29,9 +29,12 @@ private struct LabelConfig: Encodable {
 
         enum CodingKeys: String, CodingKey {
             case gpu, run, cuda, cudnn
-            case pythonVersion = "python_version", pythonRequirements = "python_requirements"
-            case pythonPackages = "python_packages", systemPackages = "system_packages"
-            case preInstall = "pre_install", sdkVersion = "sdk_version"
+            case pythonVersion = "python_version"
+            case pythonRequirements = "python_requirements"
+            case pythonPackages = "python_packages"
+            case systemPackages = "system_packages"
+            case preInstall = "pre_install"
+            case sdkVersion = "sdk_version"
         }
     }
 
@@ -46,11 +49,12 @@ private struct LabelConfig: Encodable {
     struct Weight: Encodable {
         struct Source: Encodable { var uri: String, include: [String]?, exclude: [String]? }
         enum Sources: Encodable {
-            case one(Source), many([Source])
+            case one(Source)
+            case many([Source])
             func encode(to encoder: Encoder) throws {
                 switch self {
-                case let .one(source): try source.encode(to: encoder)
-                case let .many(sources): try sources.encode(to: encoder)
+                case .one(let source): try source.encode(to: encoder)
+                case .many(let sources): try sources.encode(to: encoder)
                 }
             }
         }
@@ -67,13 +71,18 @@ private struct LabelConfig: Encodable {
     var weights: [Weight]?
 
     init(_ completed: CompletedConfig) {
-        let config = completed.config, section = config.build
+        let config = completed.config
+        let section = config.build
         build = Build(
-            gpu: section.gpu ? true : nil, pythonVersion: section.pythonVersion, pythonRequirements: section.pythonRequirements,
+            gpu: section.gpu ? true : nil, pythonVersion: section.pythonVersion,
+            pythonRequirements: section.pythonRequirements,
             pythonPackages: Self.nonEmpty(section.pythonPackages),
-            run: Self.nonEmpty(section.run.map { item in
-                Run(command: item.command, mounts: Self.nonEmpty(item.mounts.map { Run.Mount(id: $0.id, target: $0.target) }))
-            }),
+            run: Self.nonEmpty(
+                section.run.map { item in
+                    Run(
+                        command: item.command,
+                        mounts: Self.nonEmpty(item.mounts.map { Run.Mount(id: $0.id, target: $0.target) }))
+                }),
             systemPackages: Self.nonEmpty(section.systemPackages), preInstall: Self.nonEmpty(section.preInstall),
             cuda: section.cuda, cudnn: section.cudnn, sdkVersion: section.sdkVersion)
         image = config.image
@@ -82,10 +91,15 @@ private struct LabelConfig: Encodable {
         train = config.train
         concurrency = config.concurrencyMax.map(Concurrency.init)
         environment = Self.nonEmpty(config.environment)
-        weights = Self.nonEmpty(config.weights.map { weight in
-            let sources = weight.sources.map { Weight.Source(uri: $0.uri, include: Self.nonEmpty($0.include), exclude: Self.nonEmpty($0.exclude)) }
-            return Weight(name: weight.name, target: weight.target, source: sources.count == 1 ? .one(sources[0]) : .many(sources))
-        })
+        weights = Self.nonEmpty(
+            config.weights.map { weight in
+                let sources = weight.sources.map {
+                    Weight.Source(uri: $0.uri, include: Self.nonEmpty($0.include), exclude: Self.nonEmpty($0.exclude))
+                }
+                return Weight(
+                    name: weight.name, target: weight.target,
+                    source: sources.count == 1 ? .one(sources[0]) : .many(sources))
+            })
     }
 
     private static func nonEmpty<T>(_ values: [T]) -> [T]? { values.isEmpty ? nil : values }

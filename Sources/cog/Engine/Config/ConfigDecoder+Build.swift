@@ -19,8 +19,10 @@ extension ConfigDecoder {
         }
         let build = decoded.config.build
         if !build.pythonPackages.isEmpty, build.pythonRequirements != nil {
-            log.error("python_packages and python_requirements cannot both be set", at: decoded.marks["build.python_requirements"],
-                      hint: "put the packages in the requirements file, one per line, and remove python_packages")
+            log.error(
+                "python_packages and python_requirements cannot both be set",
+                at: decoded.marks["build.python_requirements"],
+                hint: "put the packages in the requirements file, one per line, and remove python_packages")
         }
     }
 
@@ -46,15 +48,21 @@ extension ConfigDecoder {
         case "system_packages":
             for item in stringList(value, key: path) {
                 let name = item.text.trimmingCharacters(in: .whitespaces)
-                if let violation = ConfigRules.checkAptPackage(name) { log.error(violation.message, at: item.mark, hint: violation.hint) }
+                if let violation = ConfigRules.checkAptPackage(name) {
+                    log.error(violation.message, at: item.mark, hint: violation.hint)
+                }
                 decoded.config.build.systemPackages.append(name)
             }
         case "run", "post_install":
             decodeRunItems(value, key: path)
         case "pre_install":
-            log.warning("build.pre_install is deprecated; its commands run after build.run", at: keyMark, hint: "move them into build.run")
+            log.warning(
+                "build.pre_install is deprecated; its commands run after build.run", at: keyMark,
+                hint: "move them into build.run")
             for item in stringList(value, key: path) {
-                if let command = checkedCommand(item.text, mark: item.mark) { decoded.config.build.preInstall.append(command) }
+                if let command = checkedCommand(item.text, mark: item.mark) {
+                    decoded.config.build.preInstall.append(command)
+                }
             }
         case "cuda":
             decoded.config.build.cuda = checked(value, path: path, ConfigRules.checkCUDAVersion)
@@ -65,19 +73,25 @@ extension ConfigDecoder {
         case "python_extra_index_urls", "python_find_links":
             let option = key == "python_find_links" ? "--find-links" : "--extra-index-url"
             if !legacy {
-                log.warning("\(path) is no longer a Cog key; it was applied as \(option) lines", at: keyMark,
-                            hint: "use python_requirements with \(option) lines in the requirements file")
+                log.warning(
+                    "\(path) is no longer a Cog key; it was applied as \(option) lines", at: keyMark,
+                    hint: "use python_requirements with \(option) lines in the requirements file")
             }
             for item in stringList(value, key: path) {
-                if !(item.text.hasPrefix("https://") || item.text.hasPrefix("http://") || item.text.hasPrefix("file:")) {
-                    log.warning("\"\(item.text)\" is not a package index URL; pip will not find packages there", at: item.mark,
-                                hint: key == "python_find_links" ? nil : "a git+https:// URL is a package: list it in python_packages")
+                if !(item.text.hasPrefix("https://") || item.text.hasPrefix("http://") || item.text.hasPrefix("file:"))
+                {
+                    log.warning(
+                        "\"\(item.text)\" is not a package index URL; pip will not find packages there", at: item.mark,
+                        hint: key == "python_find_links"
+                            ? nil : "a git+https:// URL is a package: list it in python_packages")
                 }
                 decoded.config.build.requirementOptions.append("\(option) \(item.text)")
             }
         case "architectures":
             for item in stringList(value, key: path) where !["cpu", "gpu"].contains(item.text) {
-                log.error("architectures lists \"\(item.text)\"; only cpu and gpu exist", at: item.mark, hint: "use gpu: true in the build section")
+                log.error(
+                    "architectures lists \"\(item.text)\"; only cpu and gpu exist", at: item.mark,
+                    hint: "use gpu: true in the build section")
             }
             decoded.config.build.gpu = stringList(value, key: path).contains { $0.text == "gpu" }
             decoded.marks["build.gpu"] = value.mark

@@ -5,16 +5,22 @@ extension ConfigDecoder {
     mutating func decodeRunItems(_ node: YAMLNode, key: String) {
         if node.isNull { return }
         guard let items = node.sequence else {
-            log.error("\(key) must be a list of commands, not \(node.kindDescription)", at: node.mark, hint: "write each command on its own line starting with \"- \"")
+            log.error(
+                "\(key) must be a list of commands, not \(node.kindDescription)", at: node.mark,
+                hint: "write each command on its own line starting with \"- \"")
             return
         }
         for item in items where !item.isNull {
             if let text = item.scalar {
-                if let command = checkedCommand(text, mark: item.mark) { decoded.config.build.run.append(RunItem(command: command)) }
+                if let command = checkedCommand(text, mark: item.mark) {
+                    decoded.config.build.run.append(RunItem(command: command))
+                }
             } else if item.mapping != nil {
                 decodeRunMapping(item, key: key)
             } else {
-                log.error("each item of \(key) must be a command or a {command, mounts} mapping, not \(item.kindDescription)", at: item.mark)
+                log.error(
+                    "each item of \(key) must be a command or a {command, mounts} mapping, not \(item.kindDescription)",
+                    at: item.mark)
             }
         }
     }
@@ -22,9 +28,14 @@ extension ConfigDecoder {
     private mutating func decodeRunMapping(_ item: YAMLNode, key: String) {
         var command: String?
         var mounts: [SecretMount] = []
-        for (field, _, value) in fields(of: item, section: "a \(key) item", keys: KeySet(known: ["command", "mounts"])) {
+        for (field, _, value) in fields(of: item, section: "a \(key) item", keys: KeySet(known: ["command", "mounts"]))
+        {
             if field == "command" {
-                if value.isNull { log.error("this \(key) item's command is empty", at: value.mark, hint: "write the shell command after command:") }
+                if value.isNull {
+                    log.error(
+                        "this \(key) item's command is empty", at: value.mark,
+                        hint: "write the shell command after command:")
+                }
                 command = string(value, key: "command").flatMap { checkedCommand($0, mark: value.mark) }
             } else if !value.isNull {
                 guard let list = value.sequence else {
@@ -49,8 +60,9 @@ extension ConfigDecoder {
         for (field, _, value) in fields(of: node, section: "a mount", keys: KeySet(known: ["type", "id", "target"])) {
             guard let text = string(value, key: field) else { continue }
             if field == "type", text != "secret" {
-                log.error("mount type \"\(text)\" is not supported; cog.yaml mounts are secrets only", at: value.mark,
-                          hint: "for a cache, start the command with --mount=type=cache,target=/root/.cache/pip")
+                log.error(
+                    "mount type \"\(text)\" is not supported; cog.yaml mounts are secrets only", at: value.mark,
+                    hint: "for a cache, start the command with --mount=type=cache,target=/root/.cache/pip")
                 return nil
             }
             values[field] = text
@@ -58,7 +70,9 @@ extension ConfigDecoder {
         let missing = ["type", "id", "target"].filter { values[$0]?.isEmpty ?? true }
         guard missing.isEmpty, let id = values["id"], let target = values["target"] else {
             if node.mapping != nil {
-                log.error("this mount lacks \(missing.joined(separator: ", "))", at: node.mark, hint: "a mount needs type: secret, id: <secret id> and target: <path>")
+                log.error(
+                    "this mount lacks \(missing.joined(separator: ", "))", at: node.mark,
+                    hint: "a mount needs type: secret, id: <secret id> and target: <path>")
             }
             return nil
         }
@@ -73,11 +87,14 @@ extension ConfigDecoder {
             return nil
         }
         if command.contains("\n") {
-            log.error("this run command spans several lines; each command must be one line", at: mark,
-                      hint: "make each command its own list item starting with \"- \", or fold it with >- so its lines join with spaces")
+            log.error(
+                "this run command spans several lines; each command must be one line", at: mark,
+                hint:
+                    "make each command its own list item starting with \"- \", or fold it with >- so its lines join with spaces"
+            )
             return nil
         }
-        if case let .failure(violation) = RunCommandPrefix.split(command) {
+        if case .failure(let violation) = RunCommandPrefix.split(command) {
             log.error(violation.message, at: mark, hint: violation.hint)
             return nil
         }
@@ -88,11 +105,13 @@ extension ConfigDecoder {
         var lines: [String: Int] = [:]
         for item in stringList(node, key: "environment") {
             switch ConfigRules.checkEnvironmentEntry(item.text) {
-            case let .failure(violation):
+            case .failure(let violation):
                 log.error(violation.message, at: item.mark, hint: violation.hint)
-            case let .success(variable):
+            case .success(let variable):
                 if let line = lines[variable.name] {
-                    log.error("environment variable \"\(variable.name)\" is already set on line \(line)", at: item.mark, hint: "remove one of them")
+                    log.error(
+                        "environment variable \"\(variable.name)\" is already set on line \(line)", at: item.mark,
+                        hint: "remove one of them")
                     continue
                 }
                 lines[variable.name] = item.mark.line
@@ -108,22 +127,29 @@ extension ConfigDecoder {
             return
         }
         decoded.marks["weights"] = node.mark
-        var names: Set<String> = [], targets: Set<String> = []
+        var names: Set<String> = []
+        var targets: Set<String> = []
         for item in items {
             var weight = WeightSource(name: "", target: "", sources: [])
-            for (field, _, value) in fields(of: item, section: "a weights item", keys: KeySet(known: ["name", "target", "source"])) {
+            for (field, _, value) in fields(
+                of: item, section: "a weights item", keys: KeySet(known: ["name", "target", "source"]))
+            {
                 switch field {
                 case "name":
                     weight.name = string(value, key: "name") ?? ""
                     if weight.name.range(of: #"^[a-z0-9]+([._-][a-z0-9]+)*$"#, options: .regularExpression) == nil {
-                        log.error("weights name \"\(weight.name)\" is not valid", at: value.mark, hint: "use lowercase letters and digits, separated by . _ or -")
+                        log.error(
+                            "weights name \"\(weight.name)\" is not valid", at: value.mark,
+                            hint: "use lowercase letters and digits, separated by . _ or -")
                     } else if !names.insert(weight.name).inserted {
                         log.error("weights name \"\(weight.name)\" is used twice", at: value.mark)
                     }
                 case "target":
                     weight.target = string(value, key: "target") ?? ""
                     if !weight.target.hasPrefix("/") || weight.target == "/" {
-                        log.error("weights target \"\(weight.target)\" must be an absolute path other than /", at: value.mark, hint: "e.g. target: /src/weights/model")
+                        log.error(
+                            "weights target \"\(weight.target)\" must be an absolute path other than /", at: value.mark,
+                            hint: "e.g. target: /src/weights/model")
                     } else if !targets.insert(weight.target).inserted {
                         log.error("weights target \"\(weight.target)\" is used twice", at: value.mark)
                     }
@@ -143,14 +169,18 @@ extension ConfigDecoder {
         var result: [WeightSource.Location] = []
         for source in nodes {
             var location = WeightSource.Location(uri: "")
-            for (field, _, value) in fields(of: source, section: "a weights source", keys: KeySet(known: ["uri", "include", "exclude"])) {
+            for (field, _, value) in fields(
+                of: source, section: "a weights source", keys: KeySet(known: ["uri", "include", "exclude"]))
+            {
                 if field == "uri" { location.uri = string(value, key: "uri") ?? "" }
                 let patterns = field == "uri" ? [] : stringList(value, key: field).map(\.text)
                 if field == "include" { location.include = patterns }
                 if field == "exclude" { location.exclude = patterns }
             }
             if location.uri.isEmpty {
-                log.error("a weights source needs a uri", at: source.mark, hint: "e.g. uri: hf://owner/repo or a directory in the project")
+                log.error(
+                    "a weights source needs a uri", at: source.mark,
+                    hint: "e.g. uri: hf://owner/repo or a directory in the project")
             } else {
                 result.append(location)
             }

@@ -12,11 +12,14 @@ extension ConfigDecoder {
 
     /// The pairs of `node` whose keys are known; reports duplicates, unknown keys (with a suggestion) and a
     /// value that is not a mapping. `section` names it in messages (`build`, `the top level`).
-    mutating func fields(of node: YAMLNode, section: String, keys: KeySet) -> [(key: String, keyMark: SourceMark, value: YAMLNode)] {
+    mutating func fields(of node: YAMLNode, section: String, keys: KeySet) -> [(
+        key: String, keyMark: SourceMark, value: YAMLNode
+    )] {
         if node.isNull { return [] }
         guard let pairs = node.mapping else {
-            log.error("\(section) must be a mapping of keys, not \(node.kindDescription)", at: node.mark,
-                      hint: "put its keys on the lines below it, indented, e.g. \"\(keys.known.first ?? "key"): …\"")
+            log.error(
+                "\(section) must be a mapping of keys, not \(node.kindDescription)", at: node.mark,
+                hint: "put its keys on the lines below it, indented, e.g. \"\(keys.known.first ?? "key"): …\"")
             return []
         }
         var seen: [String: SourceMark] = [:]
@@ -27,7 +30,9 @@ extension ConfigDecoder {
                 continue
             }
             if let first = seen[key] {
-                log.error("\"\(key)\" is set twice in \(section); the first is on line \(first.line)", at: pair.key.mark, hint: "keep one of them")
+                log.error(
+                    "\"\(key)\" is set twice in \(section); the first is on line \(first.line)", at: pair.key.mark,
+                    hint: "keep one of them")
                 continue
             }
             seen[key] = pair.key.mark
@@ -38,7 +43,8 @@ extension ConfigDecoder {
             } else if let hint = keys.misplaced[key] {
                 log.error("\"\(key)\" does not belong in \(section)", at: pair.key.mark, hint: hint)
             } else {
-                let hint = KeySuggestion.hint(for: key, in: keys.known)
+                let hint =
+                    KeySuggestion.hint(for: key, in: keys.known)
                     ?? "\(section) accepts: \(keys.known.joined(separator: ", "))"
                 log.error("unknown key \"\(key)\" in \(section)", at: pair.key.mark, hint: hint)
             }
@@ -63,7 +69,9 @@ extension ConfigDecoder {
         case "true", "True", "TRUE": return true
         case "false", "False", "FALSE": return false
         default:
-            log.error("\(key) must be true or false, not \(node.kindDescription)", at: node.mark, hint: "write \(key): true or \(key): false")
+            log.error(
+                "\(key) must be true or false, not \(node.kindDescription)", at: node.mark,
+                hint: "write \(key): true or \(key): false")
             return nil
         }
     }
@@ -82,15 +90,17 @@ extension ConfigDecoder {
     mutating func stringList(_ node: YAMLNode, key: String) -> [(text: String, mark: SourceMark)] {
         if node.isNull { return [] }
         guard let items = node.sequence else {
-            log.error("\(key) must be a list, not \(node.kindDescription)", at: node.mark,
-                      hint: "write each item on its own line starting with \"- \"")
+            log.error(
+                "\(key) must be a list, not \(node.kindDescription)", at: node.mark,
+                hint: "write each item on its own line starting with \"- \"")
             return []
         }
         var result: [(text: String, mark: SourceMark)] = []
         for item in items where !item.isNull {
             guard let text = item.scalar else {
-                log.error("each item of \(key) must be a string, not \(item.kindDescription)", at: item.mark,
-                          hint: "quote the item if it contains \": \" or starts with { or [")
+                log.error(
+                    "each item of \(key) must be a string, not \(item.kindDescription)", at: item.mark,
+                    hint: "quote the item if it contains \": \" or starts with { or [")
                 continue
             }
             result.append((text, item.mark))

@@ -86,9 +86,12 @@ struct DiagnosticLog: Sendable {
         lines.indices.contains(number - 1) ? lines[number - 1] : nil
     }
 
-    private mutating func add(_ severity: ConfigDiagnostic.Severity, _ message: String, at mark: SourceMark?, hint: String?) {
+    private mutating func add(
+        _ severity: ConfigDiagnostic.Severity, _ message: String, at mark: SourceMark?, hint: String?
+    ) {
         let diagnostic = ConfigDiagnostic(
-            severity: severity, file: file, mark: mark, sourceLine: mark.flatMap { line($0.line) }, message: message, hint: hint)
+            severity: severity, file: file, mark: mark, sourceLine: mark.flatMap { line($0.line) }, message: message,
+            hint: hint)
         guard !diagnostics.contains(diagnostic) else { return }
         diagnostics.append(diagnostic)
     }

@@ -20,15 +20,21 @@ enum ConfigRules {
     static func checkPythonVersion(_ text: String) -> RuleViolation? {
         let example = "e.g. python_version: \"\(defaultPython)\""
         if text.allSatisfy(\.isNumber), !text.isEmpty {
-            return RuleViolation(message: "python_version \"\(text)\" must include the minor version", hint: "write the minor or patch version, \(example)")
+            return RuleViolation(
+                message: "python_version \"\(text)\" must include the minor version",
+                hint: "write the minor or patch version, \(example)")
         }
         guard text.range(of: #"^[0-9]+\.[0-9]+(\.[0-9]+)?$"#, options: .regularExpression) != nil,
-              let version = ReleaseVersion(text) else {
-            return RuleViolation(message: "python_version \"\(text)\" is not a Python version", hint: "use the minor (3.12) or patch (3.12.4) form, \(example)")
+            let version = ReleaseVersion(text)
+        else {
+            return RuleViolation(
+                message: "python_version \"\(text)\" is not a Python version",
+                hint: "use the minor (3.12) or patch (3.12.4) form, \(example)")
         }
         guard supportedPythons.contains(version.majorMinor) else {
             return RuleViolation(
-                message: "Python \(text) is not supported: cog supports Python \(supportedPythons[0]) to \(supportedPythons[supportedPythons.count - 1])",
+                message:
+                    "Python \(text) is not supported: cog supports Python \(supportedPythons[0]) to \(supportedPythons[supportedPythons.count - 1])",
                 hint: "set one of \(supportedPythons.joined(separator: ", ")), \(example)")
         }
         return nil
@@ -41,7 +47,8 @@ enum ConfigRules {
             return RuleViolation(message: "cuda \"\(text)\" must include the minor version", hint: hint)
         }
         guard text.range(of: #"^[0-9]+\.[0-9]+(\.[0-9]+)?$"#, options: .regularExpression) != nil,
-              let version = ReleaseVersion(text) else {
+            let version = ReleaseVersion(text)
+        else {
             return RuleViolation(message: "cuda \"\(text)\" is not a CUDA version", hint: hint)
         }
         guard version.major >= minimumCUDAMajor else {
@@ -55,7 +62,9 @@ enum ConfigRules {
     /// `cudnn`: a major version such as `8` (Cog's images name cuDNN by major).
     static func checkCuDNN(_ text: String) -> RuleViolation? {
         guard text.range(of: #"^[0-9]+(\.[0-9]+)*$"#, options: .regularExpression) != nil else {
-            return RuleViolation(message: "cudnn \"\(text)\" is not a cuDNN version", hint: "use the major version, e.g. cudnn: \"8\", or remove it to let cog choose")
+            return RuleViolation(
+                message: "cudnn \"\(text)\" is not a cuDNN version",
+                hint: "use the major version, e.g. cudnn: \"8\", or remove it to let cog choose")
         }
         return nil
     }
@@ -67,11 +76,15 @@ enum ConfigRules {
         let parts = text.components(separatedBy: ".py:")
         let hint = "use the form \"\(example)\": a .py file in the project, a colon, then the class or function name"
         guard parts.count == 2, !parts[0].isEmpty,
-              parts[1].range(of: #"^[A-Za-z_][A-Za-z0-9_]*$"#, options: .regularExpression) != nil else {
-            return RuleViolation(message: "\(key) \"\(text)\" is not a reference to a Python class or function", hint: hint)
+            parts[1].range(of: #"^[A-Za-z_][A-Za-z0-9_]*$"#, options: .regularExpression) != nil
+        else {
+            return RuleViolation(
+                message: "\(key) \"\(text)\" is not a reference to a Python class or function", hint: hint)
         }
         if parts[0].split(separator: "/").contains("..") {
-            return RuleViolation(message: "\(key) \"\(text)\" points outside the project", hint: "the file must be inside the project, which is copied to /src")
+            return RuleViolation(
+                message: "\(key) \"\(text)\" points outside the project",
+                hint: "the file must be inside the project, which is copied to /src")
         }
         return nil
     }
@@ -86,7 +99,11 @@ enum ConfigRules {
             return RuleViolation(message: message + ": it contains a space", hint: "list each package as its own item")
         }
         if let bad = name.first(where: { !($0.isLetter || $0.isNumber || "+.-=:~".contains($0)) }) {
-            return RuleViolation(message: message + ": it contains \"\(bad)\"", hint: "apt package names use only lowercase letters, digits and + - . (optionally name=version); shell commands belong in build.run")
+            return RuleViolation(
+                message: message + ": it contains \"\(bad)\"",
+                hint:
+                    "apt package names use only lowercase letters, digits and + - . (optionally name=version); shell commands belong in build.run"
+            )
         }
         return RuleViolation(message: message, hint: "apt package names are lowercase, e.g. \"\(name.lowercased())\"")
     }
@@ -94,26 +111,33 @@ enum ConfigRules {
     /// Environment names the cog runtime reserves (Cog's `pkg/config/env.go`); `*` ends a prefix.
     static let reservedEnvironmentNames = [
         "PATH", "LD_LIBRARY_PATH", "PYTHONPATH", "VIRTUAL_ENV", "PYTHONUNBUFFERED", "R8_*", "REPLICATE_*",
-        "LIBRARY_PATH", "CUDA_*", "NVIDIA_*", "NV_*", "PGET_*", "HF_ENDPOINT", "HF_HUB_ENABLE_HF_TRANSFER", "KUBERNETES_*",
+        "LIBRARY_PATH", "CUDA_*", "NVIDIA_*", "NV_*", "PGET_*", "HF_ENDPOINT", "HF_HUB_ENABLE_HF_TRANSFER",
+        "KUBERNETES_*",
     ]
 
     /// One top-level `environment` item: `NAME=value` with a name the runtime does not reserve.
     static func checkEnvironmentEntry(_ entry: String) -> Result<EnvVar, RuleViolation> {
         guard let equals = entry.firstIndex(of: "=") else {
-            return .failure(RuleViolation(message: "environment entry \"\(entry)\" is not in NAME=value form", hint: "write it as \(entry)=value"))
+            return .failure(
+                RuleViolation(
+                    message: "environment entry \"\(entry)\" is not in NAME=value form",
+                    hint: "write it as \(entry)=value"))
         }
         let name = String(entry[..<equals])
         guard name.range(of: #"^[A-Za-z_][A-Za-z0-9_]*$"#, options: .regularExpression) != nil else {
-            return .failure(RuleViolation(
-                message: "environment entry \"\(entry)\" has an invalid name \"\(name)\"",
-                hint: "names start with a letter or _ and hold only letters, digits and _"))
+            return .failure(
+                RuleViolation(
+                    message: "environment entry \"\(entry)\" has an invalid name \"\(name)\"",
+                    hint: "names start with a letter or _ and hold only letters, digits and _"))
         }
         for pattern in reservedEnvironmentNames {
             let reserved = pattern.hasSuffix("*") ? name.hasPrefix(pattern.dropLast()) : name == pattern
             if reserved {
-                return .failure(RuleViolation(
-                    message: "environment variable \"\(name)\" is reserved for the cog runtime and cannot be set in cog.yaml",
-                    hint: "choose another name; reserved: \(reservedEnvironmentNames.joined(separator: ", "))"))
+                return .failure(
+                    RuleViolation(
+                        message:
+                            "environment variable \"\(name)\" is reserved for the cog runtime and cannot be set in cog.yaml",
+                        hint: "choose another name; reserved: \(reservedEnvironmentNames.joined(separator: ", "))"))
             }
         }
         return .success(EnvVar(name: name, value: String(entry[entry.index(after: equals)...])))
@@ -123,7 +147,9 @@ enum ConfigRules {
     static func checkSDKVersion(_ text: String) -> RuleViolation? {
         if text == "prerelease" { return nil }
         guard let release = CogRuntime.releaseNumbers(text) else {
-            return RuleViolation(message: "sdk_version \"\(text)\" is not a version", hint: "use a cog release such as \"\(CogRuntime.newest)\", or \"prerelease\"")
+            return RuleViolation(
+                message: "sdk_version \"\(text)\" is not a version",
+                hint: "use a cog release such as \"\(CogRuntime.newest)\", or \"prerelease\"")
         }
         guard !release.lexicographicallyPrecedes([0, 16, 0]) else {
             return RuleViolation(

@@ -18,23 +18,30 @@ struct LocalArtifact: Sendable, Equatable {
     /// markers, hashes, extras, `name @ path` and `file:` URLs are not staged, as in Cog).
     static func path(in line: String) -> String? {
         guard suffixes.contains(where: line.hasSuffix), !line.hasPrefix("-"),
-              !line.contains(where: { $0.isWhitespace || ";@[#".contains($0) }), !line.contains(":") else { return nil }
+            !line.contains(where: { $0.isWhitespace || ";@[#".contains($0) }), !line.contains(":")
+        else { return nil }
         return line
     }
 
     /// Why `path` (relative to `projectDirectory`, or absolute) cannot be staged, or the artifact.
     static func resolve(_ path: String, projectDirectory: String) -> Result<LocalArtifact, RuleViolation> {
         let project = URL(fileURLWithPath: projectDirectory).standardizedFileURL.resolvingSymlinksInPath().path
-        let full = URL(fileURLWithPath: path.hasPrefix("/") ? path : "\(projectDirectory)/\(path)").standardizedFileURL.resolvingSymlinksInPath().path
+        let full = URL(fileURLWithPath: path.hasPrefix("/") ? path : "\(projectDirectory)/\(path)").standardizedFileURL
+            .resolvingSymlinksInPath().path
         guard full.hasPrefix(project + "/") else {
-            return .failure(RuleViolation(message: "\"\(path)\" is outside the project, so it cannot be copied into the image",
-                                          hint: "move it into the project folder (\(projectDirectory))"))
+            return .failure(
+                RuleViolation(
+                    message: "\"\(path)\" is outside the project, so it cannot be copied into the image",
+                    hint: "move it into the project folder (\(projectDirectory))"))
         }
         var isDirectory: ObjCBool = false
         guard FileManager.default.fileExists(atPath: full, isDirectory: &isDirectory), !isDirectory.boolValue,
-              let stream = try? FileStream.openForReading(full) else {
-            return .failure(RuleViolation(message: "\"\(path)\" does not exist in the project",
-                                          hint: "build the archive first, or fix the path (relative to \(projectDirectory))"))
+            let stream = try? FileStream.openForReading(full)
+        else {
+            return .failure(
+                RuleViolation(
+                    message: "\"\(path)\" does not exist in the project",
+                    hint: "build the archive first, or fix the path (relative to \(projectDirectory))"))
         }
         let digest: Digest
         do {
@@ -42,7 +49,8 @@ struct LocalArtifact: Sendable, Equatable {
             try stream.forEachChunk { try hasher.update($0) }
             digest = try hasher.finalize()
         } catch {
-            return .failure(RuleViolation(message: "\"\(path)\" cannot be read: \(error)", hint: "check its permissions"))
+            return .failure(
+                RuleViolation(message: "\"\(path)\" cannot be read: \(error)", hint: "check its permissions"))
         }
         let relative = String(full.dropFirst(project.count + 1))
         return .success(LocalArtifact(source: full, target: "\(directory)/\(relative)", sha256: digest.encoded))

@@ -33,7 +33,8 @@ extension Requirements {
         let isHex = ref.allSatisfy { $0.isHexDigit }
         if isHex, ref.count < 6 {
             return RuleViolation(
-                message: "the pinned commit \"\(ref)\" in \"\(url)\" is too short: a commit needs at least six hex characters",
+                message:
+                    "the pinned commit \"\(ref)\" in \"\(url)\" is too short: a commit needs at least six hex characters",
                 hint: "use at least six characters of the commit SHA, e.g. @2d1602a")
         }
         return nil

@@ -21,7 +21,8 @@ enum Requirements {
     /// after whitespace, as pip has it) and blank lines removed, and `-e .` dropped as Cog does.
     static func read(_ text: String) -> [RequirementLine] {
         var result: [RequirementLine] = []
-        var pending = "", start = 0
+        var pending = ""
+        var start = 0
         for (index, rawLine) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
             var line = String(rawLine.hasSuffix("\r") ? rawLine.dropLast() : rawLine)
             if pending.isEmpty { start = index + 1 }
@@ -55,7 +56,8 @@ enum Requirements {
         // Only the first word names the package; later words may be options holding URLs.
         let first = line.prefix { !$0.isWhitespace && $0 != ";" }
         guard !isOption(line), !first.contains("://"),
-              let range = first.range(of: #"^[A-Za-z0-9][A-Za-z0-9._-]*"#, options: .regularExpression) else { return nil }
+            let range = first.range(of: #"^[A-Za-z0-9][A-Za-z0-9._-]*"#, options: .regularExpression)
+        else { return nil }
         let name = String(first[range])
         if first[range.upperBound...].hasPrefix("/") { return nil }  // a path such as dist/pkg.whl
         return name.hasSuffix(".whl") || name.hasSuffix(".zip") || name.hasSuffix(".gz") ? nil : name
@@ -70,7 +72,8 @@ enum Requirements {
     /// when the requirement names none.
     static func firstVersion(_ line: String) -> String? {
         let requirement = line.split(separator: ";", maxSplits: 1).first.map(String.init) ?? line
-        guard let range = requirement.range(of: #"(===|==|!=|~=|<=|>=|<|>)\s*[^\s,;|]+"#, options: .regularExpression) else { return nil }
+        guard let range = requirement.range(of: #"(===|==|!=|~=|<=|>=|<|>)\s*[^\s,;|]+"#, options: .regularExpression)
+        else { return nil }
         return requirement[range].drop { "=!~<> ".contains($0) }.description
     }
 
@@ -79,15 +82,25 @@ enum Requirements {
         var tokens = line.split(whereSeparator: \.isWhitespace).map(String.init)
         guard !tokens.isEmpty else { return nil }
         let head = tokens.removeFirst()
-        guard let match = head.range(of: #"^[A-Za-z0-9][A-Za-z0-9._-]*==[^\s;,\[\]]+$"#, options: .regularExpression), match == head.startIndex..<head.endIndex else { return nil }
+        guard let match = head.range(of: #"^[A-Za-z0-9][A-Za-z0-9._-]*==[^\s;,\[\]]+$"#, options: .regularExpression),
+            match == head.startIndex..<head.endIndex
+        else { return nil }
         let parts = head.components(separatedBy: "==")
         var result = PinnedRequirement(name: parts[0], version: parts[1])
         while !tokens.isEmpty {
             let token = tokens.removeFirst()
-            let (option, inlineValue) = token.contains("=") ? (String(token.prefix { $0 != "=" }), String(token.drop { $0 != "=" }.dropFirst())) : (token, nil)
+            let (option, inlineValue) =
+                token.contains("=")
+                ? (String(token.prefix { $0 != "=" }), String(token.drop { $0 != "=" }.dropFirst())) : (token, nil)
             guard ["--extra-index-url", "--find-links", "-f"].contains(option) else { return nil }
-            guard let value = inlineValue ?? (tokens.isEmpty ? nil : tokens.removeFirst()), !value.isEmpty else { return nil }
-            if option == "--extra-index-url" { result.extraIndexURLs.append(value) } else { result.findLinks.append(value) }
+            guard let value = inlineValue ?? (tokens.isEmpty ? nil : tokens.removeFirst()), !value.isEmpty else {
+                return nil
+            }
+            if option == "--extra-index-url" {
+                result.extraIndexURLs.append(value)
+            } else {
+                result.findLinks.append(value)
+            }
         }
         return result
     }

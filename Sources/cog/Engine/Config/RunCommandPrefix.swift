@@ -12,16 +12,22 @@ enum RunCommandPrefix {
             let flag = rest.prefix { !$0.isWhitespace }
             rest = rest.dropFirst(flag.count).drop { $0.isWhitespace }
             switch parseMount(flag.dropFirst("--mount=".count)) {
-            case let .success(mount): mounts.append(mount)
-            case let .failure(violation): return .failure(violation)
+            case .success(let mount): mounts.append(mount)
+            case .failure(let violation): return .failure(violation)
             }
         }
         if rest.hasPrefix("--") {
             let flag = rest.prefix { !$0.isWhitespace }
-            return .failure(RuleViolation(message: "run command starts with the RUN flag \(flag), which cog does not support", hint: "only --mount=type=cache and --mount=type=secret flags may precede a command"))
+            return .failure(
+                RuleViolation(
+                    message: "run command starts with the RUN flag \(flag), which cog does not support",
+                    hint: "only --mount=type=cache and --mount=type=secret flags may precede a command"))
         }
         guard !rest.isEmpty else {
-            return .failure(RuleViolation(message: "run command \"\(command)\" has mounts but no command", hint: "write the command after the --mount flags"))
+            return .failure(
+                RuleViolation(
+                    message: "run command \"\(command)\" has mounts but no command",
+                    hint: "write the command after the --mount flags"))
         }
         return .success((mounts, String(rest)))
     }
@@ -33,23 +39,38 @@ enum RunCommandPrefix {
             options[String(pair[0])] = pair.count > 1 ? String(pair[1]) : "true"
         }
         let target = options["target"] ?? options["dst"] ?? options["destination"]
-        let allowed: Set<String> = ["type", "target", "dst", "destination", "id", "sharing", "mode", "uid", "gid", "required"]
+        let allowed: Set<String> = [
+            "type", "target", "dst", "destination", "id", "sharing", "mode", "uid", "gid", "required",
+        ]
         if let unknown = options.keys.sorted().first(where: { !allowed.contains($0) }) {
-            return .failure(RuleViolation(message: "--mount option \"\(unknown)\" is not supported", hint: "use type, target and id (plus sharing, mode, uid, gid)"))
+            return .failure(
+                RuleViolation(
+                    message: "--mount option \"\(unknown)\" is not supported",
+                    hint: "use type, target and id (plus sharing, mode, uid, gid)"))
         }
         switch options["type"] ?? "bind" {
         case "cache":
             guard let target, target.hasPrefix("/") else {
-                return .failure(RuleViolation(message: "--mount=type=cache needs an absolute target", hint: "e.g. --mount=type=cache,target=/root/.cache/pip"))
+                return .failure(
+                    RuleViolation(
+                        message: "--mount=type=cache needs an absolute target",
+                        hint: "e.g. --mount=type=cache,target=/root/.cache/pip"))
             }
             return .success(.cache(target: target, id: options["id"] ?? target))
         case "secret":
-            guard let id = options["id"] ?? target.map({ String($0.split(separator: "/").last ?? "") }), !id.isEmpty else {
-                return .failure(RuleViolation(message: "--mount=type=secret needs an id", hint: "e.g. --mount=type=secret,id=hf_token,target=/run/secrets/hf_token"))
+            guard let id = options["id"] ?? target.map({ String($0.split(separator: "/").last ?? "") }), !id.isEmpty
+            else {
+                return .failure(
+                    RuleViolation(
+                        message: "--mount=type=secret needs an id",
+                        hint: "e.g. --mount=type=secret,id=hf_token,target=/run/secrets/hf_token"))
             }
             return .success(.secret(id: id, target: target ?? "/run/secrets/\(id)"))
         case let type:
-            return .failure(RuleViolation(message: "--mount=type=\(type) is not supported in run commands", hint: "only type=cache and type=secret mounts are supported"))
+            return .failure(
+                RuleViolation(
+                    message: "--mount=type=\(type) is not supported in run commands",
+                    hint: "only type=cache and type=secret mounts are supported"))
         }
     }
 }

@@ -2,7 +2,9 @@
 /// `pkg/cli/init-templates/base`, in the build/predict schema this cog reads).
 public enum StarterProject {
     /// File name and contents, in the order they are written.
-    public static let files: [(name: String, contents: String)] = [("cog.yaml", cogYAML), ("predict.py", predictPy), (".dockerignore", dockerignore)]
+    public static let files: [(name: String, contents: String)] = [
+        ("cog.yaml", cogYAML), ("predict.py", predictPy), (".dockerignore", dockerignore),
+    ]
 
     static let cogYAML = """
         # Configuration for Cog ⚙️

@@ -43,7 +43,8 @@ final class YAMLEventReader {
         _ = input.initialize(from: bytes)
         guard yaml_parser_initialize(parser) == 1 else {
             // libyaml only fails here when it cannot allocate its buffers.
-            throw YAMLSyntaxError(mark: SourceMark(line: 1, column: 1), problem: "the YAML parser could not allocate memory")
+            throw YAMLSyntaxError(
+                mark: SourceMark(line: 1, column: 1), problem: "the YAML parser could not allocate memory")
         }
         yaml_parser_set_input_string(parser, input.baseAddress, bytes.count)
     }
@@ -69,16 +70,23 @@ final class YAMLEventReader {
             return YAMLEvent(kind: .alias(anchor: Self.text(event.data.alias.anchor) ?? ""), mark: mark)
         case YAML_SCALAR_EVENT:
             let scalar = event.data.scalar
-            let value = scalar.value.map { String(decoding: UnsafeBufferPointer(start: $0, count: Int(scalar.length)), as: UTF8.self) } ?? ""
+            let value =
+                scalar.value.map {
+                    String(decoding: UnsafeBufferPointer(start: $0, count: Int(scalar.length)), as: UTF8.self)
+                } ?? ""
             let plain = scalar.style == YAML_PLAIN_SCALAR_STYLE
-            return YAMLEvent(kind: .scalar(value, plain: plain, anchor: Self.text(scalar.anchor), tag: Self.text(scalar.tag)), mark: mark)
+            return YAMLEvent(
+                kind: .scalar(value, plain: plain, anchor: Self.text(scalar.anchor), tag: Self.text(scalar.tag)),
+                mark: mark)
         case YAML_SEQUENCE_START_EVENT:
             let start = event.data.sequence_start
-            return YAMLEvent(kind: .sequenceStart(anchor: Self.text(start.anchor), tag: Self.text(start.tag)), mark: mark)
+            return YAMLEvent(
+                kind: .sequenceStart(anchor: Self.text(start.anchor), tag: Self.text(start.tag)), mark: mark)
         case YAML_SEQUENCE_END_EVENT: return YAMLEvent(kind: .sequenceEnd, mark: mark)
         case YAML_MAPPING_START_EVENT:
             let start = event.data.mapping_start
-            return YAMLEvent(kind: .mappingStart(anchor: Self.text(start.anchor), tag: Self.text(start.tag)), mark: mark)
+            return YAMLEvent(
+                kind: .mappingStart(anchor: Self.text(start.anchor), tag: Self.text(start.tag)), mark: mark)
         case YAML_MAPPING_END_EVENT: return YAMLEvent(kind: .mappingEnd, mark: mark)
         default:
             throw YAMLSyntaxError(mark: mark, problem: "unexpected YAML event \(event.type.rawValue)")
@@ -101,15 +109,23 @@ final class YAMLEventReader {
         }
         let mark = SourceMark(line: Int(state.problem_mark.line) + 1, column: Int(state.problem_mark.column) + 1)
         let context = state.context.map { String(cString: $0) }
-        let contextMark = context == nil ? nil
+        let contextMark =
+            context == nil
+            ? nil
             : SourceMark(line: Int(state.context_mark.line) + 1, column: Int(state.context_mark.column) + 1)
         return YAMLSyntaxError(mark: mark, problem: problem, context: context, contextMark: contextMark)
     }
 
     private func markForOffset(_ offset: Int) -> SourceMark {
-        var line = 1, column = 1
+        var line = 1
+        var column = 1
         for byte in bytes.prefix(offset) {
-            if byte == UInt8(ascii: "\n") { line += 1; column = 1 } else if byte & 0xC0 != 0x80 { column += 1 }
+            if byte == UInt8(ascii: "\n") {
+                line += 1
+                column = 1
+            } else if byte & 0xC0 != 0x80 {
+                column += 1
+            }
         }
         return SourceMark(line: line, column: column)
     }

@@ -28,26 +28,26 @@ struct YAMLNode: Sendable, Equatable {
 
     /// The scalar text, or nil for a sequence or a mapping.
     var scalar: String? {
-        if case let .scalar(text, _) = content { return text }
+        if case .scalar(let text, _) = content { return text }
         return nil
     }
 
     /// Whether the node is YAML null: an empty plain value, `~` or `null`.
     var isNull: Bool {
         if tag == "tag:yaml.org,2002:null" { return true }
-        guard case let .scalar(text, plain) = content, plain, tag == nil else { return false }
+        guard case .scalar(let text, let plain) = content, plain, tag == nil else { return false }
         return ["", "~", "null", "Null", "NULL"].contains(text)
     }
 
     /// The items of a sequence, or nil.
     var sequence: [YAMLNode]? {
-        if case let .sequence(items) = content { return items }
+        if case .sequence(let items) = content { return items }
         return nil
     }
 
     /// The pairs of a mapping, or nil.
     var mapping: [YAMLPair]? {
-        if case let .mapping(pairs) = content { return pairs }
+        if case .mapping(let pairs) = content { return pairs }
         return nil
     }
 
@@ -55,8 +55,10 @@ struct YAMLNode: Sendable, Equatable {
     var kindDescription: String {
         if isNull { return "nothing (null)" }
         switch content {
-        case let .scalar(text, plain):
-            if plain, ["true", "false", "True", "False", "TRUE", "FALSE"].contains(text) { return "the boolean \(text)" }
+        case .scalar(let text, let plain):
+            if plain, ["true", "false", "True", "False", "TRUE", "FALSE"].contains(text) {
+                return "the boolean \(text)"
+            }
             if plain, Double(text) != nil { return "the number \(text)" }
             return "the string \"\(text)\""
         case .sequence: return "a list"

@@ -30,26 +30,29 @@ private struct TreeBuilder {
         _ = try reader.next()  // document end
         let after = try reader.next()
         if case .documentStart = after.kind {
-            throw YAMLSyntaxError(mark: after.mark, problem: "a second YAML document starts here; cog.yaml must hold exactly one")
+            throw YAMLSyntaxError(
+                mark: after.mark, problem: "a second YAML document starts here; cog.yaml must hold exactly one")
         }
         return root
     }
 
     private mutating func node(_ event: YAMLEvent, depth: Int) throws(YAMLSyntaxError) -> (YAMLNode, Int) {
         guard depth <= YAMLParser.maximumDepth else {
-            throw YAMLSyntaxError(mark: event.mark, problem: "the document is nested more than \(YAMLParser.maximumDepth) levels deep")
+            throw YAMLSyntaxError(
+                mark: event.mark, problem: "the document is nested more than \(YAMLParser.maximumDepth) levels deep")
         }
         switch event.kind {
-        case let .scalar(text, plain, anchor, tag):
+        case .scalar(let text, let plain, let anchor, let tag):
             let result = YAMLNode(content: .scalar(text, plain: plain), mark: event.mark, tag: tag)
             return try register(result, size: 1, anchor: anchor, at: event)
-        case let .alias(anchor):
+        case .alias(let anchor):
             guard let (target, size) = anchors[anchor] else {
-                throw YAMLSyntaxError(mark: event.mark, problem: "the alias *\(anchor) names no anchor defined before it")
+                throw YAMLSyntaxError(
+                    mark: event.mark, problem: "the alias *\(anchor) names no anchor defined before it")
             }
             try count(size, at: event)
             return (target, size)
-        case let .sequenceStart(anchor, tag):
+        case .sequenceStart(let anchor, let tag):
             var items: [YAMLNode] = []
             var size = 1
             while true {
@@ -59,8 +62,9 @@ private struct TreeBuilder {
                 items.append(item)
                 size += itemSize
             }
-            return try register(YAMLNode(content: .sequence(items), mark: event.mark, tag: tag), size: size, anchor: anchor, at: event)
-        case let .mappingStart(anchor, tag):
+            return try register(
+                YAMLNode(content: .sequence(items), mark: event.mark, tag: tag), size: size, anchor: anchor, at: event)
+        case .mappingStart(let anchor, let tag):
             var pairs: [YAMLPair] = []
             var merged: [YAMLPair] = []
             var size = 1
@@ -79,7 +83,8 @@ private struct TreeBuilder {
             // YAML merge keys: the mapping's own keys win over merged ones.
             let own = Set(pairs.compactMap(\.key.scalar))
             pairs += merged.filter { pair in pair.key.scalar.map { !own.contains($0) } ?? true }
-            return try register(YAMLNode(content: .mapping(pairs), mark: event.mark, tag: tag), size: size, anchor: anchor, at: event)
+            return try register(
+                YAMLNode(content: .mapping(pairs), mark: event.mark, tag: tag), size: size, anchor: anchor, at: event)
         default:
             throw unexpected(event)
         }
@@ -91,7 +96,8 @@ private struct TreeBuilder {
             var result: [YAMLPair] = []
             for item in items {
                 guard let pairs = item.mapping else {
-                    throw YAMLSyntaxError(mark: item.mark, problem: "a << merge key needs a mapping or a list of mappings")
+                    throw YAMLSyntaxError(
+                        mark: item.mark, problem: "a << merge key needs a mapping or a list of mappings")
                 }
                 result += pairs
             }
@@ -100,7 +106,9 @@ private struct TreeBuilder {
         throw YAMLSyntaxError(mark: value.mark, problem: "a << merge key needs a mapping or a list of mappings")
     }
 
-    private mutating func register(_ node: YAMLNode, size: Int, anchor: String?, at event: YAMLEvent) throws(YAMLSyntaxError) -> (YAMLNode, Int) {
+    private mutating func register(_ node: YAMLNode, size: Int, anchor: String?, at event: YAMLEvent)
+        throws(YAMLSyntaxError) -> (YAMLNode, Int)
+    {
         try count(1, at: event)
         if let anchor { anchors[anchor] = (node, size) }
         return (node, size)
@@ -109,7 +117,10 @@ private struct TreeBuilder {
     private mutating func count(_ size: Int, at event: YAMLEvent) throws(YAMLSyntaxError) {
         nodeCount += size
         guard nodeCount <= YAMLParser.maximumNodes else {
-            throw YAMLSyntaxError(mark: event.mark, problem: "the document expands to more than \(YAMLParser.maximumNodes) values (aliases repeat too much)")
+            throw YAMLSyntaxError(
+                mark: event.mark,
+                problem: "the document expands to more than \(YAMLParser.maximumNodes) values (aliases repeat too much)"
+            )
         }
     }
 

@@ -9,10 +9,13 @@ extension BuildPlan {
         lines += Self.header.map { "# \($0)" }
         lines.append("FROM \(baseImage)")
         for step in steps {
-            if case let .copyFile(path, contents, _) = step { lines += Self.contentsComment(path: path, contents: contents) }
+            if case .copyFile(let path, let contents, _) = step {
+                lines += Self.contentsComment(path: path, contents: contents)
+            }
             lines.append(Self.instruction(step))
         }
-        lines.append("EXPOSE \(image.exposedPorts.map { $0.replacingOccurrences(of: "/tcp", with: "") }.joined(separator: " "))")
+        lines.append(
+            "EXPOSE \(image.exposedPorts.map { $0.replacingOccurrences(of: "/tcp", with: "") }.joined(separator: " "))")
         lines.append("ENTRYPOINT \(Self.jsonArray(image.entrypoint))")
         lines.append("CMD \(Self.jsonArray(image.cmd))")
         for key in image.labels.keys.sorted() {
@@ -38,37 +41,42 @@ extension BuildPlan {
     private static func contentsComment(path: String, contents: [UInt8]) -> [String] {
         guard let text = String(validating: contents, as: UTF8.self), !text.contains("\0") else { return [] }
         let name = (path as NSString).lastPathComponent
-        return ["# \(name) (staged in cog_build):"] + text.split(separator: "\n", omittingEmptySubsequences: false).dropLast(text.hasSuffix("\n") ? 1 : 0).map { "#   \($0)" }
+        return ["# \(name) (staged in cog_build):"]
+            + text.split(separator: "\n", omittingEmptySubsequences: false).dropLast(text.hasSuffix("\n") ? 1 : 0).map {
+                "#   \($0)"
+            }
     }
 
     private static func instruction(_ step: BuildStep) -> String {
         switch step {
-        case let .env(variables):
+        case .env(let variables):
             return "ENV " + variables.map { "\($0.name)=\(quotedIfNeeded($0.value))" }.joined(separator: " ")
-        case let .run(run):
+        case .run(let run):
             let mounts = run.mounts.map { mount in
                 switch mount {
-                case let .cache(target, id): "--mount=type=cache,target=\(target),id=\(id),sharing=locked"
-                case let .secret(id, target): "--mount=type=secret,id=\(id),target=\(target)"
+                case .cache(let target, let id): "--mount=type=cache,target=\(target),id=\(id),sharing=locked"
+                case .secret(let id, let target): "--mount=type=secret,id=\(id),target=\(target)"
                 }
             }
             return (["RUN"] + mounts + [run.command]).joined(separator: " ")
-        case let .copyFile(path, _, mode):
+        case .copyFile(let path, _, let mode):
             let name = (path as NSString).lastPathComponent
             let chmod = mode == 0o644 ? "" : "--chmod=\(String(mode, radix: 8)) "
             return "COPY \(chmod)--from=cog_build \(name) \(path)"
         case .copyArtifacts:
             return "COPY --from=cog_build local_package_artifacts/ \(LocalArtifact.directory)/"
-        case let .workdir(path):
+        case .workdir(let path):
             return "WORKDIR \(path)"
-        case let .copyProject(destination, _):
+        case .copyProject(let destination, _):
             return "COPY . \(destination)"
         }
     }
 
     /// An ENV value as written, or double-quoted when it holds spaces or quotes (`$` still expands, as in Cog).
     private static func quotedIfNeeded(_ value: String) -> String {
-        guard value.isEmpty || value.contains(where: { $0.isWhitespace || $0 == "\"" || $0 == "'" }) else { return value }
+        guard value.isEmpty || value.contains(where: { $0.isWhitespace || $0 == "\"" || $0 == "'" }) else {
+            return value
+        }
         return value.isEmpty ? "" : quoted(value, escapingDollar: false)
     }
 
@@ -79,6 +87,9 @@ extension BuildPlan {
     }
 
     private static func jsonArray(_ values: [String]) -> String {
-        "[" + values.map { "\"\($0.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\""))\"" }.joined(separator: ", ") + "]"
+        "["
+            + values.map {
+                "\"\($0.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\""))\""
+            }.joined(separator: ", ") + "]"
     }
 }

@@ -47,7 +47,7 @@ extension BuildPlan {
     /// The `.env` steps folded into one list: first-set order, last value wins.
     static func netEnvironment(of steps: [BuildStep]) -> [EnvVar] {
         var result: [EnvVar] = []
-        for case let .env(variables) in steps {
+        for case .env(let variables) in steps {
             for variable in variables {
                 if let index = result.firstIndex(where: { $0.name == variable.name }) {
                     result[index].value = variable.value

@@ -15,13 +15,17 @@ extension BuildPlanner {
     /// Cog's `installPythonCUDA` for bases without Python: tools from apt, uv (here from a PyPI index, as its
     /// wheel, since ghcr.io is out of reach), then `uv python install`, linked as python and python3.
     static func provisionPython(_ version: String, options: Options) -> [BuildStep] {
-        let tools = aptInstall(["wget", "curl", "xz-utils", "git", "ca-certificates", "unzip"], recommends: false, then: nil,
-                               summary: "install tools for Python provisioning")
+        let tools = aptInstall(
+            ["wget", "curl", "xz-utils", "git", "ca-certificates", "unzip"], recommends: false, then: nil,
+            summary: "install tools for Python provisioning")
         let mirror = options.pythonInstallMirror.map { "UV_PYTHON_INSTALL_MIRROR=\(shellQuoted($0)) " } ?? ""
-        let install = "\(mirror)uv python install \(version) && ln -sf $(uv python find \(version)) /usr/bin/python3 && ln -sf $(uv python find \(version)) /usr/local/bin/python"
+        let install =
+            "\(mirror)uv python install \(version) && ln -sf $(uv python find \(version)) /usr/bin/python3 && ln -sf $(uv python find \(version)) /usr/local/bin/python"
         return [
             .run(tools),
-            .run(RunStep(command: uvFromIndex(options.uvIndex), summary: "install uv \(uvVersion) from \(options.uvIndex)")),
+            .run(
+                RunStep(
+                    command: uvFromIndex(options.uvIndex), summary: "install uv \(uvVersion) from \(options.uvIndex)")),
             .env([EnvVar(name: "UV_SYSTEM_PYTHON", value: "true")]),
             .run(RunStep(command: install, summary: "install Python \(version) with uv")),
             .env([EnvVar(name: "UV_PYTHON", value: version), EnvVar(name: "PATH", value: "/usr/local/bin:$PATH")]),
@@ -58,23 +62,36 @@ extension BuildPlanner {
         if !config.requirements.isEmpty {
             let contents = Array((config.requirements.joined(separator: "\n") + "\n").utf8)
             steps.append(.copyFile(path: "/tmp/requirements.txt", contents: contents, mode: 0o644))
-            let install = kind == .python
+            let install =
+                kind == .python
                 ? "python -m pip install --cache-dir /root/.cache/pip -r /tmp/requirements.txt"
                 : "uv run pip install --break-system-packages --cache-dir /root/.cache/pip -r /tmp/requirements.txt"
-            steps.append(.run(RunStep(command: "\(cflags) \(install)", mounts: [pipCache], summary: "pip install -r requirements.txt")))
+            steps.append(
+                .run(
+                    RunStep(
+                        command: "\(cflags) \(install)", mounts: [pipCache], summary: "pip install -r requirements.txt")
+                ))
         }
         if !config.localArtifacts.isEmpty {
             // As Cog: a local archive may have brought its own cog; the runtime chosen by cog.yaml comes next.
-            let uninstall = kind == .python ? "python -m pip uninstall -y cog coglet" : "uv pip uninstall --break-system-packages cog coglet"
+            let uninstall =
+                kind == .python
+                ? "python -m pip uninstall -y cog coglet" : "uv pip uninstall --break-system-packages cog coglet"
             steps.append(.run(RunStep(command: uninstall, summary: "uninstall cog and coglet before the runtime")))
         }
         let runtime = config.runtime.requirement
         if kind == .python {
-            steps.append(.run(RunStep(command: "\(cflags) python -m pip install --cache-dir /root/.cache/pip \(pre)\(runtime)", mounts: [pipCache], summary: "install \(runtime)")))
+            steps.append(
+                .run(
+                    RunStep(
+                        command: "\(cflags) python -m pip install --cache-dir /root/.cache/pip \(pre)\(runtime)",
+                        mounts: [pipCache], summary: "install \(runtime)")))
         } else {
-            steps.append(.run(RunStep(
-                command: "\(cflags) uv pip install --break-system-packages \(pre)--no-cache \(runtime)",
-                mounts: [.cache(target: "/root/.cache/uv", id: "uv-cache")], summary: "install \(runtime)")))
+            steps.append(
+                .run(
+                    RunStep(
+                        command: "\(cflags) uv pip install --break-system-packages \(pre)--no-cache \(runtime)",
+                        mounts: [.cache(target: "/root/.cache/uv", id: "uv-cache")], summary: "install \(runtime)")))
         }
         return steps
     }

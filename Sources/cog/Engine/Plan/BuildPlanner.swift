@@ -23,7 +23,10 @@ public enum BuildPlanner {
         /// `COG_CA_CERT` as given (resolved by `CACertificate` when planning).
         public var caCertificate: String?
 
-        public init(uvIndex: String = "https://pypi.org/simple", pythonInstallMirror: String? = nil, caCertificate: String? = nil) {
+        public init(
+            uvIndex: String = "https://pypi.org/simple", pythonInstallMirror: String? = nil,
+            caCertificate: String? = nil
+        ) {
             self.uvIndex = uvIndex
             self.pythonInstallMirror = pythonInstallMirror
             self.caCertificate = caCertificate
@@ -33,7 +36,9 @@ public enum BuildPlanner {
         public static func from(environment: [String: String]) -> Options {
             var options = Options()
             if let index = environment["COG_UV_INDEX"], !index.isEmpty { options.uvIndex = index }
-            if let mirror = environment["UV_PYTHON_INSTALL_MIRROR"], !mirror.isEmpty { options.pythonInstallMirror = mirror }
+            if let mirror = environment["UV_PYTHON_INSTALL_MIRROR"], !mirror.isEmpty {
+                options.pythonInstallMirror = mirror
+            }
             options.caCertificate = environment["COG_CA_CERT"]
             return options
         }
@@ -46,8 +51,10 @@ public enum BuildPlanner {
     /// - Parameter baseImageOverride: a base to use instead of the one cog chooses. Python is provisioned on it when
     ///   its repository is named for CUDA, or when cog would have chosen nvidia/cuda and it is not named `python`.
     /// - Throws: `ConfigError` when `.dockerignore` cannot be read, or `COG_CA_CERT` is not a certificate.
-    public static func plan(config: CompletedConfig, projectDirectory: String, baseImageOverride: String? = nil,
-                            options: Options = Options()) throws(ConfigError) -> BuildPlan {
+    public static func plan(
+        config: CompletedConfig, projectDirectory: String, baseImageOverride: String? = nil,
+        options: Options = Options()
+    ) throws(ConfigError) -> BuildPlan {
         let chosenBase = config.cudaBaseImage ?? "python:\(config.pythonVersion)-slim"
         let base = baseImageOverride ?? chosenBase
         let kind = baseKind(base, gpu: config.cudaBaseImage != nil)
@@ -55,46 +62,73 @@ public enum BuildPlanner {
         // MARK: preamble and init process
         steps.append(.env(preamble))
         if let pem = try options.caCertificate.flatMap(CACertificate.resolve) { steps += CACertificate.steps(pem) }
-        steps.append(.run(aptInstall(["tini"], recommends: false, then: "ln -sf /usr/bin/tini /sbin/tini", summary: "install tini")))
+        steps.append(
+            .run(
+                aptInstall(
+                    ["tini"], recommends: false, then: "ln -sf /usr/bin/tini /sbin/tini", summary: "install tini")))
         if !config.environment.isEmpty { steps.append(.env(config.environment)) }
         // MARK: system packages
         let packages = config.config.build.systemPackages
         if !packages.isEmpty {
-            steps.append(.run(aptInstall(packages, recommends: true, then: nil, summary: "apt-get install \(packages.joined(separator: " "))")))
+            steps.append(
+                .run(
+                    aptInstall(
+                        packages, recommends: true, then: nil,
+                        summary: "apt-get install \(packages.joined(separator: " "))")))
         }
         // MARK: Python, requirements, cog runtime
         if kind == .withoutPython { steps += provisionPython(config.pythonVersion, options: options) }
         steps += pythonPackages(config, kind: kind)
-        steps.append(.run(RunStep(command: #"find / -type f -name "*python*.so" -printf "%h\n" | sort -u > /etc/ld.so.conf.d/cog.conf && ldconfig"#, summary: "ldconfig for Python libraries")))
+        steps.append(
+            .run(
+                RunStep(
+                    command:
+                        #"find / -type f -name "*python*.so" -printf "%h\n" | sort -u > /etc/ld.so.conf.d/cog.conf && ldconfig"#,
+                    summary: "ldconfig for Python libraries")))
         // MARK: run commands
         steps += try runCommands(config.config.build)
         // MARK: the model: /src, its env, the project
         steps.append(.workdir("/src"))
         let stubs = runtimeEnvironment(config.config)
         if !stubs.isEmpty { steps.append(.env(stubs)) }
-        steps.append(.copyProject(destination: "/src", excludes: try DockerIgnore.patterns(in: projectDirectory) + DockerIgnore.implicitExcludes))
+        steps.append(
+            .copyProject(
+                destination: "/src",
+                excludes: try DockerIgnore.patterns(in: projectDirectory) + DockerIgnore.implicitExcludes))
         if config.configFile != "cog.yaml", !config.configFile.hasPrefix("/") {
-            steps.append(.run(RunStep(command: "cp /src/\(config.configFile) /src/cog.yaml", summary: "use \(config.configFile) as cog.yaml")))
+            steps.append(
+                .run(
+                    RunStep(
+                        command: "cp /src/\(config.configFile) /src/cog.yaml",
+                        summary: "use \(config.configFile) as cog.yaml")))
         }
         let image = PlannedImageConfig(
-            entrypoint: ["/sbin/tini", "--"], cmd: ["python", "-m", "cog.server.http"], workingDir: "/src", exposedPorts: ["5000/tcp"],
+            entrypoint: ["/sbin/tini", "--"], cmd: ["python", "-m", "cog.server.http"], workingDir: "/src",
+            exposedPorts: ["5000/tcp"],
             env: BuildPlan.netEnvironment(of: steps),
-            labels: [BuildPlan.Label.version: CogVersion.this, BuildPlan.Label.config: config.labelJSON(), BuildPlan.Label.hasInit: "true"])
-        return BuildPlan(baseImage: base, pythonVersion: config.pythonVersion, steps: steps, image: image, config: config,
-                         predictor: config.config.predict, trainer: config.config.train)
+            labels: [
+                BuildPlan.Label.version: CogVersion.this, BuildPlan.Label.config: config.labelJSON(),
+                BuildPlan.Label.hasInit: "true",
+            ])
+        return BuildPlan(
+            baseImage: base, pythonVersion: config.pythonVersion, steps: steps, image: image, config: config,
+            predictor: config.config.predict, trainer: config.config.train)
     }
 
     /// Cog's preamble ENV (`standard_generator.go: preamble`).
     static let preamble = [
         EnvVar(name: "DEBIAN_FRONTEND", value: "noninteractive"),
         EnvVar(name: "PYTHONUNBUFFERED", value: "1"),
-        EnvVar(name: "LD_LIBRARY_PATH", value: "$LD_LIBRARY_PATH:/usr/lib/x86_64-linux-gnu:/usr/local/nvidia/lib64:/usr/local/nvidia/bin"),
+        EnvVar(
+            name: "LD_LIBRARY_PATH",
+            value: "$LD_LIBRARY_PATH:/usr/lib/x86_64-linux-gnu:/usr/local/nvidia/lib64:/usr/local/nvidia/bin"),
         EnvVar(name: "NVIDIA_DRIVER_CAPABILITIES", value: "all"),
     ]
 
     static func baseKind(_ reference: String, gpu: Bool) -> BaseKind {
         let repository = reference.split(separator: "@").first.map(String.init) ?? reference
-        let lastComponent = repository.split(separator: "/").last.map { $0.split(separator: ":").first ?? $0 } ?? Substring(repository)
+        let lastComponent =
+            repository.split(separator: "/").last.map { $0.split(separator: ":").first ?? $0 } ?? Substring(repository)
         if lastComponent == "python" { return .python }
         if lastComponent.contains("cuda") { return .withoutPython }
         return gpu ? .withoutPython : .python
@@ -102,16 +136,22 @@ public enum BuildPlanner {
 
     /// `apt-get install` with the apt caches mounted; `recommends: false` adds `--no-install-recommends`.
     static func aptInstall(_ packages: [String], recommends: Bool, then extra: String?, summary: String) -> RunStep {
-        var command = "apt-get update -qq && apt-get install -qqy \(recommends ? "" : "--no-install-recommends ")\(packages.joined(separator: " "))"
+        var command =
+            "apt-get update -qq && apt-get install -qqy \(recommends ? "" : "--no-install-recommends ")\(packages.joined(separator: " "))"
         if let extra { command += " && \(extra)" }
-        return RunStep(command: command, mounts: [.cache(target: "/var/cache/apt", id: "apt-cache"), .cache(target: "/var/lib/apt/lists", id: "apt-lists")], summary: summary)
+        return RunStep(
+            command: command,
+            mounts: [
+                .cache(target: "/var/cache/apt", id: "apt-cache"),
+                .cache(target: "/var/lib/apt/lists", id: "apt-lists"),
+            ], summary: summary)
     }
 
     /// `build.run` items, then the deprecated `pre_install` commands, as Cog orders them.
     private static func runCommands(_ build: BuildSection) throws(ConfigError) -> [BuildStep] {
         var steps: [BuildStep] = []
         for item in build.run + build.preInstall.map({ RunItem(command: $0) }) {
-            guard case let .success((mounts, body)) = RunCommandPrefix.split(item.command) else {
+            guard case .success((let mounts, let body)) = RunCommandPrefix.split(item.command) else {
                 throw .file("cog.yaml", "run command \"\(item.command)\" has --mount flags cog cannot use")
             }
             let secrets = item.mounts.map { RunMount.secret(id: $0.id, target: $0.target) }

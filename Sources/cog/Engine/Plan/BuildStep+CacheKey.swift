@@ -29,31 +29,31 @@ private struct KeyMaterial: Encodable {
 
     init(_ step: BuildStep) {
         switch step {
-        case let .env(variables):
+        case .env(let variables):
             kind = "env"
             env = variables.map { [$0.name, $0.value] }
-        case let .run(run):
+        case .run(let run):
             kind = "run"
             command = run.command
             mounts = run.mounts.map { mount in
                 switch mount {
-                case let .cache(target, id): ["cache", id, target]
-                case let .secret(id, target): ["secret", id, target]
+                case .cache(let target, let id): ["cache", id, target]
+                case .secret(let id, let target): ["secret", id, target]
                 }
             }
-        case let .copyFile(path, contents, mode):
+        case .copyFile(let path, let contents, let mode):
             kind = "copyFile"
             self.path = path
             self.mode = mode
             // A digest of bytes in memory fails only when libcrypto cannot allocate; the contents then key the step.
             sha256 = (try? Digest.sha256(contents).encoded) ?? contents.map { String(format: "%02x", $0) }.joined()
-        case let .copyArtifacts(artifacts):
+        case .copyArtifacts(let artifacts):
             kind = "copyArtifacts"
             files = artifacts.map { [$0.target, $0.sha256] }
-        case let .workdir(path):
+        case .workdir(let path):
             kind = "workdir"
             self.path = path
-        case let .copyProject(destination, excludes):
+        case .copyProject(let destination, let excludes):
             kind = "copyProject"
             path = destination
             self.excludes = excludes

@@ -17,7 +17,8 @@ enum CACertificate {
         } else if FileManager.default.fileExists(atPath: trimmed, isDirectory: &isDirectory) {
             pem = isDirectory.boolValue ? try directory(trimmed) : try file(trimmed)
         } else if let data = Data(base64Encoded: trimmed, options: .ignoreUnknownCharacters),
-                  let decoded = String(data: data, encoding: .utf8), decoded.contains("-----BEGIN") {
+            let decoded = String(data: data, encoding: .utf8), decoded.contains("-----BEGIN")
+        {
             pem = decoded
         } else if trimmed.hasPrefix("/") || trimmed.hasPrefix(".") {
             throw .file("COG_CA_CERT", "\(trimmed) does not exist", hint: hint)
@@ -32,7 +33,8 @@ enum CACertificate {
     }
 
     private static func file(_ path: String) throws(ConfigError) -> String {
-        guard let data = FileManager.default.contents(atPath: path), let text = String(data: data, encoding: .utf8) else {
+        guard let data = FileManager.default.contents(atPath: path), let text = String(data: data, encoding: .utf8)
+        else {
             throw .file("COG_CA_CERT", "cannot read \(path)", hint: hint)
         }
         return text
@@ -55,10 +57,15 @@ enum CACertificate {
     static func steps(_ pem: String) -> [BuildStep] {
         [
             .copyFile(path: stagedPath, contents: Array(pem.utf8), mode: 0o644),
-            .run(RunStep(command: "cp /tmp/cog-ca-cert.crt /usr/local/share/ca-certificates/cog-ca-cert.crt && update-ca-certificates && cat /tmp/cog-ca-cert.crt >> /etc/ssl/certs/ca-certificates.crt",
-                         summary: "install the COG_CA_CERT certificate")),
-            .env([EnvVar(name: "SSL_CERT_FILE", value: "/etc/ssl/certs/ca-certificates.crt"),
-                  EnvVar(name: "REQUESTS_CA_BUNDLE", value: "/etc/ssl/certs/ca-certificates.crt")]),
+            .run(
+                RunStep(
+                    command:
+                        "cp /tmp/cog-ca-cert.crt /usr/local/share/ca-certificates/cog-ca-cert.crt && update-ca-certificates && cat /tmp/cog-ca-cert.crt >> /etc/ssl/certs/ca-certificates.crt",
+                    summary: "install the COG_CA_CERT certificate")),
+            .env([
+                EnvVar(name: "SSL_CERT_FILE", value: "/etc/ssl/certs/ca-certificates.crt"),
+                EnvVar(name: "REQUESTS_CA_BUNDLE", value: "/etc/ssl/certs/ca-certificates.crt"),
+            ]),
         ]
     }
 }
@@ -66,7 +73,7 @@ enum CACertificate {
 extension BuildPlan {
     /// The COG_CA_CERT certificates the plan installs, if any (steps trust them next to the host's bundle).
     var caCertificate: String? {
-        for case let .copyFile(path, contents, _) in steps where path == CACertificate.stagedPath {
+        for case .copyFile(let path, let contents, _) in steps where path == CACertificate.stagedPath {
             return String(decoding: contents, as: UTF8.self)
         }
         return nil

@@ -16,19 +16,25 @@ public final class ImageServer: Sendable {
     ///   - projectDirectory: bind-mounted at /src instead of the image's copy (as `cog serve` and `cog run` do).
     ///   - environment: `NAME=value` for the model, replacing the image's.
     ///   - host: the caller's environment (proxies and CA settings the model sees, as build steps do).
-    public init(image: StoredImage, paths: CogPaths, host: [String: String], command: [String]? = nil, projectDirectory: String? = nil,
-                environment: [String] = [], port requested: Int? = nil, echo: (@Sendable (String) -> Void)? = nil) throws {
+    public init(
+        image: StoredImage, paths: CogPaths, host: [String: String], command: [String]? = nil,
+        projectDirectory: String? = nil,
+        environment: [String] = [], port requested: Int? = nil, echo: (@Sendable (String) -> Void)? = nil
+    ) throws {
         port = try requested ?? Self.freePort()
         let runner = StepRunner(sandbox: Sandbox(mapping: paths.mapping), cacheRoot: paths.root, host: host)
         self.runner = runner
         let lowers = try LayerUnpacker(store: paths.layers, blobs: paths.blobs)
-            .directories(for: zip(image.manifest.layers, image.configuration.rootfs.diffIDs).map { ($0.0.digest, $0.1) })
+            .directories(
+                for: zip(image.manifest.layers, image.configuration.rootfs.diffIDs).map { ($0.0.digest, $0.1) })
         let config = image.configuration.config
         let argv = command ?? ((config?.entrypoint ?? []) + (config?.cmd ?? []))
-        var step = StepRunner.Step(command: argv, environment: StepRunner.environment(config?.env ?? [], replacing: environment + ["PORT=\(port)"]),
-                                   workingDirectory: config?.workingDir ?? "/src")
+        var step = StepRunner.Step(
+            command: argv,
+            environment: StepRunner.environment(config?.env ?? [], replacing: environment + ["PORT=\(port)"]),
+            workingDirectory: config?.workingDir ?? "/src")
         if let projectDirectory { step.secrets.append((projectDirectory, "/src")) }
-        step.ownProcessGroup = false // Ctrl-C at the terminal stops the model, also during its setup()
+        step.ownProcessGroup = false  // Ctrl-C at the terminal stops the model, also during its setup()
         let (log, cancel, stack) = (self.log, self.cancel, Array(lowers.reversed()))
         let finalStep = step
         work = BackgroundWork {
@@ -59,12 +65,16 @@ public final class ImageServer: Sendable {
         let deadline = Date().addingTimeInterval(timeout)
         while Date() < deadline {
             if hasExited { throw PredictError.serverExited(log: log.lines) }
-            if let response = try? await http.send(HTTPRequest(method: "GET", url: "http://127.0.0.1:\(port)/health-check")),
-               response.isSuccess,
-               let health = try? JSONSerialization.jsonObject(with: response.body) as? [String: Any],
-               let status = health["status"] as? String {
+            if let response = try? await http.send(
+                HTTPRequest(method: "GET", url: "http://127.0.0.1:\(port)/health-check")),
+                response.isSuccess,
+                let health = try? JSONSerialization.jsonObject(with: response.body) as? [String: Any],
+                let status = health["status"] as? String
+            {
                 if status == "READY" { return }
-                if status == "SETUP_FAILED" || status == "DEFUNCT" { throw PredictError.setupFailed(status: status, log: log.lines) }
+                if status == "SETUP_FAILED" || status == "DEFUNCT" {
+                    throw PredictError.setupFailed(status: status, log: log.lines)
+                }
             }
             try await Task.sleep(nanoseconds: 250_000_000)
         }

@@ -19,29 +19,30 @@ public enum PredictError: Error, CustomStringConvertible {
 
     public var description: String {
         switch self {
-        case let .inputSyntax(item):
+        case .inputSyntax(let item):
             return "input \"\(item)\" must be name=value or name=@file"
-        case let .inputFileUnreadable(path):
+        case .inputFileUnreadable(let path):
             return "cannot read input file \(path)"
-        case let .jsonUnreadable(path):
+        case .jsonUnreadable(let path):
             return "--json: cannot read \(path)"
-        case let .jsonInvalid(source, detail):
+        case .jsonInvalid(let source, let detail):
             return "--json: \(source) is not valid JSON (\(detail))"
-        case let .jsonNotObject(source):
+        case .jsonNotObject(let source):
             return "--json: \(source) must be a JSON object of inputs, such as {\"prompt\": \"hello\"}"
-        case let .serverExited(log):
+        case .serverExited(let log):
             return "the model's server exited before it was ready:\n" + Self.indent(log)
-        case let .setupFailed(status, log):
+        case .setupFailed(let status, let log):
             return "the model's setup() failed (\(status)):\n" + Self.indent(log)
-        case let .notReady(seconds, log):
+        case .notReady(let seconds, let log):
             return "the model's server was not ready after \(seconds) s; last output:\n" + Self.indent(log)
-        case let .noFreePort(cause):
+        case .noFreePort(let cause):
             return "cannot find a free port on 127.0.0.1: \(cause)"
-        case let .notAPrediction(status, body):
+        case .notAPrediction(let status, let body):
             return "the model answered HTTP \(status): \(body)"
-        case let .refusedInputs(details):
-            return "the model refused the inputs:\n" + details.map { "  \($0.location): \($0.message)" }.joined(separator: "\n")
-        case let .predictionFailed(httpStatus, status, detail):
+        case .refusedInputs(let details):
+            return "the model refused the inputs:\n"
+                + details.map { "  \($0.location): \($0.message)" }.joined(separator: "\n")
+        case .predictionFailed(let httpStatus, let status, let detail):
             return "the prediction failed (HTTP \(httpStatus), \(status ?? "no status")): \(detail)"
         }
     }

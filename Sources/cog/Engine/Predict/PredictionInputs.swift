@@ -38,7 +38,9 @@ public enum PredictionInputs {
             source = "standard input"
         } else if argument.hasPrefix("@") {
             let path = String(argument.dropFirst())
-            guard let contents = FileManager.default.contents(atPath: path) else { throw PredictError.jsonUnreadable(path: path) }
+            guard let contents = FileManager.default.contents(atPath: path) else {
+                throw PredictError.jsonUnreadable(path: path)
+            }
             data = contents
             source = path
         } else {
@@ -47,7 +49,8 @@ public enum PredictionInputs {
         }
         let parsed: Any
         do { parsed = try JSONSerialization.jsonObject(with: data) } catch {
-            throw PredictError.jsonInvalid(source: source, detail: "\((error as NSError).userInfo[NSDebugDescriptionErrorKey] ?? error)")
+            throw PredictError.jsonInvalid(
+                source: source, detail: "\((error as NSError).userInfo[NSDebugDescriptionErrorKey] ?? error)")
         }
         guard let object = parsed as? [String: Any] else {
             throw PredictError.jsonNotObject(source: source)
@@ -69,11 +72,12 @@ public enum PredictionInputs {
 
     static func inputTypes(schema: String?) -> [String: (type: String?, itemType: String?)] {
         guard let data = schema?.data(using: .utf8),
-              let root = try? JSONSerialization.jsonObject(with: data) as? [String: Any],
-              let components = root["components"] as? [String: Any],
-              let schemas = components["schemas"] as? [String: Any],
-              let input = schemas["Input"] as? [String: Any],
-              let properties = input["properties"] as? [String: Any] else { return [:] }
+            let root = try? JSONSerialization.jsonObject(with: data) as? [String: Any],
+            let components = root["components"] as? [String: Any],
+            let schemas = components["schemas"] as? [String: Any],
+            let input = schemas["Input"] as? [String: Any],
+            let properties = input["properties"] as? [String: Any]
+        else { return [:] }
         var result: [String: (type: String?, itemType: String?)] = [:]
         for (name, value) in properties {
             let property = value as? [String: Any]
@@ -86,8 +90,11 @@ public enum PredictionInputs {
         guard let data = FileManager.default.contents(atPath: (path as NSString).expandingTildeInPath) else {
             throw PredictError.inputFileUnreadable(path: path)
         }
-        let types = ["png": "image/png", "jpg": "image/jpeg", "jpeg": "image/jpeg", "gif": "image/gif", "webp": "image/webp",
-                     "wav": "audio/wav", "mp3": "audio/mpeg", "mp4": "video/mp4", "txt": "text/plain", "json": "application/json"]
+        let types = [
+            "png": "image/png", "jpg": "image/jpeg", "jpeg": "image/jpeg", "gif": "image/gif", "webp": "image/webp",
+            "wav": "audio/wav", "mp3": "audio/mpeg", "mp4": "video/mp4", "txt": "text/plain",
+            "json": "application/json",
+        ]
         let mime = types[(path as NSString).pathExtension.lowercased()] ?? "application/octet-stream"
         return "data:\(mime);base64,\(data.base64EncodedString())"
     }
