@@ -7,8 +7,8 @@ cd "$(dirname "$0")/.."
 root=$(pwd)
 work=${COG_BENCH_DIR:-/var/tmp/cog-bench}/build
 command -v buildah >/dev/null || { echo "buildah is not installed (apt-get install buildah)" >&2; exit 1; }
-swift build -c release --product cog >/dev/null
-cog=$root/.build/release/cog
+if [ -z "${COG_BIN:-}" ]; then swift build -c release --product cog >/dev/null; fi  # COG_BIN: measure another build of cog
+cog=${COG_BIN:-$root/.build/release/cog}
 # buildah leaves overlay mounts behind when interrupted: unmount them before cleaning up.
 grep -o "$work/[^ ]*" /proc/mounts | sort -r | xargs -r -n1 umount -l 2>/dev/null || true
 rm -rf "$work" /var/tmp/buildah-cache; mkdir -p "$work"

@@ -8,8 +8,8 @@ work=${COG_BENCH_DIR:-/var/tmp/cog-bench}
 tree="$work/tree-$size"
 mkdir -p "$work"
 [ -d "$tree" ] || python3 bench/make-tree.py "$tree.tmp" "$size" && { [ -d "$tree" ] || mv "$tree.tmp" "$tree"; }
-swift build -c release --product cog >/dev/null
-cog=.build/release/cog
+if [ -z "${COG_BIN:-}" ]; then swift build -c release --product cog >/dev/null; fi  # COG_BIN: measure another build of cog
+cog=${COG_BIN:-.build/release/cog}
 out="$work/out"; rm -rf "$out"; mkdir -p "$out"
 tar -C "$tree" --sort=name -cf - . | wc -c > "$work/tar-bytes"   # warms the page cache
 bytes=$(cat "$work/tar-bytes")

@@ -21,7 +21,7 @@ extension BuildSession {
             state.workingDirectory = path
             state.chainKey = try StepCache.key(parent: state.chainKey, material: step.cacheKeyMaterial)
             if !state.exists(path) {
-                try addLayer(
+                try await addLayer(
                     entries: directoryEntries(for: String(path.drop { $0 == "/" })), createdBy: "WORKDIR \(path)")
             }
         case .copyFile(let path, let contents, let mode):
@@ -29,18 +29,18 @@ extension BuildSession {
             state.chainKey = try StepCache.key(parent: state.chainKey, material: step.cacheKeyMaterial)
             var entries = fileEntries(path: String(path.drop { $0 == "/" }), contents: contents)
             entries[entries.count - 1].mode = mode
-            try addLayer(entries: entries, createdBy: "COPY \(path)")
+            try await addLayer(entries: entries, createdBy: "COPY \(path)")
         case .copyArtifacts(let artifacts):
             progress.step(index, of: total, "COPY local packages to \(LocalArtifact.directory)/", cached: false)
             state.chainKey = try StepCache.key(parent: state.chainKey, material: step.cacheKeyMaterial)
-            try addLayer(
+            try await addLayer(
                 entries: try artifactEntries(artifacts),
                 createdBy: "COPY local_package_artifacts/ \(LocalArtifact.directory)/")
         case .copyProject(let destination, let excludes):
             progress.step(index, of: total, "COPY . \(destination)", cached: false)
-            let entries = try ProjectFiles(directory: projectDirectory, excludes: excludes).entries(
-                destination: destination)
-            try addLayer(entries: entries, createdBy: "COPY . \(destination)")
+            let files = ProjectFiles(directory: projectDirectory, excludes: excludes)
+            let entries = try await Blocking.run { try files.entries(destination: destination) }
+            try await addLayer(entries: entries, createdBy: "COPY . \(destination)")
             guard case .written(_, let diffID, _) = state.layers.last else { return }
             state.chainKey = try StepCache.key(parent: state.chainKey, material: "copy-project \(diffID)")
         case .run(let run):
@@ -67,12 +67,16 @@ extension BuildSession {
         return entries.sorted { layerOrder($0.path, $1.path) }
     }
 
-    /// Writes `entries` as a layer and unpacks it into the layer store.
-    func addLayer(entries: [TarEntry], createdBy: String) throws {
-        let paths = settings.paths
-        let layer = try LayerWriter.write(entries: entries, to: paths.blobs, options: settings.layers)
-        let directory = try paths.layers.unpack(
-            blob: paths.blobs.path(for: layer.descriptor.digest), diffID: layer.diffID)
+    /// Writes `entries` as a layer and unpacks it into the layer store (off the cooperative pool).
+    func addLayer(entries: [TarEntry], createdBy: String) async throws {
+        let (paths, options) = (settings.paths, settings.layers)
+        let (layer, directory) = try await Blocking.run {
+            let layer = try LayerWriter.write(entries: entries, to: paths.blobs, options: options)
+            return (
+                layer,
+                try paths.layers.unpack(blob: paths.blobs.path(for: layer.descriptor.digest), diffID: layer.diffID)
+            )
+        }
         state.append(
             .written(descriptor: layer.descriptor, diffID: layer.diffID, directory: directory), createdBy: createdBy,
             created: settings.created)

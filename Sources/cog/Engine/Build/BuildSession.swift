@@ -68,7 +68,7 @@ public final class BuildSession {
             try? await settle()  // the steps that finished are cached for the next try
             throw error
         }
-        try addSchemaLayer(metadata.schema)
+        try await addSchemaLayer(metadata.schema)
         progress.step(total, of: total, "write image config and manifest", cached: false)
         let image = try assemble(base: base, metadata: metadata)
         return BuiltImage(image: image, baseReference: base.reference, baseImage: base.image)

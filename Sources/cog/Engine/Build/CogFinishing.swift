@@ -98,8 +98,8 @@ struct CogMetadata {
 
 extension BuildSession {
     /// The schema file as a layer of its own, on top of everything else.
-    func addSchemaLayer(_ schema: String) throws {
-        try addLayer(
+    func addSchemaLayer(_ schema: String) async throws {
+        try await addLayer(
             entries: fileEntries(path: CogFinishing.schemaPath, contents: Array(schema.utf8)),
             createdBy: "COPY openapi_schema.json /src/.cog/")
     }
