@@ -21,6 +21,8 @@ struct BuildOptions: ParsableArguments {
     var timestamp: Int64?
     @Option(help: "Layer compression: gzip, zstd or none.")
     var compression = "gzip"
+    @Option(help: "Network of the steps and the model: default (a namespace of its own, outbound through slirp4netns, without the host's loopback services), host (the host's network) or none.")
+    var network = "default"
 
     func validate() throws {
         guard BuildReporter.Mode(rawValue: progress) != nil else {
@@ -30,8 +32,14 @@ struct BuildOptions: ParsableArguments {
             throw ValidationError("--compression must be gzip, zstd or none (not \"\(compression)\")")
         }
         for secret in secrets { _ = try BuildSecret(parsing: secret) }
+        guard Confinement.Network(rawValue: network) != nil else {
+            throw ValidationError("--network must be default, host or none (not \"\(network)\")")
+        }
         if let timestamp, timestamp < 0 { throw ValidationError("--timestamp must be seconds since 1970, not \(timestamp)") }
     }
+
+    /// `--network`, validated.
+    var networkMode: Confinement.Network { Confinement.Network(rawValue: network) ?? .isolated }
 
     var reporter: BuildReporter { BuildReporter(mode: BuildReporter.Mode(rawValue: progress) ?? .auto) }
 
@@ -58,6 +66,7 @@ struct BuildOptions: ParsableArguments {
             plan: plan, projectDirectory: loaded.projectDirectory, paths: paths,
             secrets: try secrets.map(BuildSecret.init(parsing:)), noCache: noCache, reporter: reporter,
             layerOptions: layerOptions, settings: .fromEnvironment(), schemaFile: openAPISchema)
+        builder.network = networkMode
         builder.interruption = interruption
         return (try await runReportingErrors(interruptedBy: interruption.signalNumber) { try await builder.build() }, loaded, paths)
     }

@@ -21,6 +21,7 @@ struct PredictCommand: AsyncParsableCommand {
 
     func validate() throws {
         if json != nil && !input.isEmpty { throw ValidationError("give the inputs either with -i or with --json, not both") }
+        if options.networkMode == .none { throw ValidationError("--network none leaves the model's server unreachable; use default or host") }
         for item in env where !(item.split(separator: "=", maxSplits: 1).first.map { !$0.isEmpty && !$0.contains(" ") } ?? false) || !item.contains("=") {
             throw ValidationError("-e takes NAME=value, not \"\(item)\"")
         }
@@ -39,13 +40,14 @@ struct PredictCommand: AsyncParsableCommand {
         let schema = stored.configuration.config?.labels?["run.cog.openapi_schema"]
         let inputs = try await runReportingErrors { try json.map(PredictionInputs.parseJSON) ?? PredictionInputs.parse(input, schema: schema) }
         let http = HTTPClient()
-        let server = try await runReportingErrors { try ImageServer(image: stored, paths: paths, environment: env) }
+        let server = try await runReportingErrors { try ImageServer(image: stored, paths: paths, environment: env, network: options.networkMode) }
         defer { server.stop() }
+        if image != nil { ImageBuilder.warnAboutConfinement(server.confinement, reporter: reporter) } // a build already said it
         reporter.info("starting the model on 127.0.0.1:\(server.port)")
         let response: HTTPResponse = try await runReportingErrors {
             try await server.waitUntilReady(timeout: setupTimeout, http: http)
             let body = try JSONSerialization.data(withJSONObject: ["input": inputs])
-            return try await http.send(HTTPRequest(method: "POST", url: "http://127.0.0.1:\(server.port)/predictions",
+            return try await http.send(HTTPRequest(method: "POST", url: "\(server.url)/predictions",
                                                    headers: [("Content-Type", "application/json")], body: .data(body)))
         }
         if json != nil {

@@ -11,8 +11,16 @@ struct ServeCommand: AsyncParsableCommand {
         discussion: "Without IMAGE, builds the model in the current directory first. Stops on Ctrl-C, taking every process it started with it.")
 
     @Argument(help: "An image in the local store.") var image: String?
-    @Option(name: .shortAndLong, help: "Port on 127.0.0.1.") var port = 8393
+    @Option(name: .shortAndLong, help: "Port to listen on.") var port = 8393
+    @Option(help: "Address to listen on (0.0.0.0 for every interface).") var host = "127.0.0.1"
     @OptionGroup var options: BuildOptions
+
+    func validate() throws {
+        if options.networkMode == .none { throw ValidationError("--network none leaves the model's server unreachable; use default or host") }
+        if options.networkMode != .host, host.split(separator: ".").count != 4 || !host.allSatisfy({ $0.isNumber || $0 == "." }) {
+            throw ValidationError("--host must be an IPv4 address such as 127.0.0.1 or 0.0.0.0 (not \"\(host)\")")
+        }
+    }
 
     func run() async throws {
         UserNamespace.enterIfPossible()
@@ -20,11 +28,12 @@ struct ServeCommand: AsyncParsableCommand {
         let paths = CogPaths.fromEnvironment()
         let stored = try await RunCommand.image(image, options: options, reporter: reporter, paths: paths)
         let server = try await runReportingErrors {
-            try ImageServer(image: stored, paths: paths, port: port) { reporter.output($0) }
+            try ImageServer(image: stored, paths: paths, port: port, host: host, network: options.networkMode) { reporter.output($0) }
         }
+        if image != nil { ImageBuilder.warnAboutConfinement(server.confinement, reporter: reporter) } // a build already said it
         let stop = StopSignal()
         try await runReportingErrors { try await server.waitUntilReady(timeout: 600, http: HTTPClient()) }
-        reporter.info("serving on http://127.0.0.1:\(port) (Ctrl-C stops)")
+        reporter.info("serving on http://\(host):\(port) (Ctrl-C stops)")
         await stop.wait()
         server.stop()
     }
@@ -47,8 +56,9 @@ struct RunCommand: AsyncParsableCommand {
         let stored = try await Self.image(image, options: options, reporter: reporter, paths: paths)
         let (projectDirectory, _) = DebugCommand.locate(options.file)
         let server = try await runReportingErrors {
-            try ImageServer(image: stored, paths: paths, command: command, projectDirectory: projectDirectory) { print($0) }
+            try ImageServer(image: stored, paths: paths, command: command, projectDirectory: projectDirectory, network: options.networkMode) { print($0) }
         }
+        if image != nil { ImageBuilder.warnAboutConfinement(server.confinement, reporter: reporter) } // a build already said it
         let status = server.waitForExit()
         if status != 0 { throw ExitCode(status) }
     }

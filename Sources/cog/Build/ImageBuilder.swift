@@ -16,6 +16,8 @@ struct ImageBuilder {
     let settings: RegistrySettings
     /// `--openapi-schema`: a schema to use instead of generating one.
     var schemaFile: String? = nil
+    /// The steps' network (`--network`).
+    var network: Confinement.Network = .isolated
     /// Ctrl-C handling; nil when the caller handles signals itself.
     var interruption: Interruption? = nil
     var cancel: CancelFlag { interruption?.flag ?? Self.neverSet }
@@ -42,7 +44,7 @@ struct ImageBuilder {
     }
 
     func build() async throws -> Built {
-        let runner = StepRunner(sandbox: Sandbox(), cacheRoot: paths.root)
+        let runner = StepRunner(sandbox: Sandbox(confinement: .detect(network: network)), cacheRoot: paths.root)
         runner.removeStaleScratch()
         // What killed builds were writing: blobs and layer dirs under temporary names.
         for directory in ["\(paths.root)/blobs/sha256", "\(paths.layers.root)/sha256"] { FileSystem.removeStaleTemporaries(in: directory) }
@@ -89,7 +91,8 @@ struct ImageBuilder {
         if unpacked.count > 0 {
             reporter.info("   pulled and unpacked \(unpacked.count) base layer\(unpacked.count == 1 ? "" : "s") in \(Self.seconds(since: unpackStart))")
         }
-        reporter.info("   running steps \(runner.sandbox.mapping)")
+        reporter.info("   running steps \(runner.sandbox.mapping); \(runner.sandbox.confinement)")
+        Self.warnAboutConfinement(runner.sandbox.confinement, reporter: reporter)
         // MARK: capture method
         var flat: FlatTree?
         let forced = ProcessInfo.processInfo.environment["COG_CAPTURE"] == "snapshot"
@@ -133,6 +136,12 @@ struct ImageBuilder {
         reporter.step(total, of: total, "write image config and manifest")
         let image = try assemble(state: state, base: base, baseReference: baseReference, freeze: freeze, schema: schema)
         return Built(image: image, baseReference: baseReference, baseImage: base)
+    }
+
+    /// One warning line when the confinement is weaker than the default, saying what and why.
+    static func warnAboutConfinement(_ confinement: Confinement, reporter: BuildReporter) {
+        guard !confinement.shortfalls.isEmpty else { return }
+        reporter.warning("weaker confinement: " + confinement.shortfalls.joined(separator: "; "))
     }
 
     // MARK: one step

@@ -3,9 +3,14 @@ import Layers
 import OCI
 import Registry
 
-/// Runs an image's HTTP server (the cog runtime) in the sandbox on a free loopback port, and stops it.
+/// Runs an image's HTTP server (the cog runtime) in the sandbox on a free loopback port, and stops it. With the
+/// isolated network the server listens in the sandbox's own network namespace and slirp4netns forwards
+/// `host:port` to it; with the host's network it is told to listen on `host` itself.
 final class ImageServer: @unchecked Sendable {
     let port: Int
+    /// Where the server is published (127.0.0.1 unless `cog serve --host` says otherwise).
+    let host: String
+    let confinement: Confinement
     private let cancel = CancelFlag()
     private let finished = DispatchSemaphore(value: 0)
     private var outcome: StepRunner.Outcome?
@@ -16,16 +21,26 @@ final class ImageServer: @unchecked Sendable {
     /// Starts the image's entrypoint and command with `/src` as the working directory.
     /// - Parameters:
     ///   - projectDirectory: bind-mounted at /src instead of the image's copy (as `cog serve` and `cog run` do).
+    ///   - network: `--network`; `.none` leaves nothing to publish the server on.
     init(image: StoredImage, paths: CogPaths, command: [String]? = nil, projectDirectory: String? = nil, environment: [String] = [],
-         port requested: Int? = nil, echo: (@Sendable (String) -> Void)? = nil) throws {
+         port requested: Int? = nil, host: String = "127.0.0.1", network: Confinement.Network = .isolated,
+         echo: (@Sendable (String) -> Void)? = nil) throws {
         port = try requested ?? Self.freePort()
-        runner = StepRunner(sandbox: Sandbox(), cacheRoot: paths.root)
+        self.host = host
+        confinement = .detect(network: network)
+        runner = StepRunner(sandbox: Sandbox(confinement: confinement), cacheRoot: paths.root)
         let lowers = try LayerUnpacker(store: paths.layers, blobs: paths.blobs)
             .directories(for: zip(image.manifest.layers, image.configuration.rootfs.diffIDs).map { ($0.0.digest, $0.1) })
         let config = image.configuration.config
-        let argv = command ?? ((config?.entrypoint ?? []) + (config?.cmd ?? []))
+        var argv = command ?? ((config?.entrypoint ?? []) + (config?.cmd ?? []))
+        if command == nil, confinement.network == .host, argv.contains("cog.server.http") {
+            argv += ["--host", host] // the runtime listens on 0.0.0.0 unless told
+        }
         var step = StepRunner.Step(command: argv, environment: StepRunner.environment(config?.env ?? [], replacing: environment + ["PORT=\(port)"]),
                                    workingDirectory: config?.workingDir ?? "/src")
+        if command == nil, confinement.network == .isolated {
+            step.published = [PublishedPort(hostAddress: host, hostPort: port, guestPort: port)]
+        }
         if let projectDirectory { step.secrets.append((projectDirectory, "/src")) }
         step.ownProcessGroup = false // Ctrl-C at the terminal stops the model, also during its setup()
         let log = self.log
@@ -71,7 +86,7 @@ final class ImageServer: @unchecked Sendable {
             if hasExited {
                 throw BuildError.output("the model's server exited before it was ready:\n" + log.lines.map { "  \($0)" }.joined(separator: "\n"))
             }
-            if let response = try? await http.send(HTTPRequest(method: "GET", url: "http://127.0.0.1:\(port)/health-check")),
+            if let response = try? await http.send(HTTPRequest(method: "GET", url: "\(url)/health-check")),
                response.isSuccess,
                let health = try? JSONSerialization.jsonObject(with: response.body) as? [String: Any],
                let status = health["status"] as? String {
@@ -84,6 +99,9 @@ final class ImageServer: @unchecked Sendable {
         }
         throw BuildError.output("the model's server was not ready after \(Int(timeout)) s; last output:\n" + log.lines.map { "  \($0)" }.joined(separator: "\n"))
     }
+
+    /// The server's address as this machine reaches it.
+    var url: String { "http://\(host == "0.0.0.0" ? "127.0.0.1" : host):\(port)" }
 
     static func freePort() throws -> Int {
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
