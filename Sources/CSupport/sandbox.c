@@ -1,6 +1,6 @@
 /*
  * The build sandbox: runs one command with an image's filesystem as its root, in new mount, PID, IPC, UTS,
- * network and user namespaces, with capabilities cut to Docker's default set, no_new_privs and a seccomp filter
+ * cgroup, network and user namespaces, with capabilities cut to Docker's default set, no_new_privs and a seccomp filter
  * (see the README's threat model). It lives in C and runs from a constructor, before the Swift runtime starts
  * any thread, because unshare(CLONE_NEWUSER) refuses a multi-threaded process.
  *
@@ -199,7 +199,7 @@ int cog_sandbox_main(int argc, char **argv) {
         /* A session of its own, without a controlling terminal: a step that opens /dev/tty (a password prompt)
            fails at once instead of stopping the whole sandbox with SIGTTIN. */
         setsid();
-        int flags = CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWIPC | CLONE_NEWUTS | (use_userns ? CLONE_NEWUSER : 0)
+        int flags = CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWIPC | CLONE_NEWUTS | CLONE_NEWCGROUP | (use_userns ? CLONE_NEWUSER : 0)
                   | (own_network ? CLONE_NEWNET : 0);
         if (unshare(flags) != 0) sandbox_fail("create namespaces (user namespaces disabled?)");
         if (write(unshared_pipe[1], "u", 1) != 1) _exit(125);

@@ -85,14 +85,15 @@ static int open_target(int rootfd, const char *dst, int directory) {
             const char *name = slash ? slash + 1 : partial;
             if (parent < 0) sandbox_fail("open the parent of mount point /%s", partial);
             int made;
-            if (!last || directory) made = mkdirat(parent, name, 0755) == 0 || errno == EEXIST;
+            if (!last || directory) made = mkdirat(parent, name, 0755) == 0;
             else {
                 int file = openat(parent, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
-                made = file >= 0 || errno == EEXIST;
+                made = file >= 0;
                 if (file >= 0) close(file);
             }
-            if (!made) { if (slash) *slash = '/'; sandbox_fail("create mount point /%s", partial); }
-            note_created(parent, name);
+            /* EEXIST: a dangling symlink is in the way (reopening below says so). */
+            if (!made && errno != EEXIST) { if (slash) *slash = '/'; sandbox_fail("create mount point /%s", partial); }
+            if (made) note_created(parent, name);
             if (slash) *slash = '/';
             close(parent);
             fd = open_below(rootfd, partial, O_PATH | (last && !directory ? 0 : O_DIRECTORY), 1);

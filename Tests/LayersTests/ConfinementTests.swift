@@ -86,6 +86,30 @@ import TestSupport
         #expect(!mounts.contains(dir.path), "\(mode): a mount of the sandbox is left on the host")
     }
 
+    @Test func theIsolatedNetworkResolvesThroughSlirpWithTheHostsSearchDomains() {
+        let conf = StepRunner.resolvConf(host: "# written by the host\nnameserver 10.255.255.53\nsearch example.com\noptions ndots:2\n")
+        #expect(conf == "nameserver 10.0.2.3\nsearch example.com\noptions ndots:2\n")
+    }
+
+    @Test func sandboxArgumentsFollowTheMappingAndTheConfinement() {
+        let full = Confinement(userNamespace: true, seccomp: true, network: .isolated, shortfalls: [])
+        let bare = Confinement(userNamespace: false, seccomp: false, network: .host, shortfalls: ["…"])
+        let subordinate = IDMapping.subordinate(uidStart: 400_000, uidCount: 65_536, gidStart: 400_000, gidCount: 65_536)
+        #expect(full.userNamespaceArgument(for: .none) == "identity")
+        #expect(full.userNamespaceArgument(for: subordinate) == "identity")
+        #expect(full.userNamespaceArgument(for: .single) == "single")
+        #expect(bare.userNamespaceArgument(for: .none) == "none")
+        var configuration = SandboxConfiguration(mountpoint: "/m", lowers: [], upper: nil, work: nil, command: ["server"])
+        configuration.published = [PublishedPort(hostAddress: "127.0.0.1", hostPort: 5000, guestPort: 5000)]
+        let isolated = Sandbox(mapping: .none, confinement: full).arguments(for: configuration, createdLog: "/log", apiSocket: "/s.sock")
+        #expect(isolated.joined(separator: " ").contains("--userns identity --net slirp --seccomp on"))
+        #expect(isolated.joined(separator: " ").contains("--api-socket /s.sock --publish 127.0.0.1:5000:5000"))
+        // On the host's network the server's port is the host's own: nothing to forward.
+        let host = Sandbox(mapping: .none, confinement: bare).arguments(for: configuration, createdLog: "/log", apiSocket: "/s.sock")
+        #expect(host.joined(separator: " ").contains("--userns none --net host --seccomp off"))
+        #expect(!host.contains("--publish"))
+    }
+
     /// What runs the sandbox for `mode`: a prefix (a user switch, cog's namespace) and the executable.
     static func runner(for mode: Mode, in dir: TemporaryDirectory) throws -> ([String], String) {
         let own = try FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")

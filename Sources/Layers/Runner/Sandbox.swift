@@ -140,6 +140,14 @@ public struct Sandbox: Sendable {
         return args + ["--"] + configuration.command
     }
 
+    /// A fresh path for slirp4netns's API socket: in the temporary directory, or /tmp where that path would
+    /// not fit a socket address (108 bytes).
+    static func socketPath() -> String {
+        let name = "cog-slirp-\(getpid())-\(UInt32.random(in: 0...UInt32.max)).sock"
+        let path = (NSTemporaryDirectory() as NSString).appendingPathComponent(name)
+        return path.utf8.count < 100 ? path : "/tmp/\(name)"
+    }
+
     /// Runs the command, passing each line of its output to `output` as it comes.
     /// - Parameters:
     ///   - timeout: seconds after which the whole process tree is killed.
@@ -147,8 +155,7 @@ public struct Sandbox: Sendable {
     public func run(_ configuration: SandboxConfiguration, timeout: Double? = nil, cancel: CancelFlag = CancelFlag(),
                     output: @escaping @Sendable (String) -> Void) throws -> SandboxResult {
         let createdLog = FileSystem.temporarySibling(of: "\(configuration.work ?? NSTemporaryDirectory())/../created")
-        // A socket path must fit in 108 bytes: a short name in the temporary directory.
-        let apiSocket = configuration.published.isEmpty ? nil : "\(NSTemporaryDirectory())/cog-slirp-\(getpid())-\(UInt32.random(in: 0...UInt32.max)).sock"
+        let apiSocket = configuration.published.isEmpty ? nil : Self.socketPath()
         defer {
             FileSystem.remove(createdLog)
             if let apiSocket { unlink(apiSocket) }
