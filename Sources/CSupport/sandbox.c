@@ -224,6 +224,7 @@ int cog_sandbox_main(int argc, char **argv) {
     char unshared;
     ssize_t got;
     while ((got = read(unshared_pipe[0], &unshared, 1)) < 0 && errno == EINTR) {}
+    close(unshared_pipe[0]);
     if (got != 1) { /* the child could not unshare; it said why */
         while (waitpid(child_pid, &status, 0) < 0 && errno == EINTR) {}
         return 125;
