@@ -12,6 +12,8 @@ packages=(
   docker-registry apache2-utils debootstrap python3 python3-cryptography procps openssl
   # the rootless runner: subordinate id mapping
   uidmap
+  # the sandbox's own network (outbound only, no host loopback)
+  slirp4netns
 )
 
 missing=()
@@ -24,5 +26,7 @@ if [ ${#missing[@]} -gt 0 ]; then
   apt-get update -qq
   apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
+# slirp4netns opens /dev/net/tun as the building user; udev normally makes it 0666, some VM images leave it 0600.
+if [ -c /dev/net/tun ] && [ "$(stat -c %a /dev/net/tun)" != 666 ]; then chmod 0666 /dev/net/tun; fi
 # Debian starts docker-registry as a service on :5000 when it is installed; the tests start their own.
 if command -v systemctl >/dev/null 2>&1; then systemctl disable --now docker-registry >/dev/null 2>&1 || true; fi

@@ -34,3 +34,13 @@ func bsdtarList(_ path: String) throws -> String {
 func sha256sum(_ path: String) throws -> String {
     String(try runCommand(["sha256sum", path]).stdout.prefix(64))
 }
+
+extension Sandbox {
+    /// The sandbox as this test process would get it (this process's mapping and confinement).
+    static func forTests() -> Sandbox {
+        let environment = ProcessInfo.processInfo.environment
+        return Sandbox(
+            mapping: .detect(environment: environment),
+            confinement: .detect(searchPath: environment["PATH"] ?? "/usr/bin:/bin"))
+    }
+}

@@ -26,7 +26,7 @@ import Testing
         StepRunner.Outcome, [String]
     ) {
         let runner = StepRunner(
-            sandbox: Sandbox(mapping: .detect(environment: [:])), cacheRoot: "\(dir.path)/cache",
+            sandbox: Sandbox.forTests(), cacheRoot: "\(dir.path)/cache",
             host: ProcessInfo.processInfo.environment)
         let lines = LinesBox()
         let outcome = try runner.run(
@@ -116,7 +116,7 @@ import Testing
         var configuration = SandboxConfiguration(
             mountpoint: full, lowers: [], upper: nil, work: nil, command: ["/bin/sh", "-c", command])
         configuration.environment = Self.environment
-        #expect(try Sandbox(mapping: .detect(environment: [:])).run(configuration) { _ in }.status == 0)
+        #expect(try Sandbox.forTests().run(configuration) { _ in }.status == 0)
         let snapshot = try LayerWriter.write(
             entries: try TreeSnapshot.take(full).changes(since: before), to: store, options: LayerOptions())
         let listing = try bsdtarList(store.path(for: snapshot.descriptor.digest))

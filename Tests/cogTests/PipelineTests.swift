@@ -208,6 +208,18 @@ import Testing
             schema.contains("\"times\""),
             "\((try? String(contentsOfFile: "\(dir.path)/serve.log", encoding: .utf8)) ?? "")")
         #expect(schema.contains("\"maximum\":3"))
+        // Published on 127.0.0.1 only (slirp4netns forwards it): not on the machine's other addresses.
+        let external = try runCommand([
+            "sh", "-c", "ip -4 -o addr show scope global | awk '{print $4}' | cut -d/ -f1 | head -1",
+        ]).stdout
+            .trimmingCharacters(in: .whitespacesAndNewlines)
+        if !external.isEmpty {
+            let reach = try runCommand([
+                "python3", "-c",
+                "import socket; socket.create_connection(('\(external)', \(port)), timeout=3); print('reached')",
+            ])
+            #expect(reach.status != 0 && !reach.stdout.contains("reached"), "cog serve answered on \(external):\(port)")
+        }
 
         // MARK: a code change rebuilds only the code (and schema) layers
         let before = try OCILayout.open("\(dir.path)/out").image(named: "latest")

@@ -8,6 +8,11 @@
 /// Returns a file descriptor, or -1 with errno set.
 int cog_open_in_root(int rootfd, const char *path, int flags, mode_t mode);
 
+/// Removes `path` below the directory `rootfd` (recursively, or with `only_if_empty` an empty directory or empty
+/// file only), never following a symlink: when a step replaced a directory on the way by a symlink (to a host
+/// path, say), nothing is removed. Returns 0, also when there is nothing to remove, or -1 with errno set.
+int cog_remove_beneath(int rootfd, const char *path, int only_if_empty);
+
 /// Creates a character device node (whiteouts in overlay upper dirs are 0/0).
 int cog_mknod_at(int dirfd, const char *name, mode_t mode, unsigned int major, unsigned int minor);
 
@@ -25,6 +30,9 @@ int cog_pidfd_open(pid_t pid);
 
 /// A non-blocking, close-on-exec eventfd, or -1 with errno set.
 int cog_eventfd(void);
+/// What confinement this kernel allows (tried once, in a forked child): bit 0, a new user namespace; bit 1,
+/// seccomp filters.
+int cog_confinement_probe(void);
 
 /// Always 1: referencing it links the sandbox entry point (`cog __sandbox …`, see sandbox.c) into the binary.
 int cog_sandbox_linked(void);

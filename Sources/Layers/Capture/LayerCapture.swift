@@ -1,3 +1,4 @@
+import CSupport
 import Foundation
 import OCI
 
@@ -37,23 +38,31 @@ public enum LayerCapture {
         return try LayerWriter.write(entries: try scanner.scan(), to: store, options: options)
     }
 
+    /// Removes the excluded paths and the created mount points from an upper dir. Nothing on the way is
+    /// followed: a step that replaced `/var/log` by a symlink to a host directory must not have cog delete there.
     public static func clean(upper: String, createdMountpoints: [String]) throws {
-        for path in excludedPaths { FileSystem.remove("\(upper)/\(path)") }
-        removeCreated(createdMountpoints, in: upper)
+        let rootfd = open(upper, O_DIRECTORY | O_RDONLY | O_CLOEXEC)
+        guard rootfd >= 0 else { throw LayersError.posix("open", upper) }
+        defer { close(rootfd) }
+        for path in excludedPaths where cog_remove_beneath(rootfd, path, 0) != 0 {
+            throw LayersError.posix("remove (it must not reach a layer)", "\(upper)/\(path)")
+        }
+        removeCreated(createdMountpoints, in: rootfd)
     }
 
     /// Removes the mount points a sandbox created under `root`, when they are still empty.
     public static func removeCreated(_ createdMountpoints: [String], in root: String) {
-        // Deepest first, so a created parent is empty by the time it is checked.
+        let rootfd = open(root, O_DIRECTORY | O_RDONLY | O_CLOEXEC)
+        guard rootfd >= 0 else { return }
+        defer { close(rootfd) }
+        removeCreated(createdMountpoints, in: rootfd)
+    }
+
+    private static func removeCreated(_ createdMountpoints: [String], in rootfd: Int32) {
+        // Deepest first, so a created parent is empty by the time it is checked. A mount point that is no longer
+        // empty (the step wrote into it) stays: that is the step's content, not ours.
         for path in createdMountpoints.sorted(by: { $0.count > $1.count }) {
-            let full = "\(root)/\(path)"
-            var st = stat()
-            guard lstat(full, &st) == 0 else { continue }
-            if st.st_mode & S_IFMT == S_IFDIR {
-                rmdir(full)  // only succeeds when empty
-            } else if st.st_mode & S_IFMT == S_IFREG && st.st_size == 0 {
-                unlink(full)
-            }
+            _ = cog_remove_beneath(rootfd, path, 1)
         }
     }
 }

@@ -30,6 +30,9 @@ public struct SandboxConfiguration: Sendable {
     /// `NAME=value`; nothing else is inherited.
     public var environment: [String] = []
     public var hostname = "cog-build"
+    /// Ports of the sandbox reachable from the host (only with the isolated network: on the host's network the
+    /// command's own ports are the host's).
+    public var published: [PublishedPort] = []
     /// Build steps get a process group of their own, so that Ctrl-C reaches cog, which stops them in order; a
     /// served model stays in the terminal's group and stops with it.
     public var ownProcessGroup = true
@@ -44,14 +47,29 @@ public struct SandboxConfiguration: Sendable {
     }
 }
 
+/// A TCP port of a sandbox forwarded from the host (by slirp4netns).
+public struct PublishedPort: Sendable, Equatable {
+    /// The host address to listen on (IPv4: 127.0.0.1 keeps it to this machine).
+    public var hostAddress: String
+    public var hostPort: Int
+    public var guestPort: Int
+    public init(hostAddress: String, hostPort: Int, guestPort: Int) {
+        self.hostAddress = hostAddress
+        self.hostPort = hostPort
+        self.guestPort = guestPort
+    }
+}
+
 /// How ids inside the sandbox map to ids outside it.
 public enum IDMapping: Sendable, Equatable, CustomStringConvertible {
-    /// Running as root: no user namespace, ids are real.
+    /// Running as root: ids are real (steps still get a user namespace mapping every id to itself, see
+    /// `Confinement`).
     case none
     /// One id: the caller becomes root inside; files of other owners cannot be represented.
     case single
     /// This process already runs in cog's user namespace (`UserNamespace`): the caller is root there and ids 1…
-    /// map to a subordinate range (`/etc/subuid`, `newuidmap`). Steps need no namespace of their own.
+    /// map to a subordinate range (`/etc/subuid`, `newuidmap`). Steps get a nested namespace mapping those ids
+    /// to themselves.
     case subordinate(uidStart: UInt32, uidCount: UInt32, gidStart: UInt32, gidCount: UInt32)
 
     /// Inside cog's user namespace (`COG_USERNS` in `environment`): subordinate; root: none; otherwise single.
@@ -68,15 +86,12 @@ public enum IDMapping: Sendable, Equatable, CustomStringConvertible {
         }
     }
 
-    /// The sandbox's `--userns`: only the single mapping needs a namespace per step.
-    var sandboxArgument: String { self == .single ? "single" : "none" }
-
     /// Whether real device nodes can be created (not in any user namespace).
     public var canCreateDevices: Bool { self == .none && !UserNamespace.isInsideUserNamespace }
 
     public var description: String {
         switch self {
-        case .none: return "as root, no user namespace"
+        case .none: return "as root"
         case .single:
             return "rootless, one uid mapped to root (packages that own files as other users get root instead)"
         case .subordinate(let u, let uc, let g, let gc):
@@ -97,22 +112,32 @@ public struct SandboxResult: Sendable {
 /// Runs commands in the sandbox by re-executing this binary as `__sandbox` (see CSupport/sandbox.c).
 public struct Sandbox: Sendable {
     public let mapping: IDMapping
+    public let confinement: Confinement
     /// The binary that carries the sandbox entry point (this process's own executable).
     public let executable: String
 
-    public init(mapping: IDMapping) {
+    public init(mapping: IDMapping, confinement: Confinement) {
         _ = cog_sandbox_linked()
         self.mapping = mapping
+        self.confinement = confinement
         executable =
             (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
     }
 
     /// The helper's command line for `configuration`.
-    func arguments(for configuration: SandboxConfiguration, createdLog: String) -> [String] {
+    func arguments(for configuration: SandboxConfiguration, createdLog: String, apiSocket: String?) -> [String] {
         var args = [
-            executable, "__sandbox", "--root", configuration.mountpoint, "--userns", mapping.sandboxArgument,
+            executable, "__sandbox", "--root", configuration.mountpoint,
+            "--userns", confinement.userNamespaceArgument(for: mapping), "--net", confinement.networkArgument,
+            "--seccomp", confinement.seccomp ? "on" : "off",
             "--cwd", configuration.workingDirectory, "--hostname", configuration.hostname, "--created-log", createdLog,
         ]
+        if confinement.network == .isolated, let apiSocket, !configuration.published.isEmpty {
+            args += ["--api-socket", apiSocket]
+            for port in configuration.published {
+                args += ["--publish", "\(port.hostAddress):\(port.hostPort):\(port.guestPort)"]
+            }
+        }
         for lower in configuration.lowers { args += ["--lower", lower] }
         if let upper = configuration.upper, let work = configuration.work {
             args += ["--upper", upper, "--work", work]
@@ -125,6 +150,14 @@ public struct Sandbox: Sendable {
         return args + ["--"] + configuration.command
     }
 
+    /// A fresh path for slirp4netns's API socket: in the temporary directory, or /tmp where that path would
+    /// not fit a socket address (108 bytes).
+    static func socketPath() -> String {
+        let name = "cog-slirp-\(getpid())-\(UInt32.random(in: 0...UInt32.max)).sock"
+        let path = (NSTemporaryDirectory() as NSString).appendingPathComponent(name)
+        return path.utf8.count < 100 ? path : "/tmp/\(name)"
+    }
+
     /// Runs the command, passing each line of its output to `output` as it comes.
     /// - Parameters:
     ///   - timeout: seconds after which the whole process tree is killed.
@@ -134,9 +167,14 @@ public struct Sandbox: Sendable {
         output: @escaping @Sendable (String) -> Void
     ) throws -> SandboxResult {
         let createdLog = FileSystem.temporarySibling(of: "\(configuration.work ?? NSTemporaryDirectory())/../created")
-        defer { FileSystem.remove(createdLog) }
+        let apiSocket = configuration.published.isEmpty ? nil : Self.socketPath()
+        defer {
+            FileSystem.remove(createdLog)
+            if let apiSocket { unlink(apiSocket) }
+        }
         let process = try SpawnedProcess(
-            arguments(for: configuration, createdLog: createdLog), ownProcessGroup: configuration.ownProcessGroup)
+            arguments(for: configuration, createdLog: createdLog, apiSocket: apiSocket),
+            ownProcessGroup: configuration.ownProcessGroup)
         Thread.detachNewThread { process.forEachLine(output) }
         let end = process.wait(cancel: cancel, deadline: timeout.map { Date().addingTimeInterval($0) })
         if end != .exited {

@@ -1,8 +1,9 @@
 import Foundation
 import OCI
 
-/// Runs one build step's command on top of a stack of layer dirs, with the host's network, DNS, CA bundle
-/// and package-index settings, cache mounts and secrets; the step's changes land in a fresh upper dir.
+/// Runs one build step's command on top of a stack of layer dirs, with outbound network (see `Confinement`),
+/// the host's CA bundle and package-index settings, cache mounts and secrets; the step's changes land in a fresh
+/// upper dir.
 public struct StepRunner: Sendable {
     public let sandbox: Sandbox
     /// Holds `mounts/<id>` cache dirs and `scratch/` work areas (on the same file system as the layer store).
@@ -31,6 +32,8 @@ public struct StepRunner: Sendable {
         public var extraCertificates: String?
         /// See `SandboxConfiguration.ownProcessGroup`.
         public var ownProcessGroup = true
+        /// Ports forwarded from the host (a served model's).
+        public var published: [PublishedPort] = []
 
         public init(
             command: [String], environment: [String], workingDirectory: String = "/",
@@ -106,7 +109,16 @@ public struct StepRunner: Sendable {
         configuration.workingDirectory = step.workingDirectory
         configuration.ownProcessGroup = step.ownProcessGroup
         configuration.environment = try environment(for: step, configuration: &configuration, scratch: scratch)
-        for file in ["/etc/resolv.conf", "/etc/hosts"] where FileSystem.exists(file) {
+        configuration.published = step.published
+        if sandbox.confinement.network == .isolated {
+            let resolver = "\(scratch)/resolv.conf"
+            let host = (try? String(contentsOfFile: "/etc/resolv.conf", encoding: .utf8)) ?? ""
+            try FileSystem.writeAtomically(Data(Self.resolvConf(host: host).utf8), to: resolver)
+            configuration.binds.append(.init(source: resolver, destination: "/etc/resolv.conf", readOnly: true))
+        }
+        for file in [sandbox.confinement.network == .isolated ? nil : "/etc/resolv.conf", "/etc/hosts"].compactMap({
+            $0
+        }) where FileSystem.exists(file) {
             configuration.binds.append(.init(source: file, destination: file, readOnly: true))
         }
         for cache in step.caches {
@@ -117,6 +129,15 @@ public struct StepRunner: Sendable {
         for secret in step.secrets {
             configuration.binds.append(.init(source: secret.source, destination: secret.target, readOnly: true))
         }
+    }
+
+    /// The resolver of the isolated network: slirp4netns's DNS forwarder (which asks the host's servers), with the
+    /// host's search domains and options.
+    static func resolvConf(host: String) -> String {
+        let kept = host.split(separator: "\n").filter {
+            $0.hasPrefix("search") || $0.hasPrefix("domain") || $0.hasPrefix("options")
+        }
+        return (["nameserver 10.0.2.3"] + kept.map(String.init)).joined(separator: "\n") + "\n"
     }
 
     /// Where the sandbox sees the CA bundle (under /run, a tmpfs there, so nothing of it reaches a layer).

@@ -27,6 +27,11 @@ struct BuildOptions: ParsableArguments {
     var timestamp: Int64?
     @Option(help: "Layer compression: gzip, zstd or none.")
     var compression = "gzip"
+    @Option(
+        help:
+            "Network of the steps and the model: default (a namespace of its own, outbound through slirp4netns, without the host's loopback services), host (the host's network) or none."
+    )
+    var network = "default"
 
     func validate() throws {
         guard BuildReporter.Mode(rawValue: progress) != nil else {
@@ -38,10 +43,16 @@ struct BuildOptions: ParsableArguments {
         for secret in secrets {
             do { _ = try BuildSecret(parsing: secret) } catch { throw ValidationError("\(error)") }
         }
+        guard Confinement.Network(rawValue: network) != nil else {
+            throw ValidationError("--network must be default, host or none (not \"\(network)\")")
+        }
         if let timestamp, timestamp < 0 {
             throw ValidationError("--timestamp must be seconds since 1970, not \(timestamp)")
         }
     }
+
+    /// `--network`, validated.
+    var networkMode: Confinement.Network { Confinement.Network(rawValue: network) ?? .isolated }
 
     var reporter: BuildReporter { BuildReporter(mode: BuildReporter.Mode(rawValue: progress) ?? .auto) }
 
@@ -54,6 +65,7 @@ struct BuildOptions: ParsableArguments {
         var settings = environment.buildSettings(layers: layers, secrets: parsed)
         settings.noCache = noCache
         settings.schemaFile = openAPISchema
+        settings.network = networkMode
         return settings
     }
 
@@ -112,6 +124,12 @@ func runReportingErrors<T>(interruptedBy signal: @autoclosure () -> Int32 = SIGI
         printError("error: \(error)")
         throw ExitCode(1)
     }
+}
+
+/// One warning line when the confinement is weaker than the default, saying what and why.
+func reportConfinement(_ confinement: Confinement, reporter: BuildReporter) {
+    guard !confinement.shortfalls.isEmpty else { return }
+    reporter.warning("weaker confinement: " + confinement.shortfalls.joined(separator: "; "))
 }
 
 /// Writes a line to standard error.

@@ -19,7 +19,7 @@ struct CaptureBenchCommand: ParsableCommand {
 
     func run() throws {
         let environment = Environment.current
-        let sandbox = Sandbox(mapping: environment.mapping)
+        let sandbox = Sandbox(mapping: environment.mapping, confinement: environment.confinement(network: .isolated))
         let runner = StepRunner(sandbox: sandbox, cacheRoot: work, host: environment.variables)
         let store = BlobStore(root: "\(work)/blobs")
         let step = StepRunner.Step(command: ["/bin/sh", "-c", command], environment: ["PATH=/usr/bin:/bin"])

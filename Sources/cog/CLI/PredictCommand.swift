@@ -29,6 +29,9 @@ struct PredictCommand: AsyncParsableCommand {
     @OptionGroup var options: BuildOptions
 
     func validate() throws {
+        if options.networkMode == .none {
+            throw ValidationError("--network none leaves the model's server unreachable; use default or host")
+        }
         if json != nil && !input.isEmpty {
             throw ValidationError("give the inputs either with -i or with --json, not both")
         }
@@ -55,12 +58,14 @@ struct PredictCommand: AsyncParsableCommand {
             try json.map(PredictionInputs.parseJSON) ?? PredictionInputs.parse(input, schema: schema)
         }
         let http = Environment.current.http
-        let (host, environment) = (Environment.current.variables, env)
+        let (host, environment, network) = (Environment.current.variables, env, options.networkMode)
         let server = try await runReportingErrors {
             try await Blocking.run {
-                try ImageServer(image: stored, paths: paths, host: host, environment: environment)
+                try ImageServer(
+                    image: stored, paths: paths, hostEnvironment: host, network: network, environment: environment)
             }
         }
+        if image != nil { reportConfinement(server.confinement, reporter: reporter) }  // a build already said it
         reporter.info("starting the model on 127.0.0.1:\(server.port)")
         let answer: Result<HTTPResponse, Error>
         do {
@@ -69,7 +74,7 @@ struct PredictCommand: AsyncParsableCommand {
             answer = .success(
                 try await http.send(
                     HTTPRequest(
-                        method: "POST", url: "http://127.0.0.1:\(server.port)/predictions",
+                        method: "POST", url: "\(server.url)/predictions",
                         headers: [("Content-Type", "application/json")], body: .data(body))))
         } catch {
             answer = .failure(error)

@@ -14,23 +14,41 @@ struct ServeCommand: AsyncParsableCommand {
     )
 
     @Argument(help: "An image in the local store.") var image: String?
-    @Option(name: .shortAndLong, help: "Port on 127.0.0.1.") var port = 8393
+    @Option(name: .shortAndLong, help: "Port to listen on.") var port = 8393
+    @Option(help: "Address to listen on (0.0.0.0 for every interface).") var host = "127.0.0.1"
     @OptionGroup var options: BuildOptions
+
+    func validate() throws {
+        if options.networkMode == .none {
+            throw ValidationError("--network none leaves the model's server unreachable; use default or host")
+        }
+        if options.networkMode != .host,
+            host.split(separator: ".").count != 4 || !host.allSatisfy({ $0.isNumber || $0 == "." })
+        {
+            throw ValidationError("--host must be an IPv4 address such as 127.0.0.1 or 0.0.0.0 (not \"\(host)\")")
+        }
+    }
 
     func run() async throws {
         Environment.current.enterUserNamespaceIfPossible()
         let reporter = options.reporter
         let paths = Environment.current.paths
         let stored = try await RunCommand.image(image, options: options, reporter: reporter, paths: paths)
-        let (host, port) = (Environment.current.variables, self.port)
+        let (environment, port, address, network) = (
+            Environment.current.variables, self.port, host, options.networkMode
+        )
         let server = try await runReportingErrors {
             try await Blocking.run {
-                try ImageServer(image: stored, paths: paths, host: host, port: port) { reporter.output($0) }
+                try ImageServer(
+                    image: stored, paths: paths, hostEnvironment: environment, network: network, address: address,
+                    port: port
+                ) { reporter.output($0) }
             }
         }
+        if image != nil { reportConfinement(server.confinement, reporter: reporter) }  // a build already said it
         let stop = StopSignal()
         try await runReportingErrors { try await server.waitUntilReady(timeout: 600, http: Environment.current.http) }
-        reporter.info("serving on http://127.0.0.1:\(port) (Ctrl-C stops)")
+        reporter.info("serving on http://\(address):\(port) (Ctrl-C stops)")
         await stop.wait()
         try await Blocking.run { server.stop() }
     }
@@ -55,14 +73,16 @@ struct RunCommand: AsyncParsableCommand {
         let paths = Environment.current.paths
         let stored = try await Self.image(image, options: options, reporter: reporter, paths: paths)
         let (projectDirectory, _) = DebugCommand.locate(options.file)
-        let (host, command) = (Environment.current.variables, self.command)
+        let (environment, command, network) = (Environment.current.variables, self.command, options.networkMode)
         let server = try await runReportingErrors {
             try await Blocking.run {
                 try ImageServer(
-                    image: stored, paths: paths, host: host, command: command, projectDirectory: projectDirectory
+                    image: stored, paths: paths, hostEnvironment: environment, network: network, command: command,
+                    projectDirectory: projectDirectory
                 ) { print($0) }
             }
         }
+        if image != nil { reportConfinement(server.confinement, reporter: reporter) }  // a build already said it
         let status = try await Blocking.run { server.waitForExit() }
         if status != 0 { throw ExitCode(status) }
     }

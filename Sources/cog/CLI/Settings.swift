@@ -62,6 +62,11 @@ struct Environment {
         return settings
     }
 
+    /// How far sandboxed commands are confined here, for `network`.
+    func confinement(network: Confinement.Network) -> Confinement {
+        .detect(network: network, searchPath: variables["PATH"] ?? "/usr/bin:/bin")
+    }
+
     var dockerConfig: DockerConfig { DockerConfig(environment: variables) }
 
     var http: CurlTransport { CurlTransport(caBundle: variables["SSL_CERT_FILE"]) }

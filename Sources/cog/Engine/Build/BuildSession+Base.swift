@@ -41,7 +41,13 @@ extension BuildSession {
                 "   pulled and unpacked \(fresh.count) base layer\(fresh.count == 1 ? "" : "s") in \(Self.seconds(since: start))"
             )
         }
-        progress.info("   running steps \(settings.mapping)\(settings.mappingNote.map { ", because: \($0)" } ?? "")")
+        let confinement = runner.sandbox.confinement
+        progress.info(
+            "   running steps \(settings.mapping)\(settings.mappingNote.map { ", because: \($0)" } ?? ""); \(confinement)"
+        )
+        if !confinement.shortfalls.isEmpty {
+            progress.warning("weaker confinement: " + confinement.shortfalls.joined(separator: "; "))
+        }
         return BaseImage(reference: reference, image: image)
     }
 

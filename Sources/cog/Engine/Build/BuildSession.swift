@@ -35,7 +35,9 @@ public final class BuildSession {
         self.cancel = cancel
         self.onStepsStarting = onStepsStarting
         runner = StepRunner(
-            sandbox: Sandbox(mapping: settings.mapping), cacheRoot: settings.paths.root, host: settings.host)
+            sandbox: Sandbox(mapping: settings.mapping, confinement: settings.confinement),
+            cacheRoot: settings.paths.root,
+            host: settings.host)
         cache = StepCache(directory: settings.paths.steps)
         secretFiles = "\(settings.paths.scratch)/secrets-\(getpid())"
         capture = OverlayCapture(

@@ -26,6 +26,11 @@ public struct BuildSettings: Sendable {
     public var schemaFile: String?
     /// Force the snapshot capture method (`COG_CAPTURE=snapshot`); otherwise overlay where it mounts.
     public var forceSnapshotCapture = false
+    /// The steps' network (`--network`).
+    public var network: Confinement.Network = .isolated
+
+    /// How far steps are shut off from the host, as this machine allows.
+    var confinement: Confinement { .detect(network: network, searchPath: host["PATH"] ?? "/usr/bin:/bin") }
 
     public init(
         paths: CogPaths, layers: LayerOptions, registry: RegistrySettings, credentials: DockerConfig,

@@ -3,9 +3,14 @@ import Layers
 import OCI
 import Registry
 
-/// Runs an image's HTTP server (the cog runtime) or another command in the sandbox on a loopback port, and stops it.
+/// Runs an image's HTTP server (the cog runtime) or another command in the sandbox, and stops it. With the isolated
+/// network the server listens in the sandbox's own network namespace and slirp4netns forwards `address:port` to it;
+/// with the host's network it is told to listen on `address` itself.
 public final class ImageServer: Sendable {
     public let port: Int
+    /// Where the server is published (127.0.0.1 unless `cog serve --host` says otherwise).
+    public let address: String
+    public let confinement: Confinement
     private let cancel = CancelFlag()
     private let work: BackgroundWork<StepRunner.Outcome>
     private let runner: StepRunner
@@ -13,26 +18,40 @@ public final class ImageServer: Sendable {
 
     /// Starts the image's entrypoint and command (or `command`) with `/src` as the working directory.
     /// - Parameters:
+    ///   - hostEnvironment: the caller's environment (proxies and CA settings the model sees, as build steps do;
+    ///     `PATH` to find slirp4netns).
+    ///   - network: `--network`; `.none` leaves nothing to publish the server on.
     ///   - projectDirectory: bind-mounted at /src instead of the image's copy (as `cog serve` and `cog run` do).
     ///   - environment: `NAME=value` for the model, replacing the image's.
-    ///   - host: the caller's environment (proxies and CA settings the model sees, as build steps do).
     public init(
-        image: StoredImage, paths: CogPaths, host: [String: String], command: [String]? = nil,
-        projectDirectory: String? = nil,
-        environment: [String] = [], port requested: Int? = nil, echo: (@Sendable (String) -> Void)? = nil
+        image: StoredImage, paths: CogPaths, hostEnvironment: [String: String],
+        network: Confinement.Network = .isolated,
+        command: [String]? = nil, projectDirectory: String? = nil, environment: [String] = [],
+        address: String = "127.0.0.1", port requested: Int? = nil, echo: (@Sendable (String) -> Void)? = nil
     ) throws {
         port = try requested ?? Self.freePort()
-        let runner = StepRunner(sandbox: Sandbox(mapping: paths.mapping), cacheRoot: paths.root, host: host)
+        self.address = address
+        let confinement = Confinement.detect(network: network, searchPath: hostEnvironment["PATH"] ?? "/usr/bin:/bin")
+        self.confinement = confinement
+        let runner = StepRunner(
+            sandbox: Sandbox(mapping: paths.mapping, confinement: confinement), cacheRoot: paths.root,
+            host: hostEnvironment)
         self.runner = runner
         let lowers = try LayerUnpacker(store: paths.layers, blobs: paths.blobs)
             .directories(
                 for: zip(image.manifest.layers, image.configuration.rootfs.diffIDs).map { ($0.0.digest, $0.1) })
         let config = image.configuration.config
-        let argv = command ?? ((config?.entrypoint ?? []) + (config?.cmd ?? []))
+        var argv = command ?? ((config?.entrypoint ?? []) + (config?.cmd ?? []))
+        if command == nil, confinement.network == .host, argv.contains("cog.server.http") {
+            argv += ["--host", address]  // the runtime listens on 0.0.0.0 unless told
+        }
         var step = StepRunner.Step(
             command: argv,
             environment: StepRunner.environment(config?.env ?? [], replacing: environment + ["PORT=\(port)"]),
             workingDirectory: config?.workingDir ?? "/src")
+        if command == nil, confinement.network == .isolated {
+            step.published = [PublishedPort(hostAddress: address, hostPort: port, guestPort: port)]
+        }
         if let projectDirectory { step.secrets.append((projectDirectory, "/src")) }
         step.ownProcessGroup = false  // Ctrl-C at the terminal stops the model, also during its setup()
         let (log, cancel, stack) = (self.log, self.cancel, Array(lowers.reversed()))
@@ -66,7 +85,7 @@ public final class ImageServer: Sendable {
         while Date() < deadline {
             if hasExited { throw PredictError.serverExited(log: log.lines) }
             if let response = try? await http.send(
-                HTTPRequest(method: "GET", url: "http://127.0.0.1:\(port)/health-check")),
+                HTTPRequest(method: "GET", url: "\(url)/health-check")),
                 response.isSuccess,
                 let health = try? JSONSerialization.jsonObject(with: response.body) as? [String: Any],
                 let status = health["status"] as? String
@@ -80,6 +99,9 @@ public final class ImageServer: Sendable {
         }
         throw PredictError.notReady(seconds: Int(timeout), log: log.lines)
     }
+
+    /// The server's address as this machine reaches it.
+    public var url: String { "http://\(address == "0.0.0.0" ? "127.0.0.1" : address):\(port)" }
 
     /// A port on 127.0.0.1 nobody listens on now.
     public static func freePort() throws -> Int {

@@ -1,0 +1,41 @@
+/* Shared by the parts of the sandbox (not part of the public header): see sandbox.c for the command line. */
+#ifndef COG_SANDBOX_H
+#define COG_SANDBOX_H
+#include <stddef.h>
+#include <stdio.h>
+#include <sys/types.h>
+
+#define MAX_ITEMS 512
+
+struct options {
+    const char *root, *upper, *work, *cwd, *hostname, *userns, *created_log, *net, *api_socket;
+    const char *lowers[MAX_ITEMS]; int nlowers;
+    const char *binds[MAX_ITEMS]; int bind_ro[MAX_ITEMS]; int nbinds;
+    const char *tmpfs[MAX_ITEMS]; int ntmpfs;
+    const char *publish[MAX_ITEMS]; int npublish;
+    char *env[MAX_ITEMS + 1]; int nenv;
+    int seccomp;
+    char **command;
+};
+
+/* Prints "cog sandbox: <message>[: strerror(errno)]" and exits 125. */
+__attribute__((noreturn, format(printf, 1, 2))) void sandbox_fail(const char *fmt, ...);
+
+/* sandbox_root.c: assembles the step's root under o->root (overlay or the directory as is, /proc with the
+   host-facing parts read-only or masked, a minimal /dev, read-only /sys, tmpfs, binds), then makes it the root
+   of this mount namespace with pivot_root and detaches the host's tree. */
+void sandbox_enter_root(const struct options *o);
+/* The file mount points are logged to (the caller removes them from the upper dir), or NULL. */
+extern FILE *sandbox_created_log;
+
+/* sandbox_confine.c: cuts capabilities to Docker's default set (bounding, permitted, effective; inheritable and
+   ambient cleared), sets no_new_privs and, when `seccomp`, installs the syscall filter. Inherited by children. */
+void sandbox_confine(int seccomp);
+
+/* sandbox_net.c: starts slirp4netns for the network namespace of `pid` (whose user namespace it joins when
+   `join_userns`) and publishes the ports of o->publish through its API socket. Returns its pid; the network
+   goes away when `exit_fd` (the write end kept by the caller) is closed. */
+pid_t sandbox_start_slirp(const struct options *o, pid_t pid, int join_userns, int *exit_fd);
+/* Brings up `lo` in this network namespace. */
+void sandbox_loopback_up(void);
+#endif
