@@ -101,7 +101,9 @@ static int parse(int argc, char **argv, struct options *o) {
 }
 
 /* PID 1 of the new PID namespace: builds the root, confines itself (the command inherits it), runs the command,
-   reaps every orphan, exits with the command's status. */
+   reaps orphans while it runs, and exits with the command's status as soon as the command ends: what it left
+   running in the background (`sleep 1000 &`) is killed then, as Docker ends a RUN step when its command exits
+   (the kernel kills every process of a PID namespace whose PID 1 exits). */
 static int run_init(struct options *o, int own_network) {
     sandbox_enter_root(o);
     if (own_network) sandbox_loopback_up();
@@ -120,8 +122,12 @@ static int run_init(struct options *o, int own_network) {
     for (;;) {
         pid_t done = wait(&status);
         if (done < 0) { if (errno == EINTR) continue; break; }
-        if (done == command) result = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+        if (done == command) {
+            result = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+            break;
+        }
     }
+    kill(-1, SIGKILL); /* everything else in this PID namespace */
     return result;
 }
 

@@ -168,12 +168,24 @@ import Testing
         #expect(output == ["about to fail"])
     }
 
+    /// Docker ends a RUN step when its command exits; what it left in the background is killed then.
+    @Test func aStepEndsWhenItsCommandEnds() throws {
+        let dir = try TemporaryDirectory("runner")
+        let lowers = try Self.baseLowers(in: dir)
+        let marker = "cog-test-left-\(UInt32.random(in: 0...UInt32.max))"
+        let (outcome, output) = try run(
+            "bash -c 'exec -a \(marker) sleep 1000' & echo done", lowers: lowers, dir: dir, timeout: 60)
+        #expect(outcome.status == 0 && !outcome.timedOut, "the step waited for its background process")
+        #expect(output == ["done"])
+        #expect(try runCommand(["pgrep", "-f", marker]).stdout.isEmpty, "the background process was killed")
+    }
+
     @Test func anInterruptedStepLeavesNoProcessOrMount() throws {
         let dir = try TemporaryDirectory("runner")
         let lowers = try Self.baseLowers(in: dir)
         let marker = "cog-test-sleep-\(UInt32.random(in: 0...UInt32.max))"
         let (outcome, _) = try run(
-            "sh -c 'exec -a \(marker) sleep 300' & sleep 300", lowers: lowers, dir: dir, timeout: 2)
+            "bash -c 'exec -a \(marker) sleep 300' & sleep 300", lowers: lowers, dir: dir, timeout: 2)
         #expect(outcome.timedOut)
         usleep(300_000)
         #expect(try runCommand(["pgrep", "-f", marker]).stdout.isEmpty)
