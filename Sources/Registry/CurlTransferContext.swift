@@ -22,6 +22,7 @@ final class TransferContext {
     private let handle: UnsafeMutableRawPointer?
     private let socket: SocketTracker
     private var connected = false
+    private let started: Double
     private var sentAt: Double?
     private var replyStarted = false
     private var lastActivity: Double
@@ -39,7 +40,8 @@ final class TransferContext {
         self.bodyLength = bodyLength
         self.cancel = cancel
         self.handle = handle
-        lastActivity = Self.now()
+        started = Self.now()
+        lastActivity = started
     }
 
     private static func now() -> Double { Double(DispatchTime.now().uptimeNanoseconds) / 1e9 }
@@ -55,11 +57,11 @@ final class TransferContext {
             (lastUploaded, lastDownloaded, lastActivity) = (uploaded, downloaded, now)
         }
         if !connected {
-            // Until the request is about to go out, libcurl's connect timeout (lookup, TCP, TLS) is the limit.
+            // Until the request is about to go out, libcurl's connect timeout (lookup, TCP, TLS) is the limit; past
+            // it, the connection is up whatever the timer says.
             var pretransfer: curl_off_t = 0
-            guard cog_curl_getinfo_offset(handle, CURLINFO_PRETRANSFER_TIME_T, &pretransfer) == CURLE_OK,
-                pretransfer > 0
-            else { return true }
+            let code = cog_curl_getinfo_offset(handle, CURLINFO_PRETRANSFER_TIME_T, &pretransfer)
+            guard (code == CURLE_OK && pretransfer > 0) || now - started > timeouts.connect else { return true }
             (connected, lastActivity) = (true, now)
         }
         if replyStarted || uploaded < bodyLength { return withinStallLimit(now) }

@@ -157,4 +157,20 @@ import Testing
             #expect(try await put() == digest)
         }
     }
+
+    /// A complete reply (all of its Content-Length arrived) that leaves the blob short is about something else:
+    /// an error at once, not a broken connection to resume.
+    @Test func aCompleteButShortBlobIsNotRetried() async throws {
+        let big = Data(repeating: 1, count: 10_000)
+        let descriptor = Descriptor(mediaType: .imageLayer, digest: try .sha256(big), size: Int64(big.count))
+        let transport = ScriptedTransport([
+            Reply(status: 200, headers: ["Content-Length": "18"], body: Data("everything is fine".utf8))
+        ])
+        let dir = try TemporaryDirectory("short")
+        await #expect {
+            try await Self.client(transport).getBlob(
+                repository: "app", descriptor: descriptor, into: BlobStore(root: dir.path))
+        } throws: { "\($0)".contains("size mismatch") && "\($0)".contains("the reply was complete") }
+        #expect(transport.requests.count == 1)
+    }
 }
