@@ -2,32 +2,38 @@
 # Runs a throwaway OCI registry (Debian's docker-registry, distribution 2.8) on 127.0.0.1
 # for the tests and the README demo.
 #
-#   test-registry.sh start DIR [--htpasswd USER:PASS | --token-auth TOKENDIR] [--port N]
-#                                                                   prints 127.0.0.1:PORT
+#   test-registry.sh start DIR [--htpasswd USER:PASS | --token-auth TOKENDIR [--token-realm URL]]
+#                              [--tls CERT KEY] [--port N]          prints 127.0.0.1:PORT
 #   test-registry.sh stop DIR
 #
 # --token-auth points the registry at a running testdata/registry/token-server.py whose --dir
 # is TOKENDIR (it reads TOKENDIR/port and trusts TOKENDIR/cert.pem); service "cog-test",
-# issuer "cog-test-issuer".
+# issuer "cog-test-issuer". --token-realm replaces the realm clients are sent to (default
+# http://127.0.0.1:PORT/token), e.g. an https:// URL when the token server serves TLS.
+# --tls serves HTTPS with the PEM certificate (chain) and key given (http.tls in distribution's config).
 #
 # State lives in DIR: config.yml, data/, htpasswd, pid, address, registry.log.
 # `start` on a DIR whose registry is already up just prints its address again.
 set -euo pipefail
 
 die() { echo "test-registry: $*" >&2; exit 1; }
-usage() { die "usage: $0 start DIR [--htpasswd USER:PASS | --token-auth TOKENDIR] [--port N] | stop DIR"; }
+usage() {
+  die "usage: $0 start DIR [--htpasswd USER:PASS | --token-auth TOKENDIR [--token-realm URL]] [--tls CERT KEY] [--port N] | stop DIR"
+}
 
 # A daemon nobody reaps lingers as a zombie once the shell that started it is gone.
 alive() { [ -r "/proc/$1/stat" ] && [ "$(awk '{print $3}' "/proc/$1/stat" 2>/dev/null)" != Z ]; }
 # Pids get reused: only a live docker-registry is ours.
 running() { alive "$1" && tr '\0' ' ' <"/proc/$1/cmdline" 2>/dev/null | grep -q docker-registry; }
 
-# Prints the HTTP status of GET http://$1/v2/ (000 when nothing answers).
+# Prints the HTTP status of GET $2://$1/v2/ (000 when nothing answers). Readiness only: the
+# certificate is not checked here.
 probe() {
-  python3 - "$1" <<'EOF' 2>/dev/null || echo 000
-import sys, urllib.request, urllib.error
+  python3 - "$1" "$2" <<'EOF' 2>/dev/null || echo 000
+import ssl, sys, urllib.request, urllib.error
 try:
-    print(urllib.request.urlopen(f"http://{sys.argv[1]}/v2/", timeout=2).status)
+    context = ssl._create_unverified_context()
+    print(urllib.request.urlopen(f"{sys.argv[2]}://{sys.argv[1]}/v2/", timeout=2, context=context).status)
 except urllib.error.HTTPError as e:
     print(e.code)
 EOF
@@ -35,16 +41,20 @@ EOF
 
 start() {
   local dir=$1; shift
-  local creds="" port="" tokendir=""
+  local creds="" port="" tokendir="" realm="" cert="" key="" scheme=http
   while [ $# -gt 0 ]; do
     case $1 in
       --htpasswd) [ $# -ge 2 ] || usage; creds=$2; shift 2 ;;
       --token-auth) [ $# -ge 2 ] || usage; tokendir=$2; shift 2 ;;
+      --token-realm) [ $# -ge 2 ] || usage; realm=$2; shift 2 ;;
+      --tls) [ $# -ge 3 ] || usage; cert=$(realpath "$2"); key=$(realpath "$3"); scheme=https; shift 3 ;;
       --port) [ $# -ge 2 ] || usage; port=$2; shift 2 ;;
       *) usage ;;
     esac
   done
   [ -z "$creds" ] || [ -z "$tokendir" ] || die "--htpasswd and --token-auth exclude each other"
+  [ -z "$realm" ] || [ -n "$tokendir" ] || die "--token-realm goes with --token-auth"
+  [ -z "$cert" ] || { [ -r "$cert" ] && [ -r "$key" ]; } || die "--tls: cannot read $cert or $key"
   command -v docker-registry >/dev/null || die "docker-registry not found (apt-get install docker-registry)"
   mkdir -p "$dir/data"
   dir=$(cd "$dir" && pwd)
@@ -85,10 +95,17 @@ start() {
     local token_port; token_port=$(tr -d '[:space:]' <"$tokendir/port")
     auth="auth:
   token:
-    realm: \"http://127.0.0.1:$token_port/token\"
+    realm: \"${realm:-http://127.0.0.1:$token_port/token}\"
     service: cog-test
     issuer: cog-test-issuer
     rootcertbundle: \"$tokendir/cert.pem\""
+  fi
+
+  local tls=""
+  if [ -n "$cert" ]; then
+    tls="  tls:
+    certificate: \"$cert\"
+    key: \"$key\""
   fi
 
   cat >"$dir/config.yml" <<EOF
@@ -102,6 +119,7 @@ storage:
     enabled: true
 http:
   addr: $addr
+$tls
 $auth
 EOF
 
@@ -115,9 +133,9 @@ EOF
   local code deadline=$((SECONDS + 20))
   while [ "$SECONDS" -lt "$deadline" ]; do
     alive "$pid" || { tail -n 5 "$dir/registry.log" >&2; rm -f "$dir/pid"; die "registry exited during startup (log: $dir/registry.log)"; }
-    code=$(probe "$addr")
+    code=$(probe "$addr" "$scheme")
     if [ "$code" = 200 ] || [ "$code" = 401 ]; then
-      echo "test-registry: up at $addr (pid $pid${creds:+, htpasswd auth}${tokendir:+, token auth via $tokendir})" >&2
+      echo "test-registry: up at $scheme://$addr (pid $pid${creds:+, htpasswd auth}${tokendir:+, token auth via $tokendir})" >&2
       echo "$addr"
       return
     fi
@@ -125,7 +143,7 @@ EOF
   done
   kill "$pid" 2>/dev/null || true
   rm -f "$dir/pid"
-  die "registry did not answer on http://$addr/v2/ within 20s (log: $dir/registry.log)"
+  die "registry did not answer on $scheme://$addr/v2/ within 20s (log: $dir/registry.log)"
 }
 
 stop() {

@@ -7,6 +7,8 @@ public struct HTTPRequest: Sendable {
     public var url: String
     public var headers: [(name: String, value: String)]
     public var body: Body
+    /// How long the request may wait for a connection, a reply and moving bytes.
+    public var timeouts: TransferTimeouts
 
     /// What a request sends.
     public enum Body: Sendable {
@@ -24,11 +26,15 @@ public struct HTTPRequest: Sendable {
         }
     }
 
-    public init(method: String, url: String, headers: [(name: String, value: String)] = [], body: Body = .none) {
+    public init(
+        method: String, url: String, headers: [(name: String, value: String)] = [], body: Body = .none,
+        timeouts: TransferTimeouts = TransferTimeouts()
+    ) {
         self.method = method
         self.url = url
         self.headers = headers
         self.body = body
+        self.timeouts = timeouts
     }
 
     /// The value of a header, case-insensitively.
@@ -47,6 +53,8 @@ public struct HTTPResponse: Sendable {
     public var status: Int
     public var headers: [String: [String]]
     public var body: Data
+    /// Set by the registry client when the reply came from another host after a redirect (blob storage).
+    var fromRedirect = false
 
     public func header(_ name: String) -> String? { headers[name.lowercased()]?.last }
     public var isSuccess: Bool { (200..<300).contains(status) }

@@ -23,11 +23,14 @@ public struct ImageTransfer: Sendable {
     func pullClients(for registry: String) throws -> [RegistryClient] {
         let config = credentials
         let mirrors = (settings.mirrors[registry] ?? []).map {
-            RegistryClient(registry: $0, credentials: try? config.credentials(for: $0), settings: settings, http: http)
+            RegistryClient(
+                registry: $0, credentials: try? config.credentials(for: $0), settings: settings, http: http,
+                progress: progress)
         }
         return mirrors + [
             RegistryClient(
-                registry: registry, credentials: try config.credentials(for: registry), settings: settings, http: http)
+                registry: registry, credentials: try config.credentials(for: registry), settings: settings, http: http,
+                progress: progress)
         ]
     }
 
@@ -40,18 +43,17 @@ public struct ImageTransfer: Sendable {
         _ reference: ImageReference, into store: BlobStore, platform: Platform = .linuxAMD64,
         onLayer: LayerArrived? = nil
     ) async throws -> StoredImage {
-        var lastError: Error?
-        for client in try pullClients(for: reference.registry) {
+        let clients = try pullClients(for: reference.registry)
+        for (index, client) in clients.enumerated() {
             do {
                 return try await pull(reference, with: client, into: store, platform: platform, onLayer: onLayer)
-            } catch let error as RegistryError {
-                lastError = error
-                if case .http(_, _, let status, _, _) = error, status != 404 { throw error }
+            } catch let error as RegistryError where index + 1 < clients.count {
+                if case .http(_, _, let status, _, _, _) = error, status != 404 { throw error }
                 if case .unauthorized = error { throw error }
                 progress.report(.retrying(nil, reason: "\(client.host): \(error); trying the next source"))
             }
         }
-        throw lastError ?? RegistryError.protocolViolation("no registry to pull \(reference) from")
+        throw RegistryError.protocolViolation("no registry to pull \(reference) from")
     }
 
     private func pull(
@@ -64,8 +66,7 @@ public struct ImageTransfer: Sendable {
         var data: Data
         var mediaType: MediaType
         var digest: Digest
-        let head =
-            (try? await client.headManifest(repository: repository, reference: reference.manifestReference)) ?? nil
+        let head = try await headManifestIfReachable(client, repository: repository, reference: reference)
         if let head, store.contains(head.digest), let cached = try? store.read(head) {
             (data, mediaType, digest) = (cached, head.mediaType, head.digest)
         } else {
@@ -118,7 +119,7 @@ public struct ImageTransfer: Sendable {
         mountSources: [Digest: ImageReference] = [:]
     ) async throws -> Digest {
         let client = try RegistryClient.connecting(
-            to: reference.registry, config: credentials, settings: settings, http: http)
+            to: reference.registry, config: credentials, settings: settings, http: http, progress: progress)
         let layers = image.manifest.layers.sorted { $0.size > $1.size }
         try await forEach(layers, limit: settings.concurrency) { layer in
             let source = mountSources[layer.digest].flatMap { $0.registry == reference.registry ? $0.repository : nil }
@@ -131,6 +132,20 @@ public struct ImageTransfer: Sendable {
         return try await client.putManifest(
             repository: reference.repository, reference: reference.tag ?? image.descriptor.digest.description,
             data: data, mediaType: image.descriptor.mediaType)
+    }
+}
+
+/// The manifest's descriptor from a HEAD, or nil when the HEAD did not give one (an error status, missing headers:
+/// the GET that follows reports the registry's own error). A host that cannot be reached fails here, once, rather
+/// than again on the GET.
+private func headManifestIfReachable(_ client: RegistryClient, repository: String, reference: ImageReference)
+    async throws -> Descriptor?
+{
+    do {
+        return try await client.headManifest(repository: repository, reference: reference.manifestReference)
+    } catch let error as RegistryError {
+        if case .transport = error { throw error }
+        return nil
     }
 }
 

@@ -23,6 +23,32 @@ extension RegistryClient {
         return Descriptor(mediaType: MediaType(rawValue: type), digest: digest, size: size)
     }
 
+    /// distribution-spec: a manifest GET answers with the manifest, a JSON document; a web page or other text
+    /// there means the server is not a registry.
+    private func checkIsManifest(_ response: HTTPResponse, request: HTTPRequest) throws {
+        if let page = Self.webPage(response) {
+            throw RegistryError.notARegistry(
+                method: request.method, url: redact(request.url), status: response.status, reply: page)
+        }
+        guard (try? JSONSerialization.jsonObject(with: response.body)) is [String: Any] else {
+            let type = response.header("content-type") ?? "no Content-Type"
+            throw RegistryError.protocolViolation(
+                "GET \(redact(request.url)) answered 200 with \(response.body.count) bytes of \(type) that are not a "
+                    + "manifest (a JSON document): is \(hostOfURL(request.url) ?? host) a container registry?")
+        }
+    }
+
+    /// A complete 2xx body (its whole `Content-Length` arrived) that leaves the blob short is not a broken
+    /// connection to retry but a reply about something else.
+    private func checkBodyLength(_ response: HTTPResponse, state: DownloadState, request: HTTPRequest) throws {
+        guard response.isSuccess, state.received < state.size,
+            let length = response.header("content-length").flatMap(Int64.init), length == state.receivedThisResponse
+        else { return }
+        throw OCIError.sizeMismatch(
+            expected: state.size, actual: state.received,
+            what: "blob \(state.digest) from \(redact(request.url)) (the reply was complete)")
+    }
+
     /// Gets a manifest or index, accepting OCI and Docker types in one request; checks the digest.
     public func getManifest(repository: String, reference: String) async throws -> (
         data: Data, mediaType: MediaType, digest: Digest
@@ -31,7 +57,8 @@ extension RegistryClient {
             method: "GET", url: url("\(repository)/manifests/\(reference)"),
             headers: [("Accept", MediaType.allManifestTypes.map(\.rawValue).joined(separator: ", "))])
         let response = try await send(request, scope: Scope(repository: repository, actions: ["pull"]))
-        guard response.isSuccess else { throw failure(request, response) }
+        guard response.status == 200 else { throw unexpected(request, response, expected: "200 OK with the manifest") }
+        try checkIsManifest(response, request: request)
         let digest = try Digest.sha256(response.body)
         if let expected = try? Digest(parsing: reference), expected != digest {
             throw OCIError.digestMismatch(
@@ -57,15 +84,6 @@ extension RegistryClient {
         return (response.body, mediaType ?? .imageManifest, digest)
     }
 
-    /// Whether the registry has a blob (HEAD).
-    public func blobExists(repository: String, digest: Digest) async throws -> Bool {
-        let request = HTTPRequest(method: "HEAD", url: url("\(repository)/blobs/\(digest)"))
-        let response = try await send(request, scope: Scope(repository: repository, actions: ["pull"]))
-        if response.status == 404 { return false }
-        guard response.isSuccess else { throw failure(request, response) }
-        return true
-    }
-
     /// Downloads a blob into `store`, checking size and digest on the way. A broken connection resumes with
     /// `Range` from the bytes already on disk.
     public func getBlob(
@@ -81,7 +99,8 @@ extension RegistryClient {
             path: temporary, algorithm: descriptor.digest.algorithm, digest: descriptor.digest, size: descriptor.size,
             progress: progress)
         defer { FileSystem.remove(temporary) }
-        var attempt = 0
+        var attempt = 1
+        var receivedAtLastFailure: Int64 = 0
         while true {
             var request = HTTPRequest(method: "GET", url: url("\(repository)/blobs/\(descriptor.digest)"))
             let offset = state.received
@@ -94,7 +113,8 @@ extension RegistryClient {
                     .stream { status, bytes in try state.write(status: status, rangeRequested: offset > 0, bytes) }
                 }
                 if response.isSuccess && state.received == descriptor.size { break }
-                if response.isSuccess || [408, 429, 499, 500, 502, 503, 504].contains(response.status)
+                try checkBodyLength(response, state: state, request: request)
+                if response.isSuccess || RegistryError.retryableStatuses.contains(response.status)
                     || response.status == 416
                 {
                     if response.status == 416 { try state.reset() }
@@ -103,10 +123,16 @@ extension RegistryClient {
                         message: "HTTP \(response.status) after \(state.received) of \(descriptor.size) bytes")
                 }
                 throw failure(request, response)
-            } catch let error as RegistryError where error.isRetryable && attempt + 1 < settings.retry.maxAttempts {
-                attempt += 1
-                progress.report(.retrying(descriptor.digest, reason: error.description))
+            } catch let error as RegistryError {
+                // A download that moved on since the last break starts its count again: a multi-GB layer over a
+                // flaky link may break many times and still finish.
+                if state.received >= receivedAtLastFailure + (1 << 20) { attempt = 1 }
+                receivedAtLastFailure = state.received
+                let limit = settings.retry.attempts(after: error)
+                guard attempt < limit else { throw error }
+                progress.report(.retrying(descriptor.digest, reason: "\(error) (attempt \(attempt) of \(limit))"))
                 try await Task.sleep(nanoseconds: UInt64(settings.retry.delay(attempt: attempt) * 1e9))
+                attempt += 1
             }
         }
         let digest = try state.finish()
@@ -130,6 +156,8 @@ private final class DownloadState: @unchecked Sendable {
     private var file: FileStream
     private var hasher: DigestHasher
     private(set) var received: Int64 = 0
+    /// Bytes of the response in progress.
+    private(set) var receivedThisResponse: Int64 = 0
     private var firstChunkOfResponse = true
     private var lastReport: Int64 = 0
 
@@ -155,13 +183,17 @@ private final class DownloadState: @unchecked Sendable {
         try hasher.update(bytes)
         try file.write(bytes)
         received += Int64(bytes.count)
+        receivedThisResponse += Int64(bytes.count)
         if received - lastReport >= 8 << 20 || received == size {
             lastReport = received
             progress.report(.progressed(digest, bytes: received, size: size))
         }
     }
 
-    func beginResponse() { firstChunkOfResponse = true }
+    func beginResponse() {
+        firstChunkOfResponse = true
+        receivedThisResponse = 0
+    }
 
     func reset() throws {
         try file.close()

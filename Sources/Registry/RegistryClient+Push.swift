@@ -2,9 +2,10 @@ import Foundation
 import OCI
 
 extension RegistryClient {
-    /// Uploads one blob from `store` unless the registry has it. Tries a cross-repository mount first when a
-    /// source repository on the same registry is known.
+    /// Uploads one blob from `store` unless the registry proves it has it. Tries a cross-repository mount first
+    /// when a source repository on the same registry is known.
     /// - Returns: how the blob got there: "exists", "mounted" or "uploaded".
+    /// - Throws: `RegistryError` when the registry refuses the blob or a reply does not prove it was stored.
     @discardableResult
     public func pushBlob(
         repository: String, descriptor: Descriptor, from store: BlobStore, mountFrom: String? = nil,
@@ -12,18 +13,21 @@ extension RegistryClient {
     ) async throws -> String {
         let scope = Scope(
             repository: repository, actions: ["pull", "push"], extra: mountFrom.map { ["repository:\($0):pull"] } ?? [])
-        if try await blobExists(repository: repository, digest: descriptor.digest, scope: scope) {
+        if try await blobExists(repository: repository, descriptor: descriptor, scope: scope) {
             progress.report(.finished(descriptor.digest, size: descriptor.size, how: "exists"))
             return "exists"
         }
         progress.report(.started(descriptor.digest, size: descriptor.size))
+        let path = store.path(for: descriptor.digest)
         var location: String
         var minimumChunk: Int64 = 0
         if let mountFrom, mountFrom != repository {
             let request = HTTPRequest(
                 method: "POST", url: url("\(repository)/blobs/uploads/?mount=\(descriptor.digest)&from=\(mountFrom)"))
-            let response = try await send(request, scope: scope)
+            let response = try await send(request, scope: scope, digest: descriptor.digest)
             if response.status == 201 {
+                try checkUploadFinished(
+                    response, request: request, descriptor: descriptor, repository: scope.repository, source: path)
                 progress.report(.finished(descriptor.digest, size: descriptor.size, how: "mounted"))
                 return "mounted"
             }
@@ -37,21 +41,18 @@ extension RegistryClient {
         } else {
             (location, minimumChunk) = try await startUpload(repository: repository, scope: scope)
         }
-        let path = store.path(for: descriptor.digest)
         if descriptor.size <= chunkThreshold {
-            if let done = try await putWhole(
+            if try await putWhole(
                 location: location, descriptor: descriptor, path: path, scope: scope, progress: progress)
             {
-                try check(done, descriptor)
                 progress.report(.finished(descriptor.digest, size: descriptor.size, how: "uploaded"))
                 return "uploaded"
             }
             // The single PUT broke: continue in chunks from what the registry kept.
         }
-        let final = try await uploadChunks(
+        try await uploadChunks(
             location: location, descriptor: descriptor, path: path, minimumChunk: minimumChunk, repository: repository,
             scope: scope, resyncFirst: descriptor.size <= chunkThreshold, progress: progress)
-        try check(final, descriptor)
         progress.report(.finished(descriptor.digest, size: descriptor.size, how: "uploaded"))
         return "uploaded"
     }
@@ -63,12 +64,16 @@ extension RegistryClient {
             ? .max : settings.chunkThreshold
     }
 
-    func blobExists(repository: String, digest: Digest, scope: Scope) async throws -> Bool {
-        let request = HTTPRequest(method: "HEAD", url: url("\(repository)/blobs/\(digest)"))
-        let response = try await send(request, scope: scope)
-        if response.status == 404 { return false }
-        guard response.isSuccess else { throw failure(request, response) }
-        return true
+    /// Whether the registry has a blob: `HEAD`, whose reply must prove it (see `blobIsPresent`).
+    public func blobExists(repository: String, descriptor: Descriptor) async throws -> Bool {
+        try await blobExists(
+            repository: repository, descriptor: descriptor, scope: Scope(repository: repository, actions: ["pull"]))
+    }
+
+    func blobExists(repository: String, descriptor: Descriptor, scope: Scope) async throws -> Bool {
+        let request = HTTPRequest(method: "HEAD", url: url("\(repository)/blobs/\(descriptor.digest)"))
+        let response = try await send(request, scope: scope, digest: descriptor.digest)
+        return try blobIsPresent(response, request: request, descriptor: descriptor)
     }
 
     /// `POST /blobs/uploads/`: opens a session; returns its Location and the registry's minimum chunk size.
@@ -77,11 +82,7 @@ extension RegistryClient {
             method: "POST", url: url("\(repository)/blobs/uploads/"), headers: [("Content-Length", "0")])
         let response = try await send(request, scope: scope)
         guard response.status == 202, let location = response.header("location") else {
-            if response.isSuccess {
-                throw RegistryError.protocolViolation(
-                    "POST \(redact(request.url)) answered \(response.status) without an upload Location")
-            }
-            throw failure(request, response)
+            throw unexpected(request, response, expected: "202 Accepted with the upload's Location")
         }
         return (
             resolveLocation(location, against: request.url),
@@ -89,120 +90,34 @@ extension RegistryClient {
         )
     }
 
-    /// One streaming PUT with the whole blob. Returns the response, or nil when the transfer broke and the
-    /// caller should continue in chunks.
+    /// One streaming PUT with the whole blob. Returns true when the registry stored it, false when the transfer
+    /// broke and the caller should continue in chunks.
     private func putWhole(
         location: String, descriptor: Descriptor, path: String, scope: Scope, progress: TransferProgress
-    ) async throws -> HTTPResponse? {
+    ) async throws -> Bool {
         let request = HTTPRequest(
             method: "PUT", url: appendingDigest(location, descriptor.digest),
             headers: [("Content-Type", "application/octet-stream")],
             body: .file(path: path, offset: 0, length: descriptor.size))
+        let response: HTTPResponse
         do {
-            let response = try await send(request, scope: scope, retry: false)
-            if response.status == 201 || response.status == 204 { return response }
-            if [408, 429, 500, 502, 503, 504].contains(response.status) {
-                progress.report(
-                    .retrying(descriptor.digest, reason: "HTTP \(response.status) on PUT; continuing in chunks"))
-                return nil
-            }
-            throw failure(request, response)
-        } catch let error as RegistryError where error.isRetryable {
+            response = try await send(request, scope: scope, retry: false)
+        } catch let error as RegistryError where settings.retry.attempts(after: error) > 1 {
             progress.report(.retrying(descriptor.digest, reason: "\(error); continuing in chunks"))
-            return nil
+            return false
         }
-    }
-
-    /// The chunked upload state machine: PATCH with `Content-Range` from the offset the registry confirms,
-    /// always following the newest Location; after a failure or a 416, ask the registry where it stands and
-    /// resume from there (never from zero on a live session).
-    private func uploadChunks(
-        location start: String, descriptor: Descriptor, path: String, minimumChunk: Int64,
-        repository: String, scope: Scope, resyncFirst: Bool, progress: TransferProgress
-    ) async throws -> HTTPResponse {
-        var location = start
-        var offset: Int64 = 0
-        var failures = 0
-        let chunk = max(settings.chunkSize, minimumChunk)
-        var resync = resyncFirst
-        while true {
-            if resync {
-                resync = false
-                switch try await uploadStatus(location: location, scope: scope) {
-                case .offset(let confirmed, let newLocation):
-                    offset = confirmed
-                    location = newLocation
-                case .gone:
-                    (location, _) = try await startUpload(repository: repository, scope: scope)
-                    offset = 0
-                }
-            }
-            if offset >= descriptor.size { break }
-            let end = min(descriptor.size, offset + chunk) - 1
-            // distribution-spec: Content-Range has no "bytes " prefix.
-            let request = HTTPRequest(
-                method: "PATCH", url: location,
-                headers: [("Content-Type", "application/octet-stream"), ("Content-Range", "\(offset)-\(end)")],
-                body: .file(path: path, offset: offset, length: end - offset + 1))
-            do {
-                let response = try await send(request, scope: scope, retry: false)
-                guard response.status == 202 || response.status == 201 || response.status == 204 else {
-                    // 404: the registry dropped the session (distribution does after a truncated PATCH): resync
-                    // finds it gone and opens a new one.
-                    if response.status == 416 || response.status == 404
-                        || [408, 429, 500, 502, 503, 504].contains(response.status)
-                    {
-                        throw RegistryError.transport(
-                            url: redact(location), message: "HTTP \(response.status) on PATCH")
-                    }
-                    throw failure(request, response)
-                }
-                if let next = response.header("location") { location = resolveLocation(next, against: location) }
-                offset = response.header("range").flatMap(parseRangeEnd).map { $0 + 1 } ?? end + 1
-                failures = 0
-                progress.report(.progressed(descriptor.digest, bytes: offset, size: descriptor.size))
-            } catch let error as RegistryError where error.isRetryable {
-                failures += 1
-                guard failures < settings.retry.maxAttempts else { throw error }
-                progress.report(.retrying(descriptor.digest, reason: error.description))
-                try await Task.sleep(nanoseconds: UInt64(settings.retry.delay(attempt: failures) * 1e9))
-                resync = true
-            }
+        if RegistryError.retryableStatuses.contains(response.status) {
+            progress.report(
+                .retrying(descriptor.digest, reason: "HTTP \(response.status) on PUT; continuing in chunks"))
+            return false
         }
-        let close = HTTPRequest(
-            method: "PUT", url: appendingDigest(location, descriptor.digest), headers: [("Content-Length", "0")])
-        let response = try await send(close, scope: scope)
-        guard response.status == 201 || response.status == 204 else { throw failure(close, response) }
-        return response
+        try checkUploadFinished(
+            response, request: request, descriptor: descriptor, repository: scope.repository, source: path)
+        return true
     }
 
-    enum UploadStatus {
-        case offset(Int64, location: String)
-        case gone
-    }
-
-    /// `GET <location>`: 204 with `Range: 0-N` says how much the registry has.
-    private func uploadStatus(location: String, scope: Scope) async throws -> UploadStatus {
-        let request = HTTPRequest(method: "GET", url: location)
-        let response = try await send(request, scope: scope)
-        if response.status == 404 { return .gone }
-        guard response.isSuccess else { throw failure(request, response) }
-        let next = response.header("location").map { resolveLocation($0, against: location) } ?? location
-        // "0-0" is what distribution answers for an empty session (and, ambiguously, for one byte): treat it as empty.
-        let end = response.header("range").flatMap(parseRangeEnd) ?? -1
-        return .offset(end > 0 ? end + 1 : 0, location: next)
-    }
-
-    private func check(_ response: HTTPResponse, _ descriptor: Descriptor) throws {
-        if let header = response.header("docker-content-digest"), let reported = try? Digest(parsing: header),
-            reported != descriptor.digest
-        {
-            throw OCIError.digestMismatch(
-                expected: descriptor.digest, actual: reported, what: "blob as stored by \(registry)")
-        }
-    }
-
-    /// Pushes a manifest (its exact bytes) under a tag or digest; checks the digest the registry reports.
+    /// Pushes a manifest (its exact bytes) under a tag or digest.
+    /// - Returns: the manifest's digest, once the registry's reply shows it stored exactly these bytes.
     public func putManifest(repository: String, reference: String, data: Data, mediaType: MediaType) async throws
         -> Digest
     {
@@ -210,25 +125,8 @@ extension RegistryClient {
             method: "PUT", url: url("\(repository)/manifests/\(reference)"),
             headers: [("Content-Type", mediaType.rawValue)], body: .data(data))
         let response = try await send(request, scope: Scope(repository: repository, actions: ["pull", "push"]))
-        guard response.isSuccess else { throw failure(request, response) }
         let digest = try Digest.sha256(data)
-        if let header = response.header("docker-content-digest"), let reported = try? Digest(parsing: header),
-            reported != digest
-        {
-            throw OCIError.digestMismatch(expected: digest, actual: reported, what: "manifest as stored by \(registry)")
-        }
+        try checkManifestStored(response, request: request, digest: digest)
         return digest
     }
-}
-
-/// `0-1023` → 1023 (the last byte the registry has); `bytes=0-1023` tolerated.
-func parseRangeEnd(_ header: String) -> Int64? {
-    let value = header.hasPrefix("bytes=") ? String(header.dropFirst(6)) : header
-    guard let dash = value.firstIndex(of: "-") else { return nil }
-    return Int64(value[value.index(after: dash)...].trimmingCharacters(in: .whitespaces))
-}
-
-/// Adds `digest=` to an upload URL, keeping the query it may already carry (distribution's `_state`).
-func appendingDigest(_ location: String, _ digest: Digest) -> String {
-    location + (location.contains("?") ? "&" : "?") + "digest=\(digest)"
 }

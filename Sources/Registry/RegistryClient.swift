@@ -12,15 +12,18 @@ public final class RegistryClient: Sendable {
     let http: any HTTPTransport
     let credentials: Credentials?
     let tokens = TokenCache()
+    /// Where retries are reported (a person waiting should see that something is being tried again).
+    let progress: TransferProgress
 
     /// - Parameters:
     ///   - registry: registry name; credentials are looked up under it.
     ///   - host: API host when it differs from the name (mirrors, Docker Hub).
     public init(
         registry: String, host: String? = nil, credentials: Credentials?, settings: RegistrySettings,
-        http: any HTTPTransport
+        http: any HTTPTransport, progress: TransferProgress = SilentProgress()
     ) {
         self.registry = registry
+        self.progress = progress
         let apiHost = host ?? (registry == "docker.io" ? "registry-1.docker.io" : registry)
         self.host = apiHost
         self.baseURL = "\(settings.scheme(for: apiHost))://\(apiHost)"
@@ -31,10 +34,12 @@ public final class RegistryClient: Sendable {
 
     /// A client for `registry` with credentials from Docker's config (or a helper).
     public static func connecting(
-        to registry: String, config: DockerConfig, settings: RegistrySettings, http: any HTTPTransport
+        to registry: String, config: DockerConfig, settings: RegistrySettings, http: any HTTPTransport,
+        progress: TransferProgress = SilentProgress()
     ) throws -> RegistryClient {
         RegistryClient(
-            registry: registry, credentials: try config.credentials(for: registry), settings: settings, http: http)
+            registry: registry, credentials: try config.credentials(for: registry), settings: settings, http: http,
+            progress: progress)
     }
 
     func url(_ path: String) -> String { "\(baseURL)/v2/\(path)" }
@@ -50,14 +55,17 @@ public final class RegistryClient: Sendable {
         }
     }
 
-    /// Sends a request with authentication, following redirects and retrying transient failures.
+    /// Sends a request with authentication, following redirects and retrying transient failures (each retry
+    /// reported to `progress`, about `digest` when given). A reply from another host after a redirect is marked
+    /// `fromRedirect`.
     /// - Parameter retry: false for requests whose caller resumes on its own (ranged downloads, chunk uploads).
     func send(
-        _ original: HTTPRequest, scope: Scope, retry: Bool = true,
+        _ original: HTTPRequest, scope: Scope, retry: Bool = true, digest: Digest? = nil,
         into destination: @escaping @Sendable () -> ResponseDestination = { .memory(limit: 16 << 20) }
     ) async throws -> HTTPResponse {
         var request = original
-        var attempt = 0
+        request.timeouts = settings.timeouts
+        var attempt = 1
         var authenticated = false
         var redirects = 0
         var sameHost = true
@@ -67,14 +75,11 @@ public final class RegistryClient: Sendable {
             } else {
                 request.setHeader("Authorization", nil)
             }
-            let response: HTTPResponse
+            var response: HTTPResponse
             do {
                 response = try await http.send(request, into: destination)
-            } catch let error as RegistryError
-                where retry && error.isRetryable && attempt + 1 < settings.retry.maxAttempts
-            {
-                attempt += 1
-                try await Task.sleep(nanoseconds: UInt64(settings.retry.delay(attempt: attempt) * 1e9))
+            } catch let error as RegistryError where retry && attempt < settings.retry.attempts(after: error) {
+                try await pause(after: error, attempt: &attempt, request: request, digest: digest)
                 continue
             }
             if response.status == 401 && sameHost && !authenticated, let header = response.header("www-authenticate"),
@@ -100,32 +105,67 @@ public final class RegistryClient: Sendable {
                 }
                 continue
             }
-            if retry && [408, 429, 499, 500, 502, 503, 504, 522].contains(response.status)
-                && attempt + 1 < settings.retry.maxAttempts
+            if retry && RegistryError.retryableStatuses.contains(response.status)
+                && attempt < settings.retry.maxAttempts
             {
-                attempt += 1
-                try await Task.sleep(
-                    nanoseconds: UInt64(
-                        settings.retry.delay(attempt: attempt, retryAfter: response.header("retry-after")) * 1e9))
+                let error = failure(request, response)
+                try await pause(
+                    after: error, attempt: &attempt, request: request, digest: digest,
+                    retryAfter: response.header("retry-after"))
                 continue
             }
             if response.status == 401 || response.status == 403 {
                 throw unauthorized(scope: scope, status: response.status, response: response)
             }
+            response.fromRedirect = !sameHost
             return response
         }
     }
 
-    /// Turns an error reply into a `RegistryError.http` carrying the spec's `errors` array when it decodes.
-    func failure(_ request: HTTPRequest, _ response: HTTPResponse) -> RegistryError {
-        struct Body: Decodable { let errors: [RegistryError.ErrorDetail] }
-        let errors = (try? JSONDecoder().decode(Body.self, from: response.body))?.errors ?? []
-        let text = errors.isEmpty ? String(decoding: response.body.prefix(500), as: UTF8.self) : ""
-        return .http(
-            method: request.method, url: redact(request.url), status: response.status, errors: errors, body: text)
+    /// Reports a failed attempt and waits before the next one.
+    private func pause(
+        after error: RegistryError, attempt: inout Int, request: HTTPRequest, digest: Digest?,
+        retryAfter: String? = nil
+    ) async throws {
+        let limit = settings.retry.attempts(after: error)
+        progress.report(.retrying(digest, reason: "\(error) (attempt \(attempt) of \(limit))"))
+        try await Task.sleep(
+            nanoseconds: UInt64(settings.retry.delay(attempt: attempt, retryAfter: retryAfter) * 1e9))
+        attempt += 1
     }
 
-    private func unauthorized(scope: Scope, status: Int, response: HTTPResponse) -> RegistryError {
+    /// Turns an error reply into a `RegistryError.http` carrying the spec's `errors` array when it decodes, or
+    /// into `notARegistry` when the reply is a web page rather than the registry API's.
+    func failure(_ request: HTTPRequest, _ response: HTTPResponse, subject: String? = nil) -> RegistryError {
+        struct Body: Decodable { let errors: [RegistryError.ErrorDetail] }
+        let errors = (try? JSONDecoder().decode(Body.self, from: response.body))?.errors ?? []
+        if errors.isEmpty, let page = Self.webPage(response) {
+            return .notARegistry(method: request.method, url: redact(request.url), status: response.status, reply: page)
+        }
+        let text = errors.isEmpty ? String(decoding: response.body.prefix(500), as: UTF8.self) : ""
+        return .http(
+            method: request.method, url: redact(request.url), status: response.status, errors: errors, body: text,
+            subject: subject)
+    }
+
+    /// "an HTML page titled "…"" when a reply is a web page (what a plain web server or a proxy's error page
+    /// sends); nil otherwise.
+    static func webPage(_ response: HTTPResponse) -> String? {
+        let type = response.header("content-type")?.lowercased() ?? ""
+        let text = String(decoding: response.body.prefix(8192), as: UTF8.self)
+        let start = text.drop { $0.isWhitespace }.prefix(15).lowercased()
+        guard type.hasPrefix("text/html") || start.hasPrefix("<!doctype html") || start.hasPrefix("<html") else {
+            return nil
+        }
+        guard let open = text.range(of: "<title>", options: .caseInsensitive),
+            let close = text.range(of: "</title>", options: .caseInsensitive, range: open.upperBound..<text.endIndex)
+        else { return "an HTML page" }
+        let title = text[open.upperBound..<close.lowerBound].split(whereSeparator: \.isWhitespace).joined(
+            separator: " ")
+        return title.isEmpty ? "an HTML page" : "an HTML page titled \"\(title.prefix(80))\""
+    }
+
+    func unauthorized(scope: Scope, status: Int, response: HTTPResponse) -> RegistryError {
         let login = registry == "r8.im" ? "cog login" : "cog login \(registry)"
         let hint: String
         if credentials == nil {
@@ -137,86 +177,6 @@ public final class RegistryClient: Sendable {
             hint = "the registry rejected the credentials for \(registry); run `\(login)` again"
         }
         return .unauthorized(registry: registry, repository: scope.repository, hint: hint)
-    }
-
-    // MARK: auth
-
-    private func authorization(for scope: Scope) async throws -> String? {
-        switch await tokens.scheme {
-        case "bearer": return await tokens.token(for: scope.text).map { "Bearer \($0)" }
-        case "basic": return credentials?.basicAuthorization
-        default: return nil
-        }
-    }
-
-    /// `application/x-www-form-urlencoded`: everything but unreserved characters percent-encoded (`+` too).
-    static func formEncoded(_ fields: [(String, String)]) -> String {
-        let unreserved = CharacterSet(
-            charactersIn: "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-._~")
-        let encode = { (text: String) in text.addingPercentEncoding(withAllowedCharacters: unreserved) ?? text }
-        return fields.map { "\(encode($0.0))=\(encode($0.1))" }.joined(separator: "&")
-    }
-
-    private struct TokenReply: Decodable {
-        let token: String?
-        let accessToken: String?
-        let expiresIn: Double?
-        enum CodingKeys: String, CodingKey {
-            case token
-            case accessToken = "access_token"
-            case expiresIn = "expires_in"
-        }
-    }
-
-    private func fetchToken(challenge: AuthChallenge, scope: Scope) async throws {
-        guard let realm = challenge.realm, realm.hasPrefix("https://") || realm.hasPrefix("http://") else {
-            throw RegistryError.protocolViolation("\(registry) asked for a bearer token without a usable realm")
-        }
-        var components = URLComponents(string: realm)
-        var items = components?.queryItems ?? []
-        if let service = challenge.service { items.append(URLQueryItem(name: "service", value: service)) }
-        for part in scope.text.split(separator: " ") { items.append(URLQueryItem(name: "scope", value: String(part))) }
-        components?.queryItems = items
-        guard let url = components?.url?.absoluteString else {
-            throw RegistryError.protocolViolation("bad token realm \(realm)")
-        }
-        var request = HTTPRequest(method: "GET", url: url)
-        if let refresh = credentials?.identityToken, !refresh.isEmpty {
-            // OAuth2 (distribution's oauth.md): a refresh token (Docker's `identitytoken`) is exchanged by POST and
-            // never sent as basic auth.
-            var fields = [("grant_type", "refresh_token"), ("refresh_token", refresh), ("client_id", "cog")]
-            if let service = challenge.service { fields.append(("service", service)) }
-            if !scope.text.isEmpty { fields.append(("scope", scope.text)) }
-            request = HTTPRequest(
-                method: "POST", url: realm, headers: [("Content-Type", "application/x-www-form-urlencoded")],
-                body: .data(Data(Self.formEncoded(fields).utf8)))
-        } else if let credentials {
-            request.setHeader("Authorization", credentials.basicAuthorization)
-        }
-        var response = try await http.send(request)
-        var attempt = 0
-        while !response.isSuccess && (response.status >= 500 || response.status == 429)
-            && attempt + 1 < settings.retry.maxAttempts
-        {
-            attempt += 1
-            try await Task.sleep(
-                nanoseconds: UInt64(
-                    settings.retry.delay(attempt: attempt, retryAfter: response.header("retry-after")) * 1e9))
-            response = try await http.send(request)
-        }
-        guard response.isSuccess else {
-            if response.status == 401 || response.status == 403 {
-                throw unauthorized(scope: scope, status: response.status, response: response)
-            }
-            throw failure(HTTPRequest(method: request.method, url: realm), response)
-        }
-        guard let reply = try? JSONDecoder().decode(TokenReply.self, from: response.body),
-            let token = reply.token ?? reply.accessToken, !token.isEmpty
-        else {
-            throw RegistryError.protocolViolation("the token server at \(realm) answered without a token")
-        }
-        // distribution token spec: expires_in defaults to 60 seconds.
-        await tokens.store(token, for: scope.text, expiresIn: reply.expiresIn ?? 60)
     }
 }
 
@@ -239,5 +199,10 @@ extension RegistryClient {
         let request = HTTPRequest(method: "GET", url: "\(baseURL)/v2/")
         let response = try await send(request, scope: Scope(repository: "", actions: []))
         guard response.isSuccess else { throw failure(request, response) }
+        // A web server answers 200 to `/v2/` too; a registry answers with JSON (`{}`), never a page.
+        if let page = Self.webPage(response) {
+            throw RegistryError.notARegistry(
+                method: request.method, url: redact(request.url), status: response.status, reply: page)
+        }
     }
 }

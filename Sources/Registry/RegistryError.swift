@@ -5,10 +5,15 @@ import OCI
 public enum RegistryError: Error, CustomStringConvertible {
     /// An image reference did not parse.
     case invalidReference(String, reason: String)
-    /// The transport failed (DNS, connection, TLS, timeout).
-    case transport(url: String, message: String)
+    /// No HTTP reply: `kind` says why (DNS, connection, TLS, timeout), `message` is libcurl's text.
+    case transport(url: String, message: String, kind: TransportFailure = .broken)
     /// The registry answered with an error status; `errors` holds the distribution-spec error array if it decoded.
-    case http(method: String, url: String, status: Int, errors: [ErrorDetail], body: String)
+    /// `subject` names what the request was about (a blob) when the URL does not.
+    case http(method: String, url: String, status: Int, errors: [ErrorDetail], body: String, subject: String? = nil)
+    /// The server answered, but not as a registry does: `reply` describes what came back (an HTML page).
+    case notARegistry(method: String, url: String, status: Int, reply: String)
+    /// The registry refused an uploaded blob because its bytes do not hash to its digest.
+    case blobRejected(digest: Digest, repository: String, errors: [ErrorDetail], source: String)
     /// Authentication failed or credentials are missing.
     case unauthorized(registry: String, repository: String, hint: String)
     /// The registry broke the protocol (missing Location, wrong digest, odd replies).
@@ -28,15 +33,30 @@ public enum RegistryError: Error, CustomStringConvertible {
         switch self {
         case .invalidReference(let value, let reason):
             return
-                "invalid image reference \"\(value)\": \(reason) (expected [registry/]repository[:tag][@sha256:digest], e.g. r8.im/user/model:latest)"
-        case .transport(let url, let message):
-            return "cannot reach \(url): \(message)"
-        case .http(let method, let url, let status, let errors, let body):
+                "invalid image reference \"\(value)\": \(reason) (expected [registry/]repository[:tag][@sha256:digest], "
+                + "e.g. r8.im/user/model:latest)"
+        case .transport(let url, let message, let kind):
+            return kind.explain(host: hostOfURL(url) ?? url, url: url, message: message)
+        case .http(let method, let url, let status, let errors, let body, let subject):
             let detail =
                 errors.isEmpty
                 ? (body.isEmpty ? "" : ": \(body.prefix(300))")
-                : ": " + errors.map { "\($0.code)\($0.message.map { " (\($0))" } ?? "")" }.joined(separator: "; ")
-            return "\(method) \(url) failed with HTTP \(status)\(detail)"
+                : ": " + Self.describe(errors)
+            return "\(method) \(url)\(subject.map { " (\($0))" } ?? "") failed with HTTP \(status)\(detail)"
+        case .notARegistry(let method, let url, let status, let reply):
+            let host = hostOfURL(url) ?? url
+            if status >= 500 {
+                return
+                    "HTTP \(status) from \(host) for \(method) \(url) (the reply is \(reply), not a registry's): the "
+                    + "registry behind it is down or failing; try again later"
+            }
+            return
+                "HTTP \(status) from \(host): not a container registry (the reply to \(method) \(url) is \(reply)); "
+                + "check the registry name and port"
+        case .blobRejected(let digest, let repository, let errors, let source):
+            return
+                "the registry refused blob \(digest) for \(repository): \(Self.describe(errors)); the bytes sent from "
+                + "\(source) do not hash to that digest, so the local copy is damaged: remove it and build again"
         case .unauthorized(let registry, let repository, let hint):
             return "not authorized for \(repository) on \(registry): \(hint)"
         case .protocolViolation(let message):
@@ -49,12 +69,10 @@ public enum RegistryError: Error, CustomStringConvertible {
         }
     }
 
-    /// Whether trying again later may succeed.
-    var isRetryable: Bool {
-        switch self {
-        case .transport: return true
-        case .http(_, _, let status, _, _): return status == 408 || status == 429 || status == 499 || status >= 500
-        default: return false
-        }
+    private static func describe(_ errors: [ErrorDetail]) -> String {
+        errors.map { "\($0.code)\($0.message.map { " (\($0))" } ?? "")" }.joined(separator: "; ")
     }
+
+    /// Statuses that may pass on another try.
+    static let retryableStatuses: Set<Int> = [408, 429, 499, 500, 502, 503, 504, 522]
 }

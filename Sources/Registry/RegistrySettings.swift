@@ -16,14 +16,17 @@ public struct RegistrySettings: Sendable {
     public var chunkSize: Int64
     /// The CA bundle servers are verified with (`SSL_CERT_FILE`); nil: libcurl's default.
     public var caBundle: String?
+    /// How long a registry request may wait for a connection, a reply, and bytes in a transfer.
+    public var timeouts: TransferTimeouts
 
     public init(
         mirrors: [String: [String]] = [:], insecure: Set<String> = [], retry: RetryPolicy = RetryPolicy(),
         concurrency: Int = 4, chunkThreshold: Int64 = RegistrySettings.defaultChunkThreshold,
         chunkSize: Int64 = 64 << 20,
-        caBundle: String? = nil
+        caBundle: String? = nil, timeouts: TransferTimeouts = .registry
     ) {
         self.caBundle = caBundle
+        self.timeouts = timeouts
         self.mirrors = mirrors
         self.insecure = insecure
         self.retry = retry
@@ -50,27 +53,5 @@ public struct RegistrySettings: Sendable {
         }
         if name == "localhost" || name.hasPrefix("127.") || name == "::1" { return "http" }
         return "https"
-    }
-}
-
-/// Exponential backoff with jitter for 408, 429 (honouring `Retry-After`), 5xx and broken connections.
-public struct RetryPolicy: Sendable {
-    public var maxAttempts: Int
-    public var initialDelay: Double
-    public var maxDelay: Double
-
-    public init(maxAttempts: Int = 6, initialDelay: Double = 0.5, maxDelay: Double = 20) {
-        self.maxAttempts = maxAttempts
-        self.initialDelay = initialDelay
-        self.maxDelay = maxDelay
-    }
-
-    /// Seconds to wait before attempt `attempt` (1-based retry count).
-    func delay(attempt: Int, retryAfter: String? = nil) -> Double {
-        if let retryAfter, let seconds = Double(retryAfter.trimmingCharacters(in: .whitespaces)) {
-            return min(seconds, maxDelay * 3)
-        }
-        let base = min(maxDelay, initialDelay * pow(2, Double(attempt - 1)))
-        return base * Double.random(in: 0.5...1.0)
     }
 }

@@ -46,6 +46,8 @@ import Testing
         #expect(digest == image.descriptor.digest)
         #expect(logLines(fault).contains { $0.fault == "status500" })
         #expect(logLines(fault).contains { $0.fault == "status429" })
+        // Each retried status is reported, so a person waiting sees why.
+        #expect(progress.retryReasons.contains { $0.contains("HTTP 500") }, "\(progress.retryReasons)")
 
         let store = BlobStore(root: "\(dir.path)/pulled")
         let pulled = try await transfer.pull(reference, into: store)

@@ -107,4 +107,24 @@ import Testing
             #expect("\(error)".contains("MANIFEST_UNKNOWN"), "\(error)")
         }
     }
+
+    /// A damaged local blob reaches the registry as bytes that do not hash to its name: the registry's
+    /// DIGEST_INVALID comes back naming the blob and the file it was read from.
+    @Test func aDamagedBlobIsNamedWhenTheRegistryRefusesIt() async throws {
+        let registry = try TestRegistry()
+        let dir = try TemporaryDirectory()
+        let (layout, image) = try makeTestImage(in: dir, bigSize: 1 << 16, small: 0)
+        let layer = image.manifest.layers[0]
+        let path = layout.blobs.path(for: layer.digest)
+        var bytes = try Data(contentsOf: URL(fileURLWithPath: path))
+        bytes[1000] ^= 0xff
+        chmod(path, 0o644)
+        try bytes.write(to: URL(fileURLWithPath: path))
+        let error = try await registryError {
+            try await ImageTransfer(settings: testSettings()).push(
+                image, from: layout.blobs, to: try ImageReference(parsing: "\(registry.address)/damaged/app:v1"))
+        }
+        #expect("\(error)".contains(layer.digest.description), "\(error)")
+        #expect("\(error)".contains(path), "\(error)")
+    }
 }

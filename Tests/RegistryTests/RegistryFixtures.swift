@@ -55,6 +55,12 @@ final class RecordingProgress: TransferProgress, @unchecked Sendable {
         defer { lock.unlock() }
         return events.compactMap { if case .finished(_, _, let how) = $0 { return how } else { return nil } }
     }
+    /// The reasons of `.retrying` events.
+    var retryReasons: [String] {
+        lock.lock()
+        defer { lock.unlock() }
+        return events.compactMap { if case .retrying(_, let reason) = $0 { return reason } else { return nil } }
+    }
     var retries: Int {
         lock.lock()
         defer { lock.unlock() }
@@ -82,5 +88,35 @@ extension RegistryClient {
     /// A client over libcurl.
     convenience init(registry: String, credentials: Credentials?, settings: RegistrySettings) {
         self.init(registry: registry, credentials: credentials, settings: settings, http: CurlTransport())
+    }
+}
+
+/// Runs `body` and fails if it is still running after `seconds`: a generous bound against hangs, never a timing
+/// assertion. Transfers in flight are cancelled then.
+func withinBound<T: Sendable>(_ seconds: Double, _ body: @escaping @Sendable () async throws -> T) async throws -> T {
+    try await withThrowingTaskGroup(of: T?.self) { group in
+        group.addTask { try await body() }
+        group.addTask {
+            try await Task.sleep(nanoseconds: UInt64(seconds * 1e9))
+            return nil
+        }
+        let first = try await group.next() ?? nil
+        group.cancelAll()
+        guard let first else { throw TestSetupError("still running after \(Int(seconds)) s: it hangs") }
+        return first
+    }
+}
+
+/// Runs `body`, which must fail with a `RegistryError` within `seconds`; returns the error.
+func registryError(within seconds: Double = 60, _ body: @escaping @Sendable () async throws -> Void) async throws
+    -> RegistryError
+{
+    let outcome: Result<Void, Error> = try await withinBound(seconds) {
+        do { return .success(try await body()) } catch { return .failure(error) }
+    }
+    switch outcome {
+    case .success: throw TestSetupError("expected an error, but it succeeded")
+    case .failure(let error as RegistryError): return error
+    case .failure(let error): throw TestSetupError("expected a RegistryError, got \(type(of: error)): \(error)")
     }
 }

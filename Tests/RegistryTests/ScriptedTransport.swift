@@ -8,12 +8,14 @@ import Synchronization
 /// tests of the registry client's rules (retries, tokens, redirects, resumed downloads) without a live process.
 final class ScriptedTransport: HTTPTransport {
     /// One scripted reply: a status, headers, a body (streamed when the caller streams), or a broken connection
-    /// after `body` (a transfer error, as curl reports a reset).
+    /// after `body` (a transfer error, as curl reports a reset), or no reply at all (`fails`: the transport error
+    /// of that kind, as `CurlTransport` reports it).
     struct Reply: Sendable {
         var status = 200
         var headers: [String: String] = [:]
         var body = Data()
         var breaksAfterBody = false
+        var fails: TransportFailure? = nil
     }
 
     private let replies: Mutex<[Reply]>
@@ -30,6 +32,9 @@ final class ScriptedTransport: HTTPTransport {
         sent.withLock { $0.append(request) }
         guard let reply = replies.withLock({ $0.isEmpty ? nil : $0.removeFirst() }) else {
             throw RegistryError.protocolViolation("the script has no reply for \(request.method) \(request.url)")
+        }
+        if let kind = reply.fails {
+            throw RegistryError.transport(url: request.url, message: "scripted failure", kind: kind)
         }
         var response = HTTPResponse(
             status: reply.status, headers: reply.headers.reduce(into: [:]) { $0[$1.key.lowercased()] = [$1.value] },

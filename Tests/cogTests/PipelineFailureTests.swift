@@ -99,7 +99,8 @@ import Testing
             directory: "\(dir.path)/m")
         #expect(result.status == 1)
         #expect(
-            result.stderr.contains("error: cannot reach http://127.0.0.1:9/v2/library/python/manifests/3.11-slim"),
+            result.stderr.contains("error: cannot connect to 127.0.0.1:9 (")
+                && result.stderr.contains("check the port, and that the registry is running"),
             "\(result.stderr)")
     }
 }

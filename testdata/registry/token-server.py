@@ -2,7 +2,7 @@
 """Docker registry v2 token server for tests (distribution "token" auth).
 
     token-server.py --dir DIR --user USER:PASS [--user U2:P2] [--expires SECONDS] [--port N]
-                    [--issuer cog-test-issuer] [--key-type ec|rsa]
+                    [--issuer cog-test-issuer] [--key-type ec|rsa] [--tls CERT KEY]
 
 DIR holds key.pem and cert.pem (generated on first run, reused afterwards; point the
 registry's auth.token.rootcertbundle at cert.pem), port (the bound port, written once the
@@ -12,6 +12,8 @@ GET /token?service=S&scope=repository:NAME:pull,push[&scope=...] with Basic auth
 every requested action when the credentials match, and answers 401 otherwise (anonymous
 included). POST /token (OAuth2 form) takes grant_type=password, and grant_type=refresh_token
 with a token given by --refresh-token TOKEN:USER (Docker's identitytoken).
+
+--tls serves HTTPS with the PEM certificate (chain) and key given, as real token services do.
 """
 
 import argparse
@@ -20,6 +22,7 @@ import binascii
 import datetime
 import json
 import os
+import ssl
 import sys
 import threading
 import time
@@ -239,6 +242,7 @@ def main():
                         help="an OAuth2 refresh token that stands for USER (repeatable)")
     parser.add_argument("--key-type", choices=["ec", "rsa"], default="ec",
                         help="for a newly generated key only: ES256 (ec) or RS256 (rsa)")
+    parser.add_argument("--tls", nargs=2, metavar=("CERT", "KEY"), help="serve HTTPS with this certificate and key")
     args = parser.parse_args()
 
     users = {}
@@ -270,9 +274,15 @@ def main():
     server.cfg = argparse.Namespace(
         users=users, refresh_tokens=refresh_tokens, expires=args.expires, issuer=args.issuer, signer=Signer(key, cert),
         request_log=os.path.join(directory, "requests.log"))
+    scheme = "http"
+    if args.tls:
+        context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        context.load_cert_chain(args.tls[0], args.tls[1])
+        server.socket = context.wrap_socket(server.socket, server_side=True)
+        scheme = "https"
     port = server.server_address[1]
     write_atomically(os.path.join(directory, "port"), f"{port}\n".encode())
-    log(f"listening on http://127.0.0.1:{port}/token ({server.cfg.signer.alg}, "
+    log(f"listening on {scheme}://127.0.0.1:{port}/token ({server.cfg.signer.alg}, "
         f"issuer {args.issuer}, tokens valid {args.expires}s)")
     try:
         server.serve_forever()

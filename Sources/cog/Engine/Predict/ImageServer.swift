@@ -84,8 +84,11 @@ public final class ImageServer: Sendable {
         let deadline = Date().addingTimeInterval(timeout)
         while Date() < deadline {
             if hasExited { throw PredictError.serverExited(log: log.lines) }
+            // The server answers health checks at once, even while setup() runs: a check that hangs is retried.
             if let response = try? await http.send(
-                HTTPRequest(method: "GET", url: "\(url)/health-check")),
+                HTTPRequest(
+                    method: "GET", url: "\(url)/health-check",
+                    timeouts: TransferTimeouts(connect: 5, reply: 10, stall: 10))),
                 response.isSuccess,
                 let health = try? JSONSerialization.jsonObject(with: response.body) as? [String: Any],
                 let status = health["status"] as? String
