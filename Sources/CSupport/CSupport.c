@@ -30,6 +30,10 @@ int cog_mknod_at(int dirfd, const char *name, mode_t mode, unsigned int major, u
     return mknodat(dirfd, name, mode, makedev(major, minor));
 }
 
+const int COG_SEEK_DATA = SEEK_DATA;
+const int COG_SEEK_HOLE = SEEK_HOLE;
+const int COG_O_PATH = O_PATH;
+
 unsigned int cog_dev_major(dev_t dev) { return major(dev); }
 unsigned int cog_dev_minor(dev_t dev) { return minor(dev); }
 
@@ -45,10 +49,19 @@ int cog_spawn_chdir(posix_spawn_file_actions_t *actions, const char *path) {
    locale a non-ASCII name has no conversion, and the writer ends up with a null name. A UTF-8 character type
    makes every valid UTF-8 name convert as itself; names that are not UTF-8 still go through as raw bytes (the
    PAX writer marks them hdrcharset=BINARY). Set once, before any thread exists. */
+static locale_t cog_c_locale;
+
 __attribute__((constructor)) static void cog_utf8_names(void) {
+    cog_c_locale = newlocale(LC_ALL_MASK, "C", (locale_t)0);
     const char *candidates[] = {"C.UTF-8", "C.utf8", "en_US.UTF-8"};
     for (size_t i = 0; i < sizeof candidates / sizeof *candidates; i++)
         if (setlocale(LC_CTYPE, candidates[i])) return;
+}
+
+void *cog_use_c_locale(void) { return cog_c_locale ? (void *)uselocale(cog_c_locale) : NULL; }
+
+void cog_restore_locale(void *previous) {
+    if (previous) uselocale((locale_t)previous);
 }
 
 int cog_pidfd_open(pid_t pid) { return (int)syscall(SYS_pidfd_open, pid, 0); }

@@ -35,8 +35,8 @@ public enum DockerArchiveWriter {
                 }
                 try tar.append(
                     TarEntry(
-                        path: "blobs/sha256/\(descriptor.digest.encoded)",
-                        kind: .regular(.file(path: source, size: size))))
+                        path: BytePath("blobs/sha256/\(descriptor.digest.encoded)"),
+                        kind: .regular(.file(path: BytePath(source), size: size))))
             }
             try tar.append(.file("manifest.json", Array(manifest)))
             try tar.finish()

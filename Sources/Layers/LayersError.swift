@@ -13,6 +13,8 @@ public enum LayersError: Error, CustomStringConvertible {
     case system(SystemCallError)
     /// A file changed while it was being archived.
     case fileChanged(path: String, detail: String)
+    /// A file to archive could not be opened or read.
+    case unreadable(path: String, cause: SystemCallError)
     /// A layer the caller needed was not unpacked (its unpacking was cancelled).
     case notUnpacked(directory: String)
     /// A stream's digest was asked for before the stream ended.
@@ -33,6 +35,12 @@ public enum LayersError: Error, CustomStringConvertible {
             return cause.description
         case .fileChanged(let path, let detail):
             return "\(path) changed while it was being archived (\(detail)); run the build again"
+        case .unreadable(let path, let cause):
+            let hint =
+                cause.errno == EACCES || cause.errno == EPERM
+                ? "make it readable (chmod a+r) or leave it out with .dockerignore"
+                : "check the file, or leave it out with .dockerignore"
+            return "cannot read \(path) to archive it (\(cause.call): \(cause.reason)); \(hint)"
         case .notUnpacked(let directory):
             return "the layer for \(directory) was not unpacked (the pull failed or was cancelled)"
         case .unfinishedStream:

@@ -20,10 +20,11 @@ import Testing
         Case(name: "dot-dot path", script: "add_file('../escaped', b'x')", refusal: "contains \"..\""),
         Case(name: "nested dot-dot", script: "add_file('a/../../escaped', b'x')", refusal: "contains \"..\""),
         Case(name: "absolute path", script: "add_file('/tmp/cog-hostile-absolute', b'x')", refusal: "absolute path"),
+        // Kept as a link, as Docker keeps it (a project's `weights -> ../../shared/weights`); what goes through it
+        // resolves inside the root.
         Case(
-            name: "symlink climbing out, then a file through it",
-            script: "add_symlink('up', '../../..'); add_file('up/escaped', b'x')",
-            refusal: "leads outside the image root"),
+            name: "symlink climbing out, then a file through it stays inside",
+            script: "add_symlink('up', '../../..'); add_file('up/escaped', b'x')", refusal: nil),
         Case(
             name: "hard link to a host file", script: "add_link('pw', '../../../../etc/passwd')",
             refusal: "contains \"..\""),

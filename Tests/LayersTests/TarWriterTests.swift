@@ -84,7 +84,7 @@ import Testing
         let head = HeadSink(keep: 4096)
         let hashing = try HashingSink(head)
         let tar = try TarWriter(hashing, sourceDateEpoch: 0)
-        try tar.append(TarEntry(path: "sparse", kind: .regular(.file(path: big, size: size))))
+        try tar.append(TarEntry(path: "sparse", kind: .regular(.file(path: BytePath(big), size: size))))
         try tar.finish()
         let header = String(decoding: head.bytes.prefix(1024), as: UTF8.self)
         #expect(header.contains("size=8589934592"))

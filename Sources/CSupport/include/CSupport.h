@@ -16,6 +16,18 @@ int cog_remove_beneath(int rootfd, const char *path, int only_if_empty);
 /// Creates a character device node (whiteouts in overlay upper dirs are 0/0).
 int cog_mknod_at(int dirfd, const char *name, mode_t mode, unsigned int major, unsigned int minor);
 
+/// Constants glibc keeps behind _GNU_SOURCE: lseek's SEEK_DATA and SEEK_HOLE (sparse files) and open's O_PATH.
+extern const int COG_SEEK_DATA;
+extern const int COG_SEEK_HOLE;
+extern const int COG_O_PATH;
+
+/// Switches the calling thread to the C locale and returns the locale it had, for `cog_restore_locale`.
+/// libarchive's tar reader converts UTF-8 names in PAX records to the locale's charset, normalizing them to NFC on
+/// the way (a name in NFD would come out as other bytes); in the C locale that conversion fails for any name that
+/// is not ASCII, and libarchive keeps the header's bytes as they are.
+void *cog_use_c_locale(void);
+void cog_restore_locale(void *previous);
+
 /// Major and minor numbers of a device id.
 unsigned int cog_dev_major(dev_t dev);
 unsigned int cog_dev_minor(dev_t dev);

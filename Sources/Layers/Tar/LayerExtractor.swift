@@ -6,9 +6,10 @@ import OCI
 /// Unpacks layer tars (gzip, zstd or plain) into a directory, refusing hostile entries.
 ///
 /// Every path is resolved inside the target as if it were `/` (openat2 `RESOLVE_IN_ROOT`), so no entry, symlink
-/// or hard link can write outside it. Refused outright: absolute paths, `..` components, relative symlinks
-/// that climb above the root, hard links to paths outside the layer, device nodes when not root, sizes above
-/// `maxEntrySize`.
+/// or hard link can write outside it. Names and link targets are written byte for byte; symlinks are kept as
+/// they are wherever they point (absolute, climbing above the root, dangling), as Docker keeps them. Refused
+/// outright: absolute paths, `..` components, hard links to paths outside the layer, device nodes when not root,
+/// sizes above `maxEntrySize`. Runs of zeros in file content become holes.
 public struct LayerExtractor {
     /// What to do with OCI whiteouts.
     public enum WhiteoutMode: Sendable, Equatable {

@@ -4,16 +4,17 @@ public struct TarEntry: Sendable, Equatable {
         /// A regular file whose bytes come from a file on disk or from memory.
         case regular(Content)
         case directory
-        case symlink(target: String)
+        case symlink(target: BytePath)
         /// A hard link to an earlier entry of the same layer.
-        case hardlink(target: String)
+        case hardlink(target: BytePath)
         case characterDevice(major: UInt32, minor: UInt32)
         case blockDevice(major: UInt32, minor: UInt32)
         case fifo
     }
 
     public enum Content: Sendable, Equatable {
-        case file(path: String, size: Int64)
+        /// A file on disk, read when the entry is written; `size` is what the scan saw (a change is an error).
+        case file(path: BytePath, size: Int64)
         case bytes([UInt8])
 
         var size: Int64 {
@@ -25,7 +26,7 @@ public struct TarEntry: Sendable, Equatable {
     }
 
     /// Relative path inside the layer, `/`-separated, without a leading `./` or `/`.
-    public var path: String
+    public var path: BytePath
     public var kind: Kind
     /// Permission bits, including setuid, setgid and sticky.
     public var mode: UInt32
@@ -37,7 +38,7 @@ public struct TarEntry: Sendable, Equatable {
     public var xattrs: [String: [UInt8]]
 
     public init(
-        path: String, kind: Kind, mode: UInt32 = 0o644, uid: Int = 0, gid: Int = 0, mtime: Int64 = 0,
+        path: BytePath, kind: Kind, mode: UInt32 = 0o644, uid: Int = 0, gid: Int = 0, mtime: Int64 = 0,
         xattrs: [String: [UInt8]] = [:]
     ) {
         self.path = path
@@ -50,24 +51,28 @@ public struct TarEntry: Sendable, Equatable {
     }
 
     /// A regular file with in-memory content.
+    /// A regular file with in-memory content.
     public static func file(_ path: String, _ content: [UInt8], mode: UInt32 = 0o644) -> TarEntry {
-        TarEntry(path: path, kind: .regular(.bytes(content)), mode: mode)
+        TarEntry(path: BytePath(path), kind: .regular(.bytes(content)), mode: mode)
     }
 
     public static func directory(_ path: String, mode: UInt32 = 0o755) -> TarEntry {
-        TarEntry(path: path, kind: .directory, mode: mode)
+        TarEntry(path: BytePath(path), kind: .directory, mode: mode)
     }
 
     /// The OCI whiteout that deletes `path` from the layers below (image-spec layer.md).
-    public static func whiteout(for path: String) -> TarEntry {
-        let (parent, name) = splitParent(path)
-        return TarEntry(
-            path: parent.isEmpty ? ".wh.\(name)" : "\(parent)/.wh.\(name)", kind: .regular(.bytes([])), mode: 0o644)
+    public static func whiteout(for path: String) -> TarEntry { whiteout(for: BytePath(path)) }
+
+    public static func whiteout(for path: BytePath) -> TarEntry {
+        let (parent, name) = path.parentAndName
+        return TarEntry(path: parent.appending(BytePath(".wh.".utf8 + name.bytes)), kind: .regular(.bytes([])))
     }
 
     /// The OCI opaque whiteout: the directory `path` hides everything below it from lower layers.
-    public static func opaqueWhiteout(in path: String) -> TarEntry {
-        TarEntry(path: path.isEmpty ? ".wh..wh..opq" : "\(path)/.wh..wh..opq", kind: .regular(.bytes([])), mode: 0o644)
+    public static func opaqueWhiteout(in path: String) -> TarEntry { opaqueWhiteout(in: BytePath(path)) }
+
+    public static func opaqueWhiteout(in path: BytePath) -> TarEntry {
+        TarEntry(path: path.appending(".wh..wh..opq"), kind: .regular(.bytes([])))
     }
 
     var size: Int64 {
@@ -76,17 +81,13 @@ public struct TarEntry: Sendable, Equatable {
     }
 }
 
-/// Splits `a/b/c` into (`a/b`, `c`).
-func splitParent(_ path: String) -> (parent: String, name: String) {
-    guard let slash = path.lastIndex(of: "/") else { return ("", path) }
-    return (String(path[..<slash]), String(path[path.index(after: slash)...]))
-}
-
 /// The order entries take in a layer: by path, byte-wise, except that within a directory its whiteouts come
 /// before its other children (image-spec layer.md recommends whiteouts before siblings).
-public func layerOrder(_ lhs: String, _ rhs: String) -> Bool {
-    let left = Array(lhs.utf8)
-    let right = Array(rhs.utf8)
+public func layerOrder(_ lhs: String, _ rhs: String) -> Bool { layerOrder(BytePath(lhs), BytePath(rhs)) }
+
+public func layerOrder(_ lhs: BytePath, _ rhs: BytePath) -> Bool {
+    let left = lhs.bytes
+    let right = rhs.bytes
     // Compare component by component so that "a/b" sorts right after "a", before "a-b".
     var i = 0
     var j = 0

@@ -1,18 +1,21 @@
 import CArchive
+import CSupport
 import Foundation
 
 /// Reads tar streams (plain, gzip or zstd, detected) through libarchive, one header at a time.
 public final class TarReader {
     public enum EntryType: Equatable, Sendable {
         case regular, directory, fifo
-        case symlink(String)
-        case hardlink(String)
+        case symlink(BytePath)
+        case hardlink(BytePath)
         case device(character: Bool, major: UInt32, minor: UInt32)
     }
 
     /// The parts of a tar header extraction needs.
     public struct Header: Sendable {
-        public var path: String
+        /// The name as the header holds it, byte for byte (PAX `path` records included, even when marked
+        /// `hdrcharset=BINARY` because they are not UTF-8).
+        public var path: BytePath
         public var type: EntryType
         public var mode: mode_t
         public var uid: Int64
@@ -39,6 +42,10 @@ public final class TarReader {
 
     /// The next header, or nil at the end of the archive.
     public func next() throws -> Header? {
+        // Names come out byte for byte only in the C locale (see cog_use_c_locale); the warning libarchive gives
+        // for a name it could not convert is expected.
+        let locale = cog_use_c_locale()
+        defer { cog_restore_locale(locale) }
         var entry: OpaquePointer?
         let code = archive_read_next_header(archive, &entry)
         if code == ARCHIVE_EOF { return nil }
@@ -46,18 +53,17 @@ public final class TarReader {
         guard let entry else {
             throw LayersError.archive(operation: "read tar header in", path: path, message: "no entry")
         }
-        let name = archive_entry_pathname_utf8(entry) ?? archive_entry_pathname(entry)
-        guard let name else {
+        // The multibyte form is the header's bytes; the _utf8 form is null for a name that is not UTF-8.
+        guard let pathname = BytePath(cString: archive_entry_pathname(entry)) else {
             throw LayersError.archive(operation: "read tar header in", path: path, message: "entry without a path")
         }
-        let pathname = String(cString: name)
         let type: EntryType
-        if let link = archive_entry_hardlink(entry) {
-            type = .hardlink(String(cString: link))
+        if let link = BytePath(cString: archive_entry_hardlink(entry)) {
+            type = .hardlink(link)
         } else {
             switch mode_t(archive_entry_filetype(entry)) {
             case mode_t(COG_AE_IFDIR): type = .directory
-            case mode_t(COG_AE_IFLNK): type = .symlink(archive_entry_symlink(entry).map { String(cString: $0) } ?? "")
+            case mode_t(COG_AE_IFLNK): type = .symlink(BytePath(cString: archive_entry_symlink(entry)) ?? "")
             case mode_t(COG_AE_IFCHR):
                 type = .device(
                     character: true, major: UInt32(archive_entry_rdevmajor(entry)),
@@ -70,7 +76,7 @@ public final class TarReader {
             case mode_t(COG_AE_IFREG): type = .regular
             default:
                 throw LayersError.hostileEntry(
-                    path: pathname, reason: "unsupported entry type \(archive_entry_filetype(entry))")
+                    path: pathname.description, reason: "unsupported entry type \(archive_entry_filetype(entry))")
             }
         }
         var xattrs: [String: [UInt8]] = [:]

@@ -3,7 +3,11 @@ import Foundation
 import OCI
 
 /// Writes deterministic tar streams through libarchive (PAX restricted: plain ustar headers unless a path over
-/// 100 bytes, a size of 8 GiB or more, a large id or xattrs need PAX records).
+/// 100 bytes or not ASCII, a size of 8 GiB or more, a large id or xattrs need PAX records).
+///
+/// Names and link targets go to libarchive as raw bytes. A name that is not UTF-8 is written as GNU tar and
+/// BuildKit write it: a PAX `path` (or `linkpath`) record holding the bytes, marked `hdrcharset=BINARY`
+/// (libarchive reports that as a warning, which is expected here).
 ///
 /// Determinism: the caller gives entries in order; uname and gname stay empty; only mtime is written, clamped to
 /// `sourceDateEpoch`; no atime or ctime. Same entries give the same bytes.
@@ -43,11 +47,12 @@ public final class TarWriter {
     /// Appends one entry; a regular file's content is streamed from its source.
     public func append(_ entry: TarEntry) throws {
         guard let item = archive_entry_new() else {
-            throw LayersError.archive(operation: "create a tar entry for", path: entry.path, message: "out of memory")
+            throw LayersError.archive(
+                operation: "create a tar entry for", path: entry.path.description, message: "out of memory")
         }
         defer { archive_entry_free(item) }
         // Raw bytes, never converted through the locale (a failed conversion left libarchive with a null name).
-        archive_entry_copy_pathname(item, entry.path)
+        entry.path.withCString { archive_entry_copy_pathname(item, $0) }
         archive_entry_set_uid(item, la_int64_t(entry.uid))
         archive_entry_set_gid(item, la_int64_t(entry.gid))
         let mtime = sourceDateEpoch.map { min(entry.mtime, $0) } ?? entry.mtime
@@ -60,9 +65,9 @@ public final class TarWriter {
             type = mode_t(COG_AE_IFDIR)
         case .symlink(let target):
             type = mode_t(COG_AE_IFLNK)
-            archive_entry_copy_symlink(item, target)
+            target.withCString { archive_entry_copy_symlink(item, $0) }
         case .hardlink(let target):
-            archive_entry_copy_hardlink(item, target)
+            target.withCString { archive_entry_copy_hardlink(item, $0) }
             archive_entry_set_size(item, 0)
         case .characterDevice(let major, let minor):
             type = mode_t(COG_AE_IFCHR)
@@ -77,31 +82,21 @@ public final class TarWriter {
         }
         archive_entry_set_filetype(item, UInt32(type))
         archive_entry_set_perm(item, mode_t(entry.mode & 0o7777))
-        for (name, value) in entry.xattrs.sorted(by: { $0.key < $1.key }) {
+        // An empty value cannot be carried: in a PAX record it means "delete the keyword" (POSIX pax; Go's reader
+        // and umoci drop it), so readers would disagree on what it meant.
+        for (name, value) in entry.xattrs.sorted(by: { $0.key < $1.key }) where !value.isEmpty {
             value.withUnsafeBytes { archive_entry_xattr_add_entry(item, name, $0.baseAddress, $0.count) }
         }
-        try check(archive_write_header(archive, item), "write the tar header of", entry.path)
-        if case .regular(let content) = entry.kind {
-            try writeContent(content, path: entry.path)
+        // Open the source before the header, so an unreadable file fails before any byte of its entry is written.
+        var source: FileContentSource?
+        if case .regular(.file(let path, let size)) = entry.kind {
+            source = try FileContentSource(path: path, size: size)
         }
-    }
-
-    private func writeContent(_ content: TarEntry.Content, path: String) throws {
-        switch content {
-        case .bytes(let bytes):
-            try bytes.withUnsafeBytes { try writeData($0, path: path) }
-        case .file(let source, let size):
-            let file = try FileStream.openForReading(source)
-            var remaining = size
-            try file.forEachChunk(size: 256 << 10) { chunk in
-                let take = Int(min(Int64(chunk.count), remaining))
-                if take > 0 { try writeData(UnsafeRawBufferPointer(rebasing: chunk[0..<take]), path: path) }
-                remaining -= Int64(take)
-            }
-            if remaining > 0 {
-                throw LayersError.fileChanged(path: source, detail: "it shrank by \(remaining) bytes")
-            }
+        try check(archive_write_header(archive, item), "write the tar header of", entry.path.description)
+        if case .regular(.bytes(let bytes)) = entry.kind {
+            try bytes.withUnsafeBytes { try writeData($0, path: entry.path.description) }
         }
+        try source?.copy { try writeData($0, path: entry.path.description) }
     }
 
     private func writeData(_ bytes: UnsafeRawBufferPointer, path: String) throws {

@@ -39,7 +39,10 @@ extension BuildSession {
         case .copyProject(let destination, let excludes):
             progress.step(index, of: total, "COPY . \(destination)", cached: false)
             let files = ProjectFiles(directory: projectDirectory, excludes: excludes)
-            let entries = try await Blocking.run { try files.entries(destination: destination) }
+            let (entries, sockets) = try await Blocking.run { try files.entries(destination: destination) }
+            for socket in sockets {
+                progress.warning("left out the socket /\(socket): a socket cannot be stored in an image")
+            }
             try await addLayer(entries: entries, createdBy: "COPY . \(destination)")
             guard case .written(_, let diffID, _) = state.layers.last else { return }
             state.chainKey = try StepCache.key(parent: state.chainKey, material: "copy-project \(diffID)")
@@ -61,7 +64,10 @@ extension BuildSession {
                     path: artifact.source, cause: SystemCallError("stat", path: artifact.source))
             }
             entries.append(
-                TarEntry(path: path, kind: .regular(.file(path: artifact.source, size: Int64(st.st_size))), mode: 0o644)
+                TarEntry(
+                    path: BytePath(path),
+                    kind: .regular(.file(path: BytePath(artifact.source), size: Int64(st.st_size))),
+                    mode: 0o644)
             )
         }
         return entries.sorted { layerOrder($0.path, $1.path) }
