@@ -109,9 +109,15 @@ public enum FileSystem {
             guard st.st_mode & S_IFMT == S_IFDIR else { throw OCIError.posix("create directory", path, ENOTDIR) }
             return
         }
-        let parent = (path as NSString).deletingLastPathComponent
-        if !parent.isEmpty, parent != path { try makeDirectory(parent) }
-        guard mkdir(path, 0o755) == 0 || errno == EEXIST else { throw OCIError.posix("create directory", path) }
+        // Component by component from the left (no recursion: `a/../b` and `./x` are walked as they are written).
+        var prefix = path.hasPrefix("/") ? "/" : ""
+        for component in path.split(separator: "/") {
+            prefix += (prefix.isEmpty || prefix.hasSuffix("/") ? "" : "/") + component
+            guard mkdir(prefix, 0o755) == 0 || errno == EEXIST else { throw OCIError.posix("create directory", prefix) }
+        }
+        guard stat(path, &st) == 0, st.st_mode & S_IFMT == S_IFDIR else {
+            throw OCIError.posix("create directory", path, ENOTDIR)
+        }
     }
 
     public static func exists(_ path: String) -> Bool {

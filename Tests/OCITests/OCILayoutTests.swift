@@ -91,3 +91,17 @@ import Testing
         #expect(throws: OCIError.referenceNotFound("v2", available: ["v1"])) { try layout.image(named: "v2") }
     }
 }
+
+/// Directories are made component by component, whatever form the path takes.
+@Suite struct MakeDirectoryTests {
+    @Test func relativeDottedAndNestedPaths() throws {
+        let dir = try TemporaryDirectory("mkdir")
+        for path in ["\(dir.path)/a/b/c", "\(dir.path)/s/../t/u", "\(dir.path)/./v//w/"] {
+            try FileSystem.makeDirectory(path)
+            var st = stat()
+            #expect(stat(path, &st) == 0 && st.st_mode & S_IFMT == S_IFDIR, "\(path)")
+        }
+        try dir.write("file", "x")
+        #expect(throws: OCIError.self) { try FileSystem.makeDirectory("\(dir.path)/file/sub") }
+    }
+}

@@ -145,14 +145,14 @@ import Testing
         let store = BlobStore(root: "\(dir.path)/store")
         do {
             if direction == "download" {
-                try await withinBound(120) {
+                try await withinBound(300) {
                     try await client.getBlob(
                         repository: "slow/app", descriptor: descriptor, into: store, progress: progress)
                 }
                 try store.verify(descriptor.digest, size: descriptor.size)
             } else {
                 #expect(try store.write(blob) == descriptor.digest)
-                let how = try await withinBound(120) {
+                let how = try await withinBound(300) {
                     try await client.pushBlob(
                         repository: "slow/app", descriptor: descriptor, from: store, progress: progress)
                 }
