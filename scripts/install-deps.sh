@@ -5,7 +5,7 @@ set -euo pipefail
 
 packages=(
   # C libraries the Swift targets link against
-  zlib1g-dev libarchive-dev libssl-dev libcurl4-openssl-dev libyaml-dev libzstd-dev pkg-config
+  zlib1g-dev libdeflate-dev libarchive-dev libssl-dev libcurl4-openssl-dev libyaml-dev libzstd-dev pkg-config
   # independent validators and peers used by the tests and benchmarks
   skopeo umoci oci-image-tool libarchive-tools pigz
   # the loopback registry and the base-image maker
