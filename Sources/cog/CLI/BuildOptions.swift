@@ -27,6 +27,12 @@ struct BuildOptions: ParsableArguments {
     var timestamp: Int64?
     @Option(help: "Layer compression: gzip, zstd or none.")
     var compression = "gzip"
+    @Flag(
+        name: .customLong("separate-weights"),
+        help:
+            "Also give layers of their own to project files of 10 MiB or more that are not code or media (Cog's rule); files of 100 MiB or more always get one."
+    )
+    var separateWeights = false
 
     func validate() throws {
         guard BuildReporter.Mode(rawValue: progress) != nil else {
@@ -54,6 +60,7 @@ struct BuildOptions: ParsableArguments {
         var settings = environment.buildSettings(layers: layers, secrets: parsed)
         settings.noCache = noCache
         settings.schemaFile = openAPISchema
+        settings.weights.separateWeights = separateWeights
         return settings
     }
 

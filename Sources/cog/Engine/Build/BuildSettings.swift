@@ -26,6 +26,10 @@ public struct BuildSettings: Sendable {
     public var schemaFile: String?
     /// Force the snapshot capture method (`COG_CAPTURE=snapshot`); otherwise overlay where it mounts.
     public var forceSnapshotCapture = false
+    /// How pip and uv steps are cut into layers (a layer per large distribution).
+    public var packageSplit = LayerSplit()
+    /// Which project files get layers of their own, before the code layer.
+    public var weights = WeightsSplit()
 
     public init(
         paths: CogPaths, layers: LayerOptions, registry: RegistrySettings, credentials: DockerConfig,
