@@ -4,17 +4,17 @@ import OCI
 extension RegistryClient {
     /// Uploads one blob from `store` unless the registry has it. Tries a cross-repository mount first when a
     /// source repository on the same registry is known.
-    /// - Returns: how the blob got there: "exists", "mounted" or "uploaded".
+    /// - Returns: how the blob got there: skipped (the registry had it), mounted or uploaded.
     @discardableResult
     public func pushBlob(
         repository: String, descriptor: Descriptor, from store: BlobStore, mountFrom: String? = nil,
         progress: TransferProgress = SilentProgress()
-    ) async throws -> String {
+    ) async throws -> BlobPushResult.Outcome {
         let scope = Scope(
             repository: repository, actions: ["pull", "push"], extra: mountFrom.map { ["repository:\($0):pull"] } ?? [])
         if try await blobExists(repository: repository, digest: descriptor.digest, scope: scope) {
             progress.report(.finished(descriptor.digest, size: descriptor.size, how: "exists"))
-            return "exists"
+            return .skipped
         }
         progress.report(.started(descriptor.digest, size: descriptor.size))
         var location: String
@@ -25,7 +25,7 @@ extension RegistryClient {
             let response = try await send(request, scope: scope)
             if response.status == 201 {
                 progress.report(.finished(descriptor.digest, size: descriptor.size, how: "mounted"))
-                return "mounted"
+                return .mounted
             }
             // 202: the mount failed and an upload session was opened instead: use it. Anything else: start over.
             if response.status == 202, let next = response.header("location") {
@@ -44,7 +44,7 @@ extension RegistryClient {
             {
                 try check(done, descriptor)
                 progress.report(.finished(descriptor.digest, size: descriptor.size, how: "uploaded"))
-                return "uploaded"
+                return .uploaded
             }
             // The single PUT broke: continue in chunks from what the registry kept.
         }
@@ -53,7 +53,7 @@ extension RegistryClient {
             scope: scope, resyncFirst: descriptor.size <= chunkThreshold, progress: progress)
         try check(final, descriptor)
         progress.report(.finished(descriptor.digest, size: descriptor.size, how: "uploaded"))
-        return "uploaded"
+        return .uploaded
     }
 
     /// Chunks exist for proxies and CDNs that cap request bodies; a plain-HTTP registry (loopback or named

@@ -38,6 +38,7 @@ import Testing
             "build:\n  python_version: \"3.11\"\n  python_packages:\n\(requirements.joined(separator: "\n"))\npredict: \"predict.py:Predictor\"\n"
         )
         try makeBigWheel(at: "\(dir.path)/\(name)/wheels/bigpkg-1.0-py3-none-any.whl")
+        try dir.write("\(name)/.dockerignore", "wheels/\n")  // installed from the artifact step, not needed in /src
         for (path, content) in files { try dir.write("\(name)/\(path)", content) }
         return "\(dir.path)/\(name)"
     }

@@ -65,7 +65,12 @@ struct BuildOptions: ParsableArguments {
     }
 
     /// Loads cog.yaml, plans, and builds. Errors are printed and turned into exit code 1.
-    func build(reporter: BuildReporter) async throws -> (built: BuiltImage, loaded: LoadedConfig, paths: CogPaths) {
+    /// - Parameter listener: given the loaded config, what to call with each layer blob as soon as it is written
+    ///   (push while building), or nil.
+    func build(
+        reporter: BuildReporter,
+        listener: (LoadedConfig) throws -> (@Sendable (Descriptor, ImageReference?) -> Void)? = { _ in nil }
+    ) async throws -> (built: BuiltImage, loaded: LoadedConfig, paths: CogPaths) {
         let (projectDirectory, configFile) = DebugCommand.locate(file)
         let environment = Environment.current
         let loaded: LoadedConfig
@@ -82,11 +87,13 @@ struct BuildOptions: ParsableArguments {
             throw ExitCode(1)
         }
         let settings = try await runReportingErrors { try self.settings(environment) }
+        let onLayerWritten = try await runReportingErrors { try listener(loaded) }
         let interruption = Interruption(reporter: reporter)
         defer { interruption.end() }
         let session = BuildSession(
             plan: plan, projectDirectory: loaded.projectDirectory, settings: settings, progress: reporter,
-            cancel: interruption.flag, onStepsStarting: { interruption.stepsRunning = true })
+            cancel: interruption.flag, onStepsStarting: { interruption.stepsRunning = true },
+            onLayerWritten: onLayerWritten)
         let built = try await runReportingErrors(interruptedBy: interruption.signalNumber) { try await session.run() }
         return (built, loaded, settings.paths)
     }

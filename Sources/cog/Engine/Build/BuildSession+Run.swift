@@ -125,6 +125,7 @@ extension BuildSession {
                 stepLayers[stepLayers.count - 1].layers.append((stored.layer, layer.label))
                 state.layers[index] = .written(
                     descriptor: stored.layer.descriptor, diffID: stored.layer.diffID, directory: stored.directory)
+                layerWritten(stored.layer.descriptor)  // already announced when written; told again, in order
                 bytes += stored.layer.descriptor.size
             } catch {
                 firstError = error
