@@ -9,7 +9,7 @@ packages=(
   # independent validators and peers used by the tests and benchmarks
   skopeo umoci oci-image-tool libarchive-tools pigz
   # the loopback registry and the base-image maker
-  docker-registry apache2-utils debootstrap python3 python3-cryptography procps openssl
+  docker-registry apache2-utils debootstrap python3 python3-venv python3-cryptography procps openssl
   # the rootless runner: subordinate id mapping
   uidmap
 )

@@ -24,8 +24,18 @@ import Testing
         ]
         let first = try SharedLayersTests.model(
             "first", in: dir, extra: ["six==1.16.0"], files: ["predict.py": SharedLayersTests.predictor])
-        let second = try SharedLayersTests.model(
-            "second", in: dir, extra: [], files: ["predict.py": SharedLayersTests.predictor + "\n# second\n"])
+        // The second predictor prints at import and computes a default: the static reader declines it, the
+        // import-based generator runs, and the print must not end up in the schema.
+        let printing = """
+            from cog import BasePredictor, Input
+            import bigpkg
+            print("loading the model code")
+
+            class Predictor(BasePredictor):
+                def predict(self, name: str = Input(default=str(bigpkg.SIZE))) -> str:
+                    return name
+            """
+        let second = try SharedLayersTests.model("second", in: dir, extra: [], files: ["predict.py": printing])
 
         // MARK: the first model: uploads begin while steps still run
         let push = try runCommand(
@@ -36,6 +46,7 @@ import Testing
         let schemaStep = try #require(events.firstIndex { $0["title"] == "pip freeze and OpenAPI schema" })
         let firstBlob = try #require(events.firstIndex { $0["event"] == "blob-done" })
         #expect(firstBlob < schemaStep, "the base layers are pushed (mounted) before the build ends")
+        #expect(events.contains { $0["message"]?.contains("schema read from the source") == true })
         let blobs = events.filter { $0["event"] == "push-blob" }
         let manifest = try runCommand([
             "skopeo", "inspect", "--raw", "--tls-verify=false", "docker://\(registry.address)/models/first:v1",
@@ -66,10 +77,13 @@ import Testing
         let secondSent = try #require(
             secondEvents.first { $0["event"] == "push-summary" }?["sent"].flatMap(Int64.init))
         #expect(secondSent * 10 < firstSent, "second model sent \(secondSent) bytes, the first \(firstSent)")
+        #expect(secondEvents.contains { $0["message"]?.contains("schema from importing the predictor") == true })
         let copy = try runCommand([
             "skopeo", "copy", "--src-tls-verify=false", "docker://\(registry.address)/models/second:v1",
             "oci:\(dir.path)/pulled:latest",
         ])
         #expect(copy.status == 0, "\(copy.output)")
+        let config = try runCommand(["skopeo", "inspect", "--config", "oci:\(dir.path)/pulled:latest"]).stdout
+        #expect(config.contains("2097152") && !config.contains("loading the model code"), "the default, no print")
     }
 }
