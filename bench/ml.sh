@@ -12,7 +12,7 @@ root=$(pwd)
 work=${COG_BENCH_DIR:-/var/tmp/cog-bench}/ml
 command -v buildah >/dev/null || { echo "buildah is not installed (apt-get install buildah)" >&2; exit 1; }
 if [ -z "${COG_BIN:-}" ]; then swift build -c release --product cog >/dev/null; fi  # COG_BIN: measure another build of cog
-cog=${COG_BIN:-$root/.build/release/cog}
+cog=$(realpath "${COG_BIN:-$root/.build/release/cog}")  # absolute: commands run in the model dirs
 grep -o "$work/[^ ]*" /proc/mounts | sort -r | xargs -r -n1 umount -l 2>/dev/null || true
 rm -rf "$work" /var/tmp/buildah-cache /var/tmp/buildah-cache-*; mkdir -p "$work"
 base=/var/cache/cog-test/python-3.11-slim
