@@ -17,6 +17,7 @@ let package = Package(
     targets: [
         // MARK: C libraries, each behind its own small target
         .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
+        .systemLibrary(name: "CDeflate", pkgConfig: "libdeflate", providers: [.apt(["libdeflate-dev"])]),
         .systemLibrary(name: "CArchive", pkgConfig: "libarchive", providers: [.apt(["libarchive-dev"])]),
         .systemLibrary(name: "CCrypto", pkgConfig: "libcrypto", providers: [.apt(["libssl-dev"])]),
         .systemLibrary(name: "CCurl", pkgConfig: "libcurl", providers: [.apt(["libcurl4-openssl-dev"])]),
@@ -26,7 +27,7 @@ let package = Package(
 
         // MARK: modules along the road cog.yaml → plan → layers → image → registry
         .target(name: "OCI", dependencies: ["CCrypto"]),
-        .target(name: "Layers", dependencies: ["OCI", "CArchive", "CZlib", "CSupport"]),
+        .target(name: "Layers", dependencies: ["OCI", "CArchive", "CZlib", "CDeflate", "CSupport"]),
         .target(name: "Registry", dependencies: ["OCI", "CCurl"]),
         // The engine (cog.yaml, plan, build session, predict) and the commands share Sources/cog, as two targets in
         // disjoint folders: the design card's layout stays, and the engine never sees ArgumentParser.
@@ -48,7 +49,7 @@ let package = Package(
         // MARK: tests
         .target(name: "TestSupport", dependencies: ["OCI", "CSupport"], path: "Tests/TestSupport"),
         .testTarget(name: "OCITests", dependencies: ["OCI", "TestSupport"]),
-        .testTarget(name: "LayersTests", dependencies: ["Layers", "OCI", "TestSupport", "CSupport"]),
+        .testTarget(name: "LayersTests", dependencies: ["Layers", "OCI", "TestSupport", "CSupport", "CZlib"]),
         .testTarget(name: "RegistryTests", dependencies: ["Registry", "OCI", "Layers", "TestSupport"]),
         .testTarget(name: "CogEngineTests", dependencies: ["CogEngine", "OCI", "Layers", "Registry", "TestSupport"]),
         .testTarget(name: "cogTests", dependencies: ["cog", "CogEngine", "OCI", "Layers", "Registry", "TestSupport"]),

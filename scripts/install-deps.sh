@@ -5,11 +5,11 @@ set -euo pipefail
 
 packages=(
   # C libraries the Swift targets link against
-  zlib1g-dev libarchive-dev libssl-dev libcurl4-openssl-dev libyaml-dev libzstd-dev pkg-config
+  zlib1g-dev libdeflate-dev libarchive-dev libssl-dev libcurl4-openssl-dev libyaml-dev libzstd-dev pkg-config
   # independent validators and peers used by the tests and benchmarks
   skopeo umoci oci-image-tool libarchive-tools pigz
   # the loopback registry and the base-image maker
-  docker-registry apache2-utils debootstrap python3 python3-cryptography procps openssl
+  docker-registry apache2-utils debootstrap python3 python3-venv python3-cryptography procps openssl
   # the rootless runner: subordinate id mapping
   uidmap
   # the sandbox's own network (outbound only, no host loopback)

@@ -5,8 +5,8 @@ import OCI
 public enum LayersError: Error, CustomStringConvertible {
     /// libarchive reported a failure.
     case archive(operation: String, path: String?, message: String)
-    /// zlib reported a failure.
-    case compression(operation: String, code: Int32)
+    /// zlib or libdeflate reported a failure.
+    case compression(library: String, operation: String, code: Int32)
     /// A tar entry was refused during extraction; nothing of it was written.
     case hostileEntry(path: String, reason: String)
     /// A system call failed.
@@ -26,8 +26,8 @@ public enum LayersError: Error, CustomStringConvertible {
         switch self {
         case .archive(let operation, let path, let message):
             return "\(operation)\(path.map { " \($0)" } ?? ""): \(message)"
-        case .compression(let operation, let code):
-            return "\(operation) failed (zlib error \(code))"
+        case .compression(let library, let operation, let code):
+            return "\(operation) failed (\(library) error \(code))"
         case .hostileEntry(let path, let reason):
             return
                 "refused tar entry \"\(path)\": \(reason); the layer is unsafe, nothing was written outside the target"

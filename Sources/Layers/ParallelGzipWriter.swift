@@ -1,24 +1,24 @@
+import CDeflate
 import CZlib
 import Dispatch
 import Foundation
 
 /// gzip in independent blocks compressed in parallel (the pigz idea), forming one valid gzip member.
 ///
-/// The input is cut into fixed-size blocks. Each block is raw-deflated on its own, primed with the last 32 KiB
-/// of the block before it as dictionary, and ends on a byte boundary (sync flush) except the last (finish). The
-/// blocks concatenate to one deflate stream; CRC-32s combine in order. The output depends on the level and the
-/// block size only, never on the number of threads. The header is fixed (no name, mtime 0, OS 255) so the same
-/// input gives the same bytes on every machine.
+/// The input is cut into fixed-size blocks. Each block is raw-deflated on its own by libdeflate and made
+/// joinable (`DeflateBlock`: not final, ending byte-aligned) except the last, so the blocks concatenate to one
+/// DEFLATE stream; CRC-32s combine in order. Blocks are not primed with the previous block's tail (libdeflate
+/// has no preset dictionary); at 1 MiB that costs about 0.1% of size, and libdeflate's better parsing more than
+/// makes up for it. The output depends on the level and the block size only, never on the number of threads.
+/// The header is fixed (no name, mtime 0, OS 255) so the same input gives the same bytes on every machine.
 public final class ParallelGzipWriter: ByteSink {
     /// Bytes per block; part of the output format, so a constant.
     public static let blockSize = 1 << 20
-    private static let dictionarySize = 32 << 10
 
     private let next: ByteSink
     private let level: Int32
     private let maxInFlight: Int
     private var buffer: [UInt8]
-    private var previousTail: [UInt8] = []
     private var pending: [BlockJob] = []
     private var crc: UInt = 0
     private var totalLength: UInt64 = 0
@@ -28,11 +28,11 @@ public final class ParallelGzipWriter: ByteSink {
 
     /// - Parameters:
     ///   - next: receives the compressed stream.
-    ///   - level: zlib level 1–9 (6 is gzip's default).
+    ///   - level: 1–12 (libdeflate's levels; 6 is gzip's default, and what layers use).
     ///   - threads: blocks compressed at once; defaults to the number of cores.
     public init(_ next: ByteSink, level: Int = 6, threads: Int = ProcessInfo.processInfo.activeProcessorCount) {
         self.next = next
-        self.level = Int32(max(1, min(9, level)))
+        self.level = Int32(max(1, min(12, level)))
         self.maxInFlight = max(1, threads) * 2
         self.buffer = []
         buffer.reserveCapacity(Self.blockSize)
@@ -68,12 +68,7 @@ public final class ParallelGzipWriter: ByteSink {
             // RFC 1952: magic, CM=8 (deflate), FLG=0, MTIME=0, XFL=0, OS=255 (unknown)
             try next.write([0x1f, 0x8b, 0x08, 0x00, 0, 0, 0, 0, 0x00, 0xff])
         }
-        let job = BlockJob(input: buffer, dictionary: previousTail, level: level, last: last)
-        if buffer.count >= Self.dictionarySize {
-            previousTail = Array(buffer[(buffer.count - Self.dictionarySize)...])
-        } else {
-            previousTail = Array((previousTail + buffer).suffix(Self.dictionarySize))
-        }
+        let job = BlockJob(input: buffer, level: level, last: last)
         buffer = []
         buffer.reserveCapacity(Self.blockSize)
         pending.append(job)
@@ -84,9 +79,7 @@ public final class ParallelGzipWriter: ByteSink {
     private func drainOldest() throws {
         let job = pending.removeFirst()
         job.done.wait()
-        if job.status != Z_OK && job.status != Z_STREAM_END {
-            throw LayersError.compression(operation: "deflate", code: job.status)
-        }
+        if let error = job.error { throw error }
         try job.output.withUnsafeBytes { try next.write($0) }
         crc = crc32_combine(crc, job.crc, Int(job.input.count))
         totalLength &+= UInt64(job.input.count)
@@ -97,50 +90,28 @@ public final class ParallelGzipWriter: ByteSink {
 /// waiting on it, which orders the accesses.
 private final class BlockJob: @unchecked Sendable {
     let input: [UInt8]
-    let dictionary: [UInt8]
     let level: Int32
     let last: Bool
     let done = DispatchSemaphore(value: 0)
     var output: [UInt8] = []
     var crc: UInt = 0
-    var status: Int32 = Z_OK
+    var error: Error?
 
-    init(input: [UInt8], dictionary: [UInt8], level: Int32, last: Bool) {
+    init(input: [UInt8], level: Int32, last: Bool) {
         self.input = input
-        self.dictionary = dictionary
         self.level = level
         self.last = last
     }
 
     func run() {
         defer { done.signal() }
-        var stream = z_stream()
-        status = cog_deflateInit2(&stream, level, -15)
-        guard status == Z_OK else { return }
-        defer { deflateEnd(&stream) }
-        if !dictionary.isEmpty {
-            status = dictionary.withUnsafeBufferPointer {
-                deflateSetDictionary(&stream, $0.baseAddress, uInt($0.count))
+        do {
+            try input.withUnsafeBytes { bytes in
+                crc = UInt(libdeflate_crc32(0, bytes.baseAddress, bytes.count))
+                output = try DeflateBlock(level: level).compress(bytes, last: last)
             }
-            guard status == Z_OK else { return }
+        } catch {
+            self.error = error
         }
-        crc = input.withUnsafeBufferPointer { crc32(0, $0.baseAddress, uInt($0.count)) }
-        let bound = Int(deflateBound(&stream, uLong(input.count))) + 64
-        output = [UInt8](repeating: 0, count: bound)
-        var produced = 0
-        input.withUnsafeBufferPointer { inBuffer in
-            output.withUnsafeMutableBufferPointer { outBuffer in
-                stream.next_in = UnsafeMutablePointer(mutating: inBuffer.baseAddress)
-                stream.avail_in = uInt(inBuffer.count)
-                stream.next_out = outBuffer.baseAddress
-                stream.avail_out = uInt(outBuffer.count)
-                status = deflate(&stream, last ? Z_FINISH : Z_SYNC_FLUSH)
-                produced = outBuffer.count - Int(stream.avail_out)
-            }
-        }
-        if last && status == Z_STREAM_END { status = Z_OK }
-        if !last && status == Z_BUF_ERROR && stream.avail_in == 0 { status = Z_OK }
-        if stream.avail_in != 0 && status == Z_OK { status = Z_BUF_ERROR }
-        output.removeSubrange(produced...)
     }
 }

@@ -26,6 +26,15 @@ public final class BackgroundWork<T: Sendable>: Sendable {
         }
     }
 
+    /// Work that starts once `previous` has ended (whatever its result), so that several pieces run one after
+    /// the other, in order, each result available as soon as its own piece is done.
+    public convenience init<P>(after previous: BackgroundWork<P>?, _ work: @escaping @Sendable () throws -> T) {
+        self.init {
+            _ = try? previous?.result()
+            return try work()
+        }
+    }
+
     /// Work that is already finished.
     public init(finished value: T) {
         state.withLock { $0 = .success(value) }

@@ -110,28 +110,25 @@ public struct ImageTransfer: Sendable {
     }
 
     /// Pushes an image whose blobs are in `store`: layers (largest first, several at once), then the config,
-    /// then the manifest under the reference's tag. Blobs the registry has are skipped; blobs known to live in
-    /// another repository of the same registry are mounted.
-    /// - Returns: the manifest digest.
+    /// then the manifest under the reference's tag. Blobs the registry has are skipped; blobs of an image in
+    /// `mountSources` that lives on the same registry (or was pulled through it as a mirror), or that `locations`
+    /// knows in another repository of it, are mounted.
+    /// - Returns: the manifest digest and what happened to each blob.
     @discardableResult
     public func push(
         _ image: StoredImage, from store: BlobStore, to reference: ImageReference,
-        mountSources: [Digest: ImageReference] = [:]
-    ) async throws -> Digest {
-        let client = try RegistryClient.connecting(
-            to: reference.registry, config: credentials, settings: settings, http: http, progress: progress)
-        let layers = image.manifest.layers.sorted { $0.size > $1.size }
-        try await forEach(layers, limit: settings.concurrency) { layer in
-            let source = mountSources[layer.digest].flatMap { $0.registry == reference.registry ? $0.repository : nil }
-            try await client.pushBlob(
-                repository: reference.repository, descriptor: layer, from: store, mountFrom: source, progress: progress)
+        mountSources: [Digest: ImageReference] = [:], locations: BlobLocations? = nil
+    ) async throws -> PushReport {
+        let session = try PushSession(transfer: self, to: reference, from: store, locations: locations)
+        for layer in image.manifest.layers.sorted(by: { $0.size > $1.size }) {
+            session.offer(layer, from: mountSources[layer.digest])
         }
-        try await client.pushBlob(
-            repository: reference.repository, descriptor: image.manifest.config, from: store, progress: progress)
-        let data = try store.read(image.descriptor)
-        return try await client.putManifest(
-            repository: reference.repository, reference: reference.tag ?? image.descriptor.digest.description,
-            data: data, mediaType: image.descriptor.mediaType)
+        do {
+            return try await session.finish(image)
+        } catch {
+            session.cancel()
+            throw error
+        }
     }
 }
 

@@ -4,18 +4,18 @@ import OCI
 extension RegistryClient {
     /// Uploads one blob from `store` unless the registry proves it has it. Tries a cross-repository mount first
     /// when a source repository on the same registry is known.
-    /// - Returns: how the blob got there: "exists", "mounted" or "uploaded".
+    /// - Returns: how the blob got there: skipped (the registry had it), mounted or uploaded.
     /// - Throws: `RegistryError` when the registry refuses the blob or a reply does not prove it was stored.
     @discardableResult
     public func pushBlob(
         repository: String, descriptor: Descriptor, from store: BlobStore, mountFrom: String? = nil,
         progress: TransferProgress = SilentProgress()
-    ) async throws -> String {
+    ) async throws -> BlobPushResult.Outcome {
         let scope = Scope(
             repository: repository, actions: ["pull", "push"], extra: mountFrom.map { ["repository:\($0):pull"] } ?? [])
         if try await blobExists(repository: repository, descriptor: descriptor, scope: scope) {
             progress.report(.finished(descriptor.digest, size: descriptor.size, how: "exists"))
-            return "exists"
+            return .skipped
         }
         progress.report(.started(descriptor.digest, size: descriptor.size))
         let path = store.path(for: descriptor.digest)
@@ -29,7 +29,7 @@ extension RegistryClient {
                 try checkUploadFinished(
                     response, request: request, descriptor: descriptor, repository: scope.repository, source: path)
                 progress.report(.finished(descriptor.digest, size: descriptor.size, how: "mounted"))
-                return "mounted"
+                return .mounted
             }
             // 202: the mount failed and an upload session was opened instead: use it. Anything else: start over.
             if response.status == 202, let next = response.header("location") {
@@ -46,7 +46,7 @@ extension RegistryClient {
                 location: location, descriptor: descriptor, path: path, scope: scope, progress: progress)
             {
                 progress.report(.finished(descriptor.digest, size: descriptor.size, how: "uploaded"))
-                return "uploaded"
+                return .uploaded
             }
             // The single PUT broke: continue in chunks from what the registry kept.
         }
@@ -54,7 +54,7 @@ extension RegistryClient {
             location: location, descriptor: descriptor, path: path, minimumChunk: minimumChunk, repository: repository,
             scope: scope, resyncFirst: descriptor.size <= chunkThreshold, progress: progress)
         progress.report(.finished(descriptor.digest, size: descriptor.size, how: "uploaded"))
-        return "uploaded"
+        return .uploaded
     }
 
     /// Chunks exist for proxies and CDNs that cap request bodies; a plain-HTTP registry (loopback or named

@@ -1,3 +1,4 @@
+import CZlib
 import Foundation
 import TestSupport
 import Testing
@@ -66,5 +67,42 @@ import Testing
         let best = try Self.compress(input, threads: 2, level: 9)
         #expect(fast != best)
         #expect(try Self.gunzip(fast) == input)
+    }
+
+    /// libdeflate's blocks joined after clearing BFINAL: every padding case (the stored block's 3 header bits
+    /// fitting in the last byte or spilling into a new one), empty pieces included, decodes to the concatenation.
+    @Test func joinedLibdeflateBlocksDecodeToTheirConcatenation() throws {
+        var stream: [UInt8] = [0x1f, 0x8b, 0x08, 0x00, 0, 0, 0, 0, 0x00, 0xff]
+        var expected: [UInt8] = []
+        var paddings = Set<Int>()
+        let compressor = try DeflateBlock(level: 6)
+        for size in [0, 1, 2, 3, 5, 8, 13, 40, 100, 333, 1000, 4096, 20000, 65536, 70001] + Array(700..<740) {
+            let piece = Self.sample(size).map { $0 &+ UInt8(truncatingIfNeeded: size) }
+            let raw = try piece.withUnsafeBytes { try compressor.compress($0, last: true) }
+            let end = try DeflateBlock.finalBlock(of: raw, decompressedSize: size).end
+            paddings.insert(raw.count * 8 - end)
+            stream += try piece.withUnsafeBytes { try compressor.compress($0, last: false) }
+            expected += piece
+        }
+        let tail = Self.sample(5000)
+        stream += try tail.withUnsafeBytes { try compressor.compress($0, last: true) }
+        expected += tail
+        let crc = UInt32(truncatingIfNeeded: expected.withUnsafeBytes { crc32(0, $0.baseAddress, uInt($0.count)) })
+        for value in [crc, UInt32(truncatingIfNeeded: expected.count)] {
+            stream += (0..<4).map { UInt8(truncatingIfNeeded: value >> (8 * UInt32($0))) }
+        }
+        #expect(paddings.contains { $0 < 3 } && paddings.contains { $0 >= 3 }, "padding cases seen: \(paddings)")
+        #expect(try Self.gunzip(stream) == expected)
+    }
+
+    /// The parallel writer's output is no larger than gzip -6's, within 1%.
+    @Test func sizeIsWithinOnePercentOfGzip6() throws {
+        let input = Self.sample(4 * ParallelGzipWriter.blockSize + 4321)
+        let ours = try Self.compress(input, threads: 2)
+        let dir = try TemporaryDirectory()
+        try Data(input).write(to: URL(fileURLWithPath: "\(dir.path)/x"))
+        let gzip = try runCommand(["sh", "-c", "gzip -6 -c \(dir.path)/x | wc -c"])
+        let reference = try #require(Int(gzip.stdout.trimmingCharacters(in: .whitespacesAndNewlines)))
+        #expect(Double(ours.count) <= Double(reference) * 1.01, "ours \(ours.count), gzip -6 \(reference)")
     }
 }

@@ -42,7 +42,7 @@ import Testing
         let progress = RecordingProgress()
         let transfer = ImageTransfer(settings: testSettings(chunked: true), progress: progress)
         let reference = try ImageReference(parsing: "127.0.0.1:\(fault.port)/faulty/app:v1")
-        let digest = try await transfer.push(image, from: layout.blobs, to: reference)
+        let digest = try await transfer.push(image, from: layout.blobs, to: reference).digest
         #expect(digest == image.descriptor.digest)
         #expect(logLines(fault).contains { $0.fault == "status500" })
         #expect(logLines(fault).contains { $0.fault == "status429" })

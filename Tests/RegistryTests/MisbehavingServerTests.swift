@@ -156,7 +156,7 @@ import Testing
                     try await client.pushBlob(
                         repository: "slow/app", descriptor: descriptor, from: store, progress: progress)
                 }
-                #expect(how == "uploaded")
+                #expect(how == .uploaded)
             }
         } catch {
             Issue.record("\(error); retries: \(progress.retryReasons)")

@@ -14,7 +14,7 @@ import Testing
         let progress = RecordingProgress()
         let transfer = ImageTransfer(settings: testSettings(), progress: progress)
         let reference = try ImageReference(parsing: "\(registry.address)/cog/test:v1")
-        let digest = try await transfer.push(image, from: layout.blobs, to: reference)
+        let digest = try await transfer.push(image, from: layout.blobs, to: reference).digest
         #expect(digest == image.descriptor.digest)
         #expect(progress.finished.filter { $0 == "uploaded" }.count == 5)
 

@@ -107,7 +107,7 @@ import Testing
         if let problem {
             await #expect { try await push() } throws: { "\($0)".contains(problem) }
         } else {
-            #expect(try await push() == "uploaded")
+            #expect(try await push() == .uploaded)
         }
     }
 

@@ -25,7 +25,7 @@ public struct OverlayCapture: StepCapture {
     }
 
     public func capture(
-        _ step: StepRunner.Step, on stack: [StackedLayer], cancel: CancelFlag,
+        _ step: StepRunner.Step, on stack: [StackedLayer], split: LayerSplit, cancel: CancelFlag,
         output: @escaping @Sendable (String) -> Void
     ) throws -> CaptureOutcome {
         let outcome = try runner.run(step, lowers: stack.reversed().map(\.directory), cancel: cancel, output: output)
@@ -33,21 +33,49 @@ public struct OverlayCapture: StepCapture {
             runner.discard(outcome)
             return .failed(status: outcome.status, timedOut: outcome.timedOut)
         }
-        do { try LayerCapture.clean(upper: outcome.upper, createdMountpoints: outcome.createdMountpoints) } catch {
+        let groups: [PackageGroup]
+        do {
+            try LayerCapture.clean(upper: outcome.upper, createdMountpoints: outcome.createdMountpoints)
+            groups = try splitPackages(of: outcome, split: split)
+        } catch {
             runner.discard(outcome)
             throw error
         }
-        let (upper, blobs, options, mapOwner, layers, runner) = (
-            outcome.upper, blobs, options, mapOwner, layers, runner
-        )
-        let blob = BackgroundWork {
-            try LayerCapture.write(upper: upper, into: blobs, options: options, mapOwner: mapOwner)
+        // The step's changes first (whiteouts and opaque directories act on the layers below), then a layer per
+        // package; each written in turn on one thread, each usable as soon as its own blob is written.
+        let directories =
+            [(outcome.upper, nil as String?)]
+            + groups.enumerated().map { ("\(outcome.scratch)/package-\($0)", $1.name) }
+        let (blobs, options, mapOwner, layers, runner) = (blobs, options, mapOwner, layers, runner)
+        let cleanup = SharedCleanup(count: directories.count) { runner.discard(outcome) }
+        var previous: BackgroundWork<WrittenLayer>?
+        var captured: [LayerInProgress] = []
+        for (directory, label) in directories {
+            let blob = BackgroundWork(after: previous) {
+                try LayerCapture.write(upper: directory, into: blobs, options: options, mapOwner: mapOwner)
+            }
+            previous = blob
+            captured.append(
+                LayerInProgress(
+                    directory: directory, label: label, blob: blob,
+                    store: { layer in try layers.adopt(directory: directory, diffID: layer.diffID) },
+                    cleanUp: { cleanup.release() }))
         }
-        return .captured(
-            LayerInProgress(
-                directory: upper, blob: blob,
-                store: { layer in try layers.adopt(directory: upper, diffID: layer.diffID) },
-                cleanUp: { runner.discard(outcome) }))
+        return .captured(captured)
+    }
+
+    /// Moves each large package's files out of the upper dir into a directory of its own, next to it.
+    private func splitPackages(of outcome: StepRunner.Outcome, split: LayerSplit) throws -> [PackageGroup] {
+        guard split.maximumPackageLayers > 0 else { return [] }
+        var scanner = DirectoryScanner(root: outcome.upper)
+        scanner.overlayWhiteouts = true
+        scanner.includeXattrs = false
+        let groups = PackageLayers.groups(entries: try scanner.scan(), root: outcome.upper, split: split)
+        for (index, group) in groups.enumerated() {
+            try PackageLayers.move(group, from: outcome.upper, to: "\(outcome.scratch)/package-\(index)")
+        }
+        PackageLayers.removeEmptied(by: groups, in: outcome.upper)
+        return groups
     }
 
     public func inspect(

@@ -35,7 +35,7 @@ public final class SnapshotCapture: StepCapture {
     deinit { FileSystem.remove(path) }
 
     public func capture(
-        _ step: StepRunner.Step, on stack: [StackedLayer], cancel: CancelFlag,
+        _ step: StepRunner.Step, on stack: [StackedLayer], split: LayerSplit, cancel: CancelFlag,
         output: @escaping @Sendable (String) -> Void
     ) throws -> CaptureOutcome {
         try catchUp(with: stack)
@@ -44,10 +44,16 @@ public final class SnapshotCapture: StepCapture {
         guard outcome.status == 0 else { return .failed(status: outcome.status, timedOut: outcome.timedOut) }
         LayerCapture.removeCreated(outcome.createdMountpoints, in: path)
         let entries = try TreeSnapshot.take(path).changes(since: before, mapOwner: mapOwner)
-        let layer = try LayerWriter.write(entries: entries, to: blobs, options: options)
-        applied.withLock { $0 = stack.count + 1 }  // the tree already holds the step's changes
-        let directory = try layers.unpack(blob: blobs.path(for: layer.descriptor.digest), diffID: layer.diffID)
-        return .captured(LayerInProgress(finished: StoredLayer(layer: layer, directory: directory)))
+        let groups = PackageLayers.groups(entries: entries, root: path, split: split)
+        let (rest, packages) = PackageLayers.partition(entries, groups: groups)
+        var captured: [LayerInProgress] = []
+        for (entries, label) in [(rest, nil as String?)] + zip(packages, groups.map { $0.name as String? }) {
+            let layer = try LayerWriter.write(entries: entries, to: blobs, options: options)
+            let directory = try layers.unpack(blob: blobs.path(for: layer.descriptor.digest), diffID: layer.diffID)
+            captured.append(LayerInProgress(finished: StoredLayer(layer: layer, directory: directory), label: label))
+        }
+        applied.withLock { $0 = stack.count + captured.count }  // the tree already holds the step's changes
+        return .captured(captured)
     }
 
     public func inspect(

@@ -32,6 +32,12 @@ struct BuildOptions: ParsableArguments {
             "Network of the steps and the model: default (a namespace of its own, outbound through slirp4netns, without the host's loopback services), host (the host's network) or none."
     )
     var network = "default"
+    @Flag(
+        name: .customLong("separate-weights"),
+        help:
+            "Also give layers of their own to project files of 10 MiB or more that are not code or media (Cog's rule); files of 100 MiB or more always get one."
+    )
+    var separateWeights = false
 
     func validate() throws {
         guard BuildReporter.Mode(rawValue: progress) != nil else {
@@ -66,11 +72,17 @@ struct BuildOptions: ParsableArguments {
         settings.noCache = noCache
         settings.schemaFile = openAPISchema
         settings.network = networkMode
+        settings.weights.separateWeights = separateWeights
         return settings
     }
 
     /// Loads cog.yaml, plans, and builds. Errors are printed and turned into exit code 1.
-    func build(reporter: BuildReporter) async throws -> (built: BuiltImage, loaded: LoadedConfig, paths: CogPaths) {
+    /// - Parameter listener: given the loaded config, what to call with each layer blob as soon as it is written
+    ///   (push while building), or nil.
+    func build(
+        reporter: BuildReporter,
+        listener: (LoadedConfig) throws -> (@Sendable (Descriptor, ImageReference?) -> Void)? = { _ in nil }
+    ) async throws -> (built: BuiltImage, loaded: LoadedConfig, paths: CogPaths) {
         let (projectDirectory, configFile) = DebugCommand.locate(file)
         let environment = Environment.current
         let loaded: LoadedConfig
@@ -87,11 +99,13 @@ struct BuildOptions: ParsableArguments {
             throw ExitCode(1)
         }
         let settings = try await runReportingErrors { try self.settings(environment) }
+        let onLayerWritten = try await runReportingErrors { try listener(loaded) }
         let interruption = Interruption(reporter: reporter)
         defer { interruption.end() }
         let session = BuildSession(
             plan: plan, projectDirectory: loaded.projectDirectory, settings: settings, progress: reporter,
-            cancel: interruption.flag, onStepsStarting: { interruption.stepsRunning = true })
+            cancel: interruption.flag, onStepsStarting: { interruption.stepsRunning = true },
+            onLayerWritten: onLayerWritten)
         let built = try await runReportingErrors(interruptedBy: interruption.signalNumber) { try await session.run() }
         return (built, loaded, settings.paths)
     }

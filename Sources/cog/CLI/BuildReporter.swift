@@ -82,4 +82,33 @@ final class BuildReporter: BuildProgress, Sendable {
             warning("\(digest.map { String($0.encoded.prefix(12)) + ": " } ?? "")\(reason); retrying")
         }
     }
+
+    /// What the registry did with every blob of a push (skipped, mounted or uploaded, with the bytes sent), and
+    /// the totals.
+    func pushReport(_ report: PushReport) {
+        if mode != .json && mode != .quiet { emit("what the registry did with each blob:") }
+        for blob in report.blobs {
+            switch mode {
+            case .json:
+                json([
+                    "event": "push-blob", "digest": blob.digest.description, "size": "\(blob.size)",
+                    "outcome": blob.outcome.rawValue, "sent": "\(blob.bytesSent)",
+                ])
+            case .quiet: break
+            default:
+                emit("   \(blob.digest.encoded.prefix(12)) \(ByteCount(blob.size)) \(blob.outcome.rawValue)")
+            }
+        }
+        let summary =
+            "\(report.blobs.count) blobs: \(report.count(.uploaded)) uploaded (\(ByteCount(report.bytesSent)) sent), \(report.count(.mounted)) mounted, \(report.count(.skipped)) already in the registry"
+        if mode == .json {
+            json([
+                "event": "push-summary", "blobs": "\(report.blobs.count)", "uploaded": "\(report.count(.uploaded))",
+                "mounted": "\(report.count(.mounted))", "skipped": "\(report.count(.skipped))",
+                "sent": "\(report.bytesSent)",
+            ])
+        } else {
+            info(summary)
+        }
+    }
 }

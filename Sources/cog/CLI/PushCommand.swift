@@ -4,6 +4,7 @@ import Foundation
 import Layers
 import OCI
 import Registry
+import Synchronization
 
 /// `cog push`: builds, then pushes straight to the registry; or pushes an OCI layout built earlier.
 struct PushCommand: AsyncParsableCommand {
@@ -35,20 +36,36 @@ struct PushCommand: AsyncParsableCommand {
             }
             return
         }
-        let (built, loaded, _) = try await options.build(reporter: reporter)
-        guard let target = image ?? loaded.config.config.image else {
-            printError(
-                "error: to push images, set 'image' in cog.yaml or pass an image name, e.g. cog push r8.im/your-username/your-model"
-            )
-            throw ExitCode(1)
-        }
+        // The push starts with the build: each layer is uploaded as soon as it is written.
         let paths = Environment.current.paths
+        let streaming = StreamingPush()
+        let built: BuiltImage
+        let target: String
+        do {
+            (built, _, _) = try await options.build(reporter: reporter) { loaded in
+                guard let name = image ?? loaded.config.config.image else {
+                    printError(
+                        "error: to push images, set 'image' in cog.yaml or pass an image name, e.g. cog push r8.im/your-username/your-model"
+                    )
+                    throw ExitCode(1)
+                }
+                let reference = try ImageReference(parsing: name)
+                let session = try PushSession(
+                    transfer: Self.transfer(reporter), to: reference, from: paths.blobs, locations: Self.locations)
+                streaming.start(session, name: name)
+                reporter.info("pushing \(reference) while building")
+                return { descriptor, source in session.offer(descriptor, from: source) }
+            }
+            target = try streaming.name()
+        } catch {
+            streaming.cancel()
+            throw error
+        }
         try await runReportingErrors {
             try LocalImages(paths: paths).save(built.image, name: target)
-            let sources = Dictionary(
-                built.baseImage.manifest.layers.map { ($0.digest, built.baseReference) },
-                uniquingKeysWith: { a, _ in a })
-            try await push(built.image, blobs: paths.blobs, to: target, reporter: reporter, mountSources: sources)
+            let reference = try ImageReference(parsing: target)
+            let report = try await streaming.finish(built.image)
+            Self.announce(report, reference: reference, reporter: reporter)
         }
     }
 
@@ -58,12 +75,48 @@ struct PushCommand: AsyncParsableCommand {
     ) async throws {
         let reference = try ImageReference(parsing: target)
         reporter.info("pushing \(reference)")
+        let report = try await Self.transfer(reporter).push(
+            stored, from: blobs, to: reference, mountSources: mountSources, locations: Self.locations)
+        Self.announce(report, reference: reference, reporter: reporter)
+    }
+
+    /// Where cog pushed blobs before (`<cache>/locations`), for mounts between repositories.
+    static var locations: BlobLocations { BlobLocations(directory: "\(Environment.current.paths.root)/locations") }
+
+    static func transfer(_ reporter: BuildReporter) -> ImageTransfer {
         let environment = Environment.current
-        let transfer = ImageTransfer(
-            settings: environment.registry, credentials: environment.dockerConfig, progress: reporter)
-        let digest = try await transfer.push(stored, from: blobs, to: reference, mountSources: mountSources)
-        reporter.info("pushed \(reference.registry)/\(reference.repository)@\(digest)")
+        return ImageTransfer(settings: environment.registry, credentials: environment.dockerConfig, progress: reporter)
+    }
+
+    /// What the registry did with every blob, then the pushed reference on standard output.
+    static func announce(_ report: PushReport, reference: ImageReference, reporter: BuildReporter) {
+        reporter.pushReport(report)
+        reporter.info("pushed \(reference.registry)/\(reference.repository)@\(report.digest)")
         if reference.registry == "r8.im" { reporter.info("https://replicate.com/\(reference.repository)") }
-        print("\(reference.registry)/\(reference.repository)@\(digest)")
+        print("\(reference.registry)/\(reference.repository)@\(report.digest)")
+    }
+}
+
+/// The push session a build feeds, created once the config names the target.
+private final class StreamingPush: Sendable {
+    private let state = Mutex<(session: PushSession, name: String)?>(nil)
+
+    func start(_ session: PushSession, name: String) { state.withLock { $0 = (session, name) } }
+
+    func name() throws -> String {
+        guard let name = state.withLock({ $0?.name }) else { throw ExitCode(1) }
+        return name
+    }
+
+    func cancel() { state.withLock { $0 }?.session.cancel() }
+
+    func finish(_ image: StoredImage) async throws -> PushReport {
+        guard let session = state.withLock({ $0?.session }) else { throw ExitCode(1) }
+        do {
+            return try await session.finish(image)
+        } catch {
+            session.cancel()
+            throw error
+        }
     }
 }

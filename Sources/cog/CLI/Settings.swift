@@ -8,7 +8,8 @@ import Registry
 /// it. Variables: `COG_CACHE_DIR`, `XDG_CACHE_HOME`, `HOME`, `SOURCE_DATE_EPOCH`, `COG_REGISTRY_MIRRORS`,
 /// `COG_INSECURE_REGISTRIES`, `COG_REGISTRY_RETRIES`, `COG_PUSH_*`, `SSL_CERT_FILE`, `DOCKER_CONFIG`,
 /// `REGISTRY_AUTH_FILE`, `COG_CAPTURE`, `COG_ROOTLESS`, `COG_USERNS`, `COG_UV_INDEX`, `UV_PYTHON_INSTALL_MIRROR`,
-/// `COG_CA_CERT`, `BUILDKIT_PROGRESS`, `TERM`, and the proxy and package-index variables steps see.
+/// `COG_CA_CERT`, `COG_PACKAGE_LAYER_MIB`, `COG_WEIGHTS_LAYER_MIB`, `BUILDKIT_PROGRESS`, `TERM`, and the proxy and
+/// package-index variables steps see.
 struct Environment {
     let variables: [String: String]
 
@@ -80,6 +81,16 @@ struct Environment {
             host: variables, secrets: secrets)
         settings.mappingNote = mappingNote
         settings.forceSnapshotCapture = variables["COG_CAPTURE"] == "snapshot"
+        if let value = variables["COG_PACKAGE_LAYER_MIB"] {
+            if value == "off" {
+                settings.packageSplit = .none
+            } else if let mib = Double(value), mib > 0 {
+                settings.packageSplit.minimumPackageBytes = Int64(mib * 1_048_576)
+            }
+        }
+        if let mib = variables["COG_WEIGHTS_LAYER_MIB"].flatMap(Double.init), mib > 0 {
+            settings.weights.minimumBytes = Int64(mib * 1_048_576)
+        }
         return settings
     }
 

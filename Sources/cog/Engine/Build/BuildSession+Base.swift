@@ -36,6 +36,7 @@ extension BuildSession {
         let layers = zip(image.manifest.layers, image.configuration.rootfs.diffIDs).map { ($0.0.digest, $0.1) }
         let directories = try await Blocking.run { try unpacker.directories(for: layers) }
         state = try initialState(of: image, reference: reference, directories: directories)
+        for layer in image.manifest.layers { layerWritten(layer, from: reference) }
         if fresh.count > 0 {
             progress.info(
                 "   pulled and unpacked \(fresh.count) base layer\(fresh.count == 1 ? "" : "s") in \(Self.seconds(since: start))"

@@ -7,18 +7,24 @@ extension BuildSession {
     /// while the build goes on.
     func runStep(_ run: RunStep, material: String, index: Int) async throws {
         let (secrets, caches) = try mounts(of: run)
+        let split = packageSplit(for: run, index: index)
         // Secrets enter the key by id only: changing a secret's content does not rebuild, and no content is stored.
-        let key = try StepCache.key(parent: state.chainKey, material: material)
-        if !settings.noCache, let entry = cache.lookup(key, blobs: settings.paths.blobs) {
+        let key = try StepCache.key(
+            parent: state.chainKey,
+            material: material
+                + (run.splitsPackages ? "\npackages \(split.minimumPackageBytes) \(split.maximumPackageLayers)" : ""))
+        if !settings.noCache, let entries = cache.lookup(key, blobs: settings.paths.blobs) {
             progress.step(index, of: total, "RUN \(run.summary)", cached: true)
             let paths = settings.paths
-            let directory = try await Blocking.run {
-                try paths.layers.unpack(blob: paths.blobs.path(for: entry.digest), diffID: entry.diffID)
+            for entry in entries {
+                let directory = try await Blocking.run {
+                    try paths.layers.unpack(blob: paths.blobs.path(for: entry.digest), diffID: entry.diffID)
+                }
+                state.append(
+                    .written(descriptor: entry.descriptor, diffID: entry.diffID, directory: directory),
+                    createdBy: "RUN \(run.command)", created: settings.created, label: entry.label)
+                layerWritten(entry.descriptor)
             }
-            let descriptor = Descriptor(mediaType: entry.mediaType, digest: entry.digest, size: entry.size)
-            state.append(
-                .written(descriptor: descriptor, diffID: entry.diffID, directory: directory),
-                createdBy: "RUN \(run.command)", created: settings.created)
             state.chainKey = key
             return
         }
@@ -36,7 +42,7 @@ extension BuildSession {
         )
         let started = Date()
         let outcome = try await Blocking.run {
-            try capture.capture(step, on: stack, cancel: cancel) { line in
+            try capture.capture(step, on: stack, split: split, cancel: cancel) { line in
                 tail.add(line)
                 progress.output(line)
             }
@@ -46,12 +52,33 @@ extension BuildSession {
             if cancel.isSet { throw BuildError.interrupted }
             if timedOut { throw BuildError.stepTimedOut(step: run.summary) }
             throw BuildError.stepFailed(step: run.summary, status: status, lastLines: tail.lines)
-        case .captured(let layer):
+        case .captured(let layers):
             let note = capture.method == .overlay ? "; its layer is written while the build goes on" : ""
             progress.info("   ran in \(Self.seconds(since: started))\(note)")
-            state.append(.inProgress(layer, key: key), createdBy: "RUN \(run.command)", created: settings.created)
+            let packages = layers.compactMap(\.label)
+            if !packages.isEmpty {
+                progress.info(
+                    "   \(packages.count) package layer\(packages.count == 1 ? "" : "s"): \(packages.joined(separator: ", "))"
+                )
+            }
+            for layer in layers {
+                state.append(
+                    .inProgress(layer, key: key), createdBy: "RUN \(run.command)", created: settings.created,
+                    label: layer.label)
+                announceWhenWritten(layer)
+            }
             state.chainKey = key
         }
+    }
+
+    /// The split for a package step, within the image's layer budget; none for other steps.
+    private func packageSplit(for run: RunStep, index: Int) -> LayerSplit {
+        guard run.splitsPackages else { return .none }
+        var split = settings.packageSplit
+        // Room for every later step, the weights layers and the schema layer.
+        let reserved = state.layers.count + (total - index) + settings.weights.maximumLayers + 1
+        split.maximumPackageLayers = max(0, min(split.maximumPackageLayers, Self.layerBudget - reserved))
+        return split
     }
 
     /// The step's secret files (given ones only) and cache mounts.
@@ -83,6 +110,8 @@ extension BuildSession {
         let start = Date()
         var firstError: Error?
         var bytes: Int64 = 0
+        // A step's layers are cached together, once all of them are written.
+        var stepLayers: [(key: Digest, layers: [(layer: WrittenLayer, label: String?)])] = []
         for index in pending {
             guard case .inProgress(let layer, let key) = state.layers[index] else { continue }
             // A later step's key names the earlier steps: once one failed, later ones are neither kept nor cached.
@@ -92,14 +121,18 @@ extension BuildSession {
             }
             do {
                 let stored = try await Blocking.run { try layer.finish() }
-                try cache.store(stored.layer, for: key)
+                if stepLayers.last?.key != key { stepLayers.append((key, [])) }
+                stepLayers[stepLayers.count - 1].layers.append((stored.layer, layer.label))
                 state.layers[index] = .written(
                     descriptor: stored.layer.descriptor, diffID: stored.layer.diffID, directory: stored.directory)
+                layerWritten(stored.layer.descriptor)  // already announced when written; told again, in order
                 bytes += stored.layer.descriptor.size
             } catch {
                 firstError = error
+                if stepLayers.last?.key == key { stepLayers.removeLast() }
             }
         }
+        for (key, layers) in stepLayers { try cache.store(layers, for: key) }
         progress.info(
             "   \(pending.count) step layer\(pending.count == 1 ? "" : "s") (\(ByteCount(bytes))) written; waited \(Self.seconds(since: start)) for them"
         )

@@ -38,14 +38,7 @@ extension BuildSession {
                 createdBy: "COPY local_package_artifacts/ \(LocalArtifact.directory)/")
         case .copyProject(let destination, let excludes):
             progress.step(index, of: total, "COPY . \(destination)", cached: false)
-            let files = ProjectFiles(directory: projectDirectory, excludes: excludes)
-            let (entries, sockets) = try await Blocking.run { try files.entries(destination: destination) }
-            for socket in sockets {
-                progress.warning("left out the socket /\(socket): a socket cannot be stored in an image")
-            }
-            try await addLayer(entries: entries, createdBy: "COPY . \(destination)")
-            guard case .written(_, let diffID, _) = state.layers.last else { return }
-            state.chainKey = try StepCache.key(parent: state.chainKey, material: "copy-project \(diffID)")
+            try await copyProject(destination: destination, excludes: excludes)
         case .run(let run):
             try await runStep(run, material: step.cacheKeyMaterial, index: index)
         }
@@ -74,7 +67,8 @@ extension BuildSession {
     }
 
     /// Writes `entries` as a layer and unpacks it into the layer store (off the cooperative pool).
-    func addLayer(entries: [TarEntry], createdBy: String) async throws {
+    @discardableResult
+    func addLayer(entries: [TarEntry], createdBy: String, label: String? = nil) async throws -> WrittenLayer {
         let (paths, options) = (settings.paths, settings.layers)
         let (layer, directory) = try await Blocking.run {
             let layer = try LayerWriter.write(entries: entries, to: paths.blobs, options: options)
@@ -85,7 +79,9 @@ extension BuildSession {
         }
         state.append(
             .written(descriptor: layer.descriptor, diffID: layer.diffID, directory: directory), createdBy: createdBy,
-            created: settings.created)
+            created: settings.created, label: label)
+        layerWritten(layer.descriptor)
+        return layer
     }
 
     /// `path` and the directories above it; those the image already has keep their mode and owner (a COPY to

@@ -15,6 +15,9 @@ public final class BuildSession {
     let cancel: CancelFlag
     /// Called once the steps start; from then on an interruption stops the running step instead of the process.
     let onStepsStarting: @Sendable () -> Void
+    /// Called for each layer blob as soon as it is in the content store (to push while building): base layers
+    /// with the image they come from, the build's own with nil. From several threads.
+    let onLayerWritten: (@Sendable (Descriptor, ImageReference?) -> Void)?
     let runner: StepRunner
     let cache: StepCache
     /// Secrets given as values become files here, readable by the caller only, for this build.
@@ -23,10 +26,14 @@ public final class BuildSession {
     var capture: any StepCapture
     /// Steps, plus the base, the metadata and the image config.
     var total: Int { plan.steps.count + 3 }
+    /// The most layers an image may get: containerd and Docker refuse images of more than about 127 layers
+    /// (overlay's own limit is 500 lower dirs), and an image someone builds on needs room above it.
+    static let layerBudget = 100
 
     public init(
         plan: BuildPlan, projectDirectory: String, settings: BuildSettings, progress: any BuildProgress,
-        cancel: CancelFlag = CancelFlag(), onStepsStarting: @escaping @Sendable () -> Void = {}
+        cancel: CancelFlag = CancelFlag(), onStepsStarting: @escaping @Sendable () -> Void = {},
+        onLayerWritten: (@Sendable (Descriptor, ImageReference?) -> Void)? = nil
     ) {
         self.plan = plan
         self.projectDirectory = projectDirectory
@@ -34,6 +41,7 @@ public final class BuildSession {
         self.progress = progress
         self.cancel = cancel
         self.onStepsStarting = onStepsStarting
+        self.onLayerWritten = onLayerWritten
         runner = StepRunner(
             sandbox: Sandbox(mapping: settings.mapping, confinement: settings.confinement),
             cacheRoot: settings.paths.root,
@@ -106,6 +114,21 @@ public final class BuildSession {
         let uid = Int(getuid())
         let gid = Int(getgid())
         return { owner, group in (owner == uid ? 0 : owner, group == gid ? 0 : group) }
+    }
+
+    /// Tells the listener about a layer blob now in the store.
+    func layerWritten(_ descriptor: Descriptor, from source: ImageReference? = nil) {
+        onLayerWritten?(descriptor, source)
+    }
+
+    /// Tells the listener once a step's layer blob is written, without waiting for it here.
+    func announceWhenWritten(_ layer: LayerInProgress) {
+        guard let onLayerWritten else { return }
+        Task {
+            if let written = try? await Blocking.run({ try layer.writtenLayer() }) {
+                onLayerWritten(written.descriptor, nil)
+            }
+        }
     }
 
     static func seconds(since start: Date, until end: Date = Date()) -> String {

@@ -31,6 +31,10 @@ public struct BuildSettings: Sendable {
 
     /// How far steps are shut off from the host, as this machine allows.
     var confinement: Confinement { .detect(network: network, searchPath: host["PATH"] ?? "/usr/bin:/bin") }
+    /// How pip and uv steps are cut into layers (a layer per large distribution).
+    public var packageSplit = LayerSplit()
+    /// Which project files get layers of their own, before the code layer.
+    public var weights = WeightsSplit()
 
     public init(
         paths: CogPaths, layers: LayerOptions, registry: RegistrySettings, credentials: DockerConfig,

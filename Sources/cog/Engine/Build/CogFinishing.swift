@@ -25,24 +25,46 @@ struct CogFinishing {
         return CogMetadata(pipFreeze: freeze, schema: schema)
     }
 
-    /// The schema the runtime serves for the predictor in /src (`Data/openapi_schema.py`). Errors in the
-    /// predictor (a failing import) fail the build with its output.
+    /// The schema the runtime serves for the predictor in /src: read from the source without importing it
+    /// (`Data/openapi_schema_static.py`), or, for what that cannot decide (it exits 3 with the reason), by
+    /// importing the predictor with the image's own cog (`Data/openapi_schema.py`). Errors in the predictor (a
+    /// failing import) fail the build with its output.
     private func generateSchema() async throws -> String {
         guard let predictor = session.plan.predictor, !predictor.isEmpty else { throw BuildError.noPredictor }
-        guard let url = Bundle.module.url(forResource: "openapi_schema", withExtension: "py", subdirectory: "Data"),
-            let script = try? String(contentsOf: url, encoding: .utf8)
-        else { throw BuildError.schemaGeneratorMissing }
-        // stderr goes to a file that is shown only on failure, so warnings cannot corrupt the JSON.
-        let command =
-            "python -c \"$COG_SCHEMA_SCRIPT\" \"$1\" \"$2\" 2>/tmp/cog-schema.err || { cat /tmp/cog-schema.err; exit 1; }"
+        let staticScript = try Self.script("openapi_schema_static")
+        let importScript = try Self.script("openapi_schema")
+        // stderr goes to files shown only on failure, so warnings cannot corrupt the JSON. The first line says
+        // which method gave the schema.
+        let command = """
+            if python -c "$COG_SCHEMA_STATIC" "$1" "$2" >/tmp/cog-schema.json 2>/tmp/cog-schema.err; then
+              echo static; cat /tmp/cog-schema.json; exit 0
+            fi
+            echo "import: $(tail -n 1 /tmp/cog-schema.err)"
+            python -c "$COG_SCHEMA_SCRIPT" "$1" "$2" 2>/tmp/cog-schema.err || { cat /tmp/cog-schema.err; exit 1; }
+            """
         let output = try await inspect(
             ["/bin/sh", "-c", command, "schema", predictor, CogVersion.this], workingDirectory: "/src",
-            what: "OpenAPI schema of \(predictor)", extraEnvironment: ["COG_SCHEMA_SCRIPT=\(script)"])
-        let json = output.trimmingCharacters(in: .whitespacesAndNewlines)
+            what: "OpenAPI schema of \(predictor)",
+            extraEnvironment: ["COG_SCHEMA_STATIC=\(staticScript)", "COG_SCHEMA_SCRIPT=\(importScript)"])
+        let lines = output.split(separator: "\n", maxSplits: 1, omittingEmptySubsequences: false)
+        let method = lines.first.map(String.init) ?? ""
+        session.progress.info(
+            method == "static"
+                ? "   schema read from the source, without importing the predictor"
+                : "   schema from importing the predictor (\(method.dropFirst("import: ".count)))")
+        let json = (lines.count > 1 ? String(lines[1]) : "").trimmingCharacters(in: .whitespacesAndNewlines)
         guard (try? JSONSerialization.jsonObject(with: Data(json.utf8))) != nil else {
             throw BuildError.schemaNotJSON(output: json)
         }
         return json
+    }
+
+    /// A Python script of the engine's resources.
+    static func script(_ name: String) throws -> String {
+        guard let url = Bundle.module.url(forResource: name, withExtension: "py", subdirectory: "Data"),
+            let script = try? String(contentsOf: url, encoding: .utf8)
+        else { throw BuildError.schemaGeneratorMissing }
+        return script
     }
 
     /// Runs `command` in the image as built so far and returns everything it printed.

@@ -39,9 +39,12 @@ struct ImageState {
         }
     }
 
-    mutating func append(_ layer: Layer, createdBy: String, created: String) {
+    /// Adds a layer and its history entry; `label` names the package a layer of a split step holds.
+    mutating func append(_ layer: Layer, createdBy: String, created: String, label: String? = nil) {
         layers.append(layer)
-        history.append(.init(created: created, createdBy: createdBy, comment: "cog (daemonless)"))
+        history.append(
+            .init(created: created, createdBy: createdBy, comment: "cog (daemonless)" + (label.map { ": \($0)" } ?? ""))
+        )
     }
 
     /// The layers as capture methods see them, bottom first (a layer still being written has no blob yet).

@@ -3,13 +3,22 @@ import Layers
 import OCI
 
 /// The step cache: key (hash of the parent chain, the step as planned, its input files' digests and the ids
-/// of its secrets, never their contents) → the layer it produced.
+/// of its secrets, never their contents) → the layers it produced (several for a package step).
 struct StepCache: Sendable {
     struct Entry: Codable, Sendable, Equatable {
         var digest: Digest
         var diffID: Digest
         var size: Int64
         var mediaType: MediaType
+        /// The package a layer of a split step holds.
+        var label: String?
+
+        var descriptor: Descriptor { Descriptor(mediaType: mediaType, digest: digest, size: size) }
+    }
+
+    /// What a key's file holds.
+    private struct Record: Codable {
+        var layers: [Entry]
     }
 
     let directory: String
@@ -17,21 +26,25 @@ struct StepCache: Sendable {
     /// The parent of the first key: nothing has been built yet.
     static let noParent = Digest(algorithm: .sha256, bytes: [UInt8](repeating: 0, count: 32))
 
-    func lookup(_ key: Digest, blobs: BlobStore) -> Entry? {
+    /// The layers stored under `key`, when every blob is still in the store.
+    func lookup(_ key: Digest, blobs: BlobStore) -> [Entry]? {
         let path = "\(directory)/\(key.encoded).json"
         guard let data = try? FileSystem.read(path),
-            let entry = try? JSONDecoder().decode(Entry.self, from: data),
-            blobs.contains(entry.digest)
+            let record = try? JSONDecoder().decode(Record.self, from: data),
+            !record.layers.isEmpty, record.layers.allSatisfy({ blobs.contains($0.digest) })
         else { return nil }
-        return entry
+        return record.layers
     }
 
-    func store(_ layer: WrittenLayer, for key: Digest) throws {
-        let entry = Entry(
-            digest: layer.descriptor.digest, diffID: layer.diffID, size: layer.descriptor.size,
-            mediaType: layer.descriptor.mediaType)
+    func store(_ layers: [(layer: WrittenLayer, label: String?)], for key: Digest) throws {
+        let entries = layers.map { layer, label in
+            Entry(
+                digest: layer.descriptor.digest, diffID: layer.diffID, size: layer.descriptor.size,
+                mediaType: layer.descriptor.mediaType, label: label)
+        }
         try FileSystem.makeDirectory(directory)
-        try FileSystem.writeAtomically(try CanonicalJSON.encode(entry), to: "\(directory)/\(key.encoded).json")
+        try FileSystem.writeAtomically(
+            try CanonicalJSON.encode(Record(layers: entries)), to: "\(directory)/\(key.encoded).json")
     }
 
     /// The key of a step: its parent's key and the step's own material.

@@ -1,11 +1,30 @@
 # Prints the OpenAPI schema of a Cog predictor, for .cog/openapi_schema.json (which the runtime serves and
 # validates inputs against). Runs inside the built image with its own cog package, so the types are read by the
 # very code that will serve them. Arguments: PREDICTOR_REF (file.py:Class) and the cog CLI version.
+# The fallback of openapi_schema_static.py, for what cannot be read without importing the predictor.
 import inspect, json, os, sys, warnings
 
 warnings.simplefilter("ignore")
 sys.path.insert(0, os.getcwd())
-from cog import _adt as adt
+# Only the schema goes to standard output: whatever the predictor's module or cog prints while it is imported
+# (a print at import, cog's warning about `-> Any`, output of C extensions) goes to standard error.
+schema_out = os.fdopen(os.dup(1), "w")
+os.dup2(2, 1)
+try:
+    from cog import _adt as adt
+except ImportError:
+    # cog 0.16 (Python 3.8 and 3.9) has no cog._adt: its own generator, which reads the predictor from cog.yaml
+    # and silences the predictor's output itself; what it prints (indented JSON) is captured in a file.
+    import runpy, tempfile
+
+    captured = tempfile.TemporaryFile(mode="w+")
+    os.dup2(captured.fileno(), 1)
+    runpy.run_module("cog.command.openapi_schema", run_name="__main__", alter_sys=True)
+    sys.stdout.flush()
+    captured.seek(0)
+    schema_out.write(json.dumps(json.load(captured), sort_keys=True, separators=(",", ":")) + "\n")
+    schema_out.flush()
+    sys.exit(0)
 from cog._inspector import create_predictor, _selected_predict_method
 import importlib
 
@@ -93,4 +112,5 @@ paths = {
         "responses": {"200": ok(), "422": invalid}}},
 }
 print(json.dumps({"openapi": "3.0.2", "info": {"title": "Cog", "version": version}, "paths": paths,
-                  "components": {"schemas": schemas}}, sort_keys=True, separators=(",", ":")))
+                  "components": {"schemas": schemas}}, sort_keys=True, separators=(",", ":")), file=schema_out)
+schema_out.flush()

@@ -15,6 +15,9 @@ public struct BuildPlan: Sendable, Equatable {
     /// The predictor (`predict.py:Predictor`) and trainer the image serves, for Cog's finishing (the schema).
     var predictor: String?
     var trainer: String?
+    /// Project paths (files or directories) that cog.yaml's `weights` name as local sources: their files get
+    /// layers of their own, before the code layer.
+    var weightPaths: [String] = []
 }
 
 /// The version of this cog.

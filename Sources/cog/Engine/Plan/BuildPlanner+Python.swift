@@ -69,7 +69,8 @@ extension BuildPlanner {
             steps.append(
                 .run(
                     RunStep(
-                        command: "\(cflags) \(install)", mounts: [pipCache], summary: "pip install -r requirements.txt")
+                        command: "\(cflags) \(install)", mounts: [pipCache], summary: "pip install -r requirements.txt",
+                        splitsPackages: true)
                 ))
         }
         if !config.localArtifacts.isEmpty {
@@ -85,13 +86,14 @@ extension BuildPlanner {
                 .run(
                     RunStep(
                         command: "\(cflags) python -m pip install --cache-dir /root/.cache/pip \(pre)\(runtime)",
-                        mounts: [pipCache], summary: "install \(runtime)")))
+                        mounts: [pipCache], summary: "install \(runtime)", splitsPackages: true)))
         } else {
             steps.append(
                 .run(
                     RunStep(
                         command: "\(cflags) uv pip install --break-system-packages \(pre)--no-cache \(runtime)",
-                        mounts: [.cache(target: "/root/.cache/uv", id: "uv-cache")], summary: "install \(runtime)")))
+                        mounts: [.cache(target: "/root/.cache/uv", id: "uv-cache")], summary: "install \(runtime)",
+                        splitsPackages: true)))
         }
         return steps
     }

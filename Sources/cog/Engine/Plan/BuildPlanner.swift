@@ -112,7 +112,25 @@ public enum BuildPlanner {
             ])
         return BuildPlan(
             baseImage: base, pythonVersion: config.pythonVersion, steps: steps, image: image, config: config,
-            predictor: config.config.predict, trainer: config.config.train)
+            predictor: config.config.predict, trainer: config.config.train,
+            weightPaths: localWeightPaths(config.config.weights, projectDirectory: projectDirectory))
+    }
+
+    /// The `weights` sources that are paths in the project (bare, `./`, `file://` or absolute inside it), relative
+    /// to it; remote sources (`hf://`, `https://`) are not part of the image.
+    static func localWeightPaths(_ weights: [WeightSource], projectDirectory: String) -> [String] {
+        let project = projectDirectory.hasSuffix("/") ? projectDirectory : projectDirectory + "/"
+        return weights.flatMap(\.sources).compactMap { source -> String? in
+            var path = source.uri.hasPrefix("file://") ? String(source.uri.dropFirst(7)) : source.uri
+            if path.contains("://") { return nil }
+            if path.hasPrefix("/") {
+                guard path.hasPrefix(project) else { return nil }
+                path = String(path.dropFirst(project.count))
+            }
+            while path.hasPrefix("./") { path.removeFirst(2) }
+            while path.hasSuffix("/") { path.removeLast() }
+            return path.isEmpty || path.hasPrefix("../") ? nil : path
+        }
     }
 
     /// Cog's preamble ENV (`standard_generator.go: preamble`).
@@ -156,7 +174,11 @@ public enum BuildPlanner {
             }
             let secrets = item.mounts.map { RunMount.secret(id: $0.id, target: $0.target) }
             let label = body.count > 60 ? String(body.prefix(57)) + "..." : body
-            steps.append(.run(RunStep(command: body, mounts: mounts + secrets, summary: label)))
+            steps.append(
+                .run(
+                    RunStep(
+                        command: body, mounts: mounts + secrets, summary: label,
+                        splitsPackages: body.contains("pip install"))))
         }
         return steps
     }

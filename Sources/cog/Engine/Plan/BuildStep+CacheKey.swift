@@ -26,6 +26,8 @@ private struct KeyMaterial: Encodable {
     var sha256: String?
     var excludes: [String]?
     var files: [[String]]?
+    /// Present (true) only for package steps, so other steps keep their keys.
+    var splitsPackages: Bool?
 
     init(_ step: BuildStep) {
         switch step {
@@ -35,6 +37,7 @@ private struct KeyMaterial: Encodable {
         case .run(let run):
             kind = "run"
             command = run.command
+            splitsPackages = run.splitsPackages ? true : nil
             mounts = run.mounts.map { mount in
                 switch mount {
                 case .cache(let target, let id): ["cache", id, target]

@@ -59,6 +59,9 @@ struct RunStep: Sendable, Equatable {
     var mounts: [RunMount] = []
     /// A short human label, such as "apt-get install cowsay".
     var summary: String
+    /// A pip or uv install: its changes become several layers, one per large distribution, so that images
+    /// installing the same wheel share that layer.
+    var splitsPackages = false
 }
 
 /// A mount present only while a `RUN` step runs; nothing under it reaches the layer.

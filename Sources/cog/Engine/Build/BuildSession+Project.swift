@@ -1,0 +1,124 @@
+import Foundation
+import Layers
+import OCI
+
+extension BuildSession {
+    /// `COPY . /src` as layers: the model weights first, each file in a layer of its own (cached by the file's
+    /// identity, so a rebuild neither reads nor compresses it again), then the code. A code edit changes only the
+    /// code layer, so a push uploads only that.
+    func copyProject(destination: String, excludes: [String]) async throws {
+        let files = ProjectFiles(directory: projectDirectory, excludes: excludes)
+        let (entries, sockets) = try await Blocking.run { try files.entries(destination: destination) }
+        for socket in sockets {
+            progress.warning("left out the socket /\(socket): a socket cannot be stored in an image")
+        }
+        let selection = WeightsSelection(
+            entries: entries, prefix: String(destination.drop { $0 == "/" }), declared: plan.weightPaths,
+            rule: settings.weights)
+        var diffIDs: [Digest] = []
+        for group in selection.groups {
+            diffIDs.append(try await addWeightsLayer(group, destination: destination))
+        }
+        diffIDs.append(try await addLayer(entries: selection.code, createdBy: "COPY . \(destination)").diffID)
+        state.chainKey = try StepCache.key(
+            parent: state.chainKey, material: "copy-project " + diffIDs.map(\.description).joined(separator: " "))
+    }
+
+    /// One weights layer, from the step cache when its files have not changed (same path, size, mtime, inode).
+    private func addWeightsLayer(_ entries: [TarEntry], destination: String) async throws -> Digest {
+        let label = entries.compactMap { entry -> String? in
+            guard case .regular = entry.kind else { return nil }
+            return String(entry.path.description.dropFirst(destination.count))
+        }.joined(separator: " ")
+        let key = try StepCache.key(
+            parent: StepCache.noParent, material: "weights \(settings.layerMaterial)\n" + Self.identity(of: entries))
+        let createdBy = "COPY \(label) \(destination)/ (weights)"
+        if !settings.noCache, let cached = cache.lookup(key, blobs: settings.paths.blobs)?.first {
+            let paths = settings.paths
+            let directory = try await Blocking.run {
+                try paths.layers.unpack(blob: paths.blobs.path(for: cached.digest), diffID: cached.diffID)
+            }
+            state.append(
+                .written(descriptor: cached.descriptor, diffID: cached.diffID, directory: directory),
+                createdBy: createdBy, created: settings.created, label: "weights \(label)")
+            layerWritten(cached.descriptor)
+            progress.info("   weights \(label): cached layer")
+            return cached.diffID
+        }
+        let layer = try await addLayer(entries: entries, createdBy: createdBy, label: "weights \(label)")
+        try cache.store([(layer, "weights \(label)")], for: key)
+        progress.info("   weights \(label): layer of its own (\(ByteCount(layer.descriptor.size)))")
+        return layer.diffID
+    }
+
+    /// What identifies a weights layer's content without reading it: each entry's path, mode and owner, and each
+    /// file's size, modification time (nanoseconds), device and inode.
+    static func identity(of entries: [TarEntry]) -> String {
+        entries.map { entry in
+            var line = "\(entry.path) \(entry.mode) \(entry.uid) \(entry.gid) \(entry.mtime)"
+            if case .regular(.file(let path, let size)) = entry.kind {
+                var st = stat()
+                let found = path.withCString { stat($0, &st) } == 0
+                line +=
+                    " \(size) \(found ? "\(st.st_mtim.tv_sec).\(st.st_mtim.tv_nsec) \(st.st_dev) \(st.st_ino)" : "?")"
+            }
+            return line
+        }.joined(separator: "\n")
+    }
+}
+
+/// Which project entries go into weights layers: files of `rule.minimumBytes` or more, files under the paths
+/// cog.yaml's `weights` name, and with `--separate-weights` Cog's rule (10 MiB or more, not code or media).
+struct WeightsSelection {
+    /// Each weights layer's entries: the directories above its files, then the files.
+    let groups: [[TarEntry]]
+    /// Everything else (every directory included), for the code layer.
+    let code: [TarEntry]
+
+    /// Suffixes Cog's `--separate-weights` never treats as weights (`pkg/weightslegacy`).
+    static let legacyIgnoredSuffixes = [
+        ".py", ".ipynb", ".whl", ".jpg", ".jpeg", ".png", ".gif", ".bmp", ".webp", ".tif", ".tiff", ".svg",
+        ".mp4", ".mov", ".avi", ".mkv", ".webm", ".mp3", ".wav", ".flac", ".ogg", ".m4a", ".log",
+    ]
+
+    init(entries: [TarEntry], prefix: String, declared: [String], rule: WeightsSplit) {
+        var chosen: [TarEntry] = []
+        var rest: [TarEntry] = []
+        for entry in entries {
+            guard case .regular(.file(_, let size)) = entry.kind, let path = entry.path.string,
+                path.hasPrefix(prefix + "/")
+            else {
+                rest.append(entry)
+                continue
+            }
+            let relative = String(path.dropFirst(prefix.count + 1))
+            let named = declared.contains { relative == $0 || relative.hasPrefix($0 + "/") }
+            let legacy = rule.separateWeights && size >= 10 << 20 && Self.legacyCandidate(relative)
+            if size >= rule.minimumBytes || named || legacy { chosen.append(entry) } else { rest.append(entry) }
+        }
+        chosen.sort { layerOrder($0.path, $1.path) }
+        var batches: [[TarEntry]] = []
+        for (index, file) in chosen.enumerated() {
+            if index < max(1, rule.maximumLayers) {
+                batches.append([file])
+            } else {
+                batches[batches.count - 1].append(file)
+            }
+        }
+        var directories: [BytePath: TarEntry] = [:]
+        for entry in entries where entry.kind == .directory { directories[entry.path] = entry }
+        groups = batches.map { files in
+            var above = Set<BytePath>()
+            for file in files { above.formUnion(file.path.parents) }
+            return (above.compactMap { directories[$0] } + files).sorted { layerOrder($0.path, $1.path) }
+        }
+        code = rest
+    }
+
+    static func legacyCandidate(_ relative: String) -> Bool {
+        let lowered = relative.lowercased()
+        let components = relative.split(separator: "/")
+        if components.contains(where: { $0 == ".cog" || $0 == ".git" || $0 == "__pycache__" }) { return false }
+        return !legacyIgnoredSuffixes.contains { lowered.hasSuffix($0) }
+    }
+}
