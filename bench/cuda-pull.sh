@@ -40,10 +40,11 @@ calc() { python3 -c "print($1)"; }
 peer() {
   rm -rf "$work/peer"
   mkdir -p "$work/peer"
-  local start; start=$(now)
+  local start middle; start=$(now)
   skopeo copy --quiet --src-tls-verify=false "docker://$ref" "oci:$work/peer/layout:bench"
+  middle=$(now)
   umoci unpack --image "$work/peer/layout:bench" "$work/peer/bundle" >/dev/null
-  calc "$(now) - $start"
+  echo "$(calc "$(now) - $start") $(calc "$middle - $start")"
 }
 ours() {
   rm -rf "$work/cog-cache"
@@ -57,13 +58,17 @@ cog_total=0
 for round in $(seq 1 "$rounds"); do
   sync
   if [ $((round % 2)) = 1 ]; then p=$(peer); sync; c=$(ours); else c=$(ours); sync; p=$(peer); fi
-  printf 'round %d: skopeo copy + umoci unpack %.2f s, cog pull %.2f s\n' "$round" "$p" "$c"
+  copy=${p#* }
+  p=${p% *}
+  printf 'round %d: skopeo copy + umoci unpack %.2f s (copy %.2f s), cog pull %.2f s\n' "$round" "$p" "$copy" "$c"
   peer_total=$(calc "$peer_total + $p")
   cog_total=$(calc "$cog_total + $c")
 done
 unpacked=$(du -sm "$work/cog-cache/layers" 2>/dev/null | cut -f1 || echo "?")
-printf 'image: %s MiB compressed, %s MiB unpacked, %d layers\n' "$compressed" "$unpacked" \
-  "$(python3 -c 'import json,sys; print(len(json.load(open(sys.argv[1]))["layers"]))' \
-    "$(find "$image/blobs/sha256" -size -8k -type f -exec grep -l '"layers"' {} + | head -n 1)")"
+layers=$(python3 -c 'import json, sys
+index = json.load(open(sys.argv[1] + "/index.json"))
+digest = index["manifests"][0]["digest"].split(":")[1]
+print(len(json.load(open(sys.argv[1] + "/blobs/sha256/" + digest))["layers"]))' "$image")
+printf 'image: %s MiB compressed, %s MiB unpacked, %s layers\n' "$compressed" "$unpacked" "$layers"
 printf 'mean: skopeo copy + umoci unpack %.2f s, cog pull %.2f s, ratio cog/peer %.2f\n' \
   "$(calc "$peer_total / $rounds")" "$(calc "$cog_total / $rounds")" "$(calc "$cog_total / $peer_total")"

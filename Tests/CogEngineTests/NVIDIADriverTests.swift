@@ -32,11 +32,11 @@ import Testing
         settings.deviceDirectory = gpu.dev
         settings.linkerCache = gpu.linkerCache
         settings.searchPath = "\(gpu.programs):/usr/bin:/bin"
-        guard case .granted(let edits, let notes) = try GPUAccess.find(.all, settings: settings) else {
+        guard case .granted(let edits, let warnings) = try GPUAccess.find(.all, settings: settings) else {
             Issue.record("no GPU found")
             return
         }
-        #expect(notes.isEmpty)
+        #expect(warnings.isEmpty)
         #expect(edits.summary.hasPrefix("GPU 0, 1 of the NVIDIA driver (\(gpu.dev), 2 libraries"))
         #expect(
             edits.devices.map(\.destination) == [

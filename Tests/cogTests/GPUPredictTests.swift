@@ -51,6 +51,14 @@ import Testing
         "names=" + indices.map { "Stand-in GPU on /dev/nvidia\($0)" }.joined(separator: ",")
     }
 
+    @Test func aBadGPUsValueIsRefusedBeforeAnythingRuns() throws {
+        let result = try runCommand([Self.cog, "predict", "some-image", "--gpus", "0"])
+        #expect(result.status == 64, "\(result.output)")
+        #expect(
+            result.stderr.contains("--gpus 0: a count must be 1 or more (as Docker: all, 2, device=0,1)"),
+            "\(result.stderr)")
+    }
+
     @Test func aModelSeesTheGPUsAsRootAndRootless() throws {
         guard isRoot, commandExists("gcc"), commandExists("setpriv") else { return }
         let registry = try PipelineTests.registryWithBase()
@@ -78,7 +86,8 @@ import Testing
         #expect(all.stderr.contains("GPUs: nvidia.com/gpu=all from the CDI spec \(gpu.specDirectory)/nvidia.json"))
         #expect(
             all.stderr.contains(
-                "hooks not run (cog does the work of update-ldcache and create-symlinks only): enable-cuda-compat"))
+                "CDI hooks left out (cog does the work of update-ldcache and create-symlinks only): enable-cuda-compat")
+        )
 
         // MARK: one device by name, from a YAML spec
         try gpu.writeSpec(format: "yaml")

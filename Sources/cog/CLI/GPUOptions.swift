@@ -31,9 +31,14 @@ struct GPUOptions: ParsableArguments {
             try await Blocking.run { try GPUAccess.find(request, settings: settings) }
         }
         switch access {
-        case .granted(let edits, let notes):
+        case .granted(let edits, let warnings):
             reporter.info("GPUs: \(edits.summary)")
-            for note in notes { reporter.warning(note) }
+            if !edits.skippedHooks.isEmpty {
+                reporter.info(
+                    "   CDI hooks left out (cog does the work of update-ldcache and create-symlinks only): "
+                        + edits.skippedHooks.joined(separator: ", "))
+            }
+            for warning in warnings { reporter.warning(warning) }
             return edits
         case .unavailable(let reason):
             reporter.warning("no GPU for the model (--gpus \(request)): \(reason); running on CPU")

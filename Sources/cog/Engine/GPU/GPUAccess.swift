@@ -3,7 +3,8 @@ import Foundation
 /// What a model asking for GPUs gets on this machine: the edits that give them, or why it runs on CPU (Cog
 /// retries without GPUs when Docker finds no driver; cog says so in one line).
 public enum GPUAccess: Sendable, Equatable {
-    case granted(GPUEdits, notes: [String])
+    /// The edits, and what the user should fix (a missing /dev/nvidia-uvm).
+    case granted(GPUEdits, warnings: [String])
     case unavailable(reason: String)
 
     /// Finds the GPUs for `request`: from the CDI specs when any has a `nvidia.com/gpu` device, else from the
@@ -13,12 +14,12 @@ public enum GPUAccess: Sendable, Equatable {
         let registry = try CDIRegistry(directories: settings.specDirectories)
         if let edits = try registry.edits(for: request) {
             try checkNodes(edits)
-            return .granted(edits, notes: skipped(edits))
+            return .granted(edits, warnings: [])
         }
         switch NVIDIADriver.find(settings) {
         case .success(let driver):
             let edits = try driver.edits(for: request)
-            return .granted(edits, notes: [driver.missingUVMNote].compactMap { $0 })
+            return .granted(edits, warnings: [driver.missingUVMNote].compactMap { $0 })
         case .failure(let unavailable):
             let specs = settings.specDirectories.joined(separator: ", ")
             let what =
@@ -34,14 +35,5 @@ public enum GPUAccess: Sendable, Equatable {
         if let node = edits.devices.first(where: { !NVIDIADriver.isCharacterDevice($0.source) }) {
             throw .missingDeviceNode(path: node.source, source: edits.summary)
         }
-    }
-
-    private static func skipped(_ edits: GPUEdits) -> [String] {
-        edits.skippedHooks.isEmpty
-            ? []
-            : [
-                "hooks not run (cog does the work of update-ldcache and create-symlinks only): "
-                    + edits.skippedHooks.joined(separator: ", ")
-            ]
     }
 }
