@@ -89,6 +89,14 @@ import Testing
                 "CDI hooks left out (cog does the work of update-ldcache and create-symlinks only): enable-cuda-compat")
         )
 
+        // MARK: cog run: the same GPUs for a command (after the same setup in the sandbox)
+        let run = try runCommand(
+            [
+                Self.cog, "run", "--image", "gpu-model", "--gpus", "1", "python", "-c",
+                "import ctypes; cuda = ctypes.CDLL('libcuda.so.1'); n = ctypes.c_int(); print('cuInit', cuda.cuInit(0), cuda.cuDeviceGetCount(ctypes.byref(n)), n.value)",
+            ], environment: withSpec, directory: project)
+        #expect(run.stdout.hasSuffix("cuInit 0 0 1\n"), "\(run.output.suffix(2000))")
+
         // MARK: one device by name, from a YAML spec
         try gpu.writeSpec(format: "yaml")
         let one = try runCommand(
