@@ -1,9 +1,12 @@
 #!/usr/bin/env python3
-"""Writes a deterministic tree of about SIZE_MIB MiB: text, structured binary and random files of mixed sizes."""
+"""Writes a deterministic tree of about SIZE_MIB MiB: text, structured binary and random files of mixed sizes.
+
+    make-tree.py ROOT [SIZE_MIB] [SEED]     another SEED gives other contents
+"""
 import os, random, sys
 
 root, size_mib = sys.argv[1], int(sys.argv[2]) if len(sys.argv) > 2 else 1024
-rng = random.Random(20261126)
+rng = random.Random(20261126 + (int(sys.argv[3]) if len(sys.argv) > 3 else 0))
 words = [''.join(rng.choice('abcdefghijklmnopqrstuvwxyz_') for _ in range(rng.randint(2, 12))) for _ in range(5000)]
 target, written, n = size_mib << 20, 0, 0
 os.makedirs(root, exist_ok=True)

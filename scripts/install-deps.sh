@@ -14,6 +14,10 @@ packages=(
   uidmap
   # the sandbox's own network (outbound only, no host loopback)
   slirp4netns
+  # GPU tests: the stand-in driver (gcc), the stand-in python-build-standalone release compiled from CPython's
+  # source (scripts/make-python-build.sh) with the libraries its modules need, made relocatable with patchelf
+  gcc make libc6-dev curl patchelf libssl-dev libffi-dev libsqlite3-dev libbz2-dev liblzma-dev uuid-dev
+  libncurses-dev libreadline-dev
 )
 
 missing=()

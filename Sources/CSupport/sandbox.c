@@ -8,7 +8,8 @@
  *     --root DIR               where the root filesystem is mounted (an existing empty directory)
  *     --lower DIR              an overlay lower dir, top-most first (repeatable); without any, --root is used as is
  *     --upper DIR --work DIR   the overlay upper and work dirs (the step's changes land in DIR)
- *     --bind SRC:DST | --ro-bind SRC:DST   bind mounts; DST is inside the root, created when missing
+ *     --bind SRC:DST | --ro-bind SRC:DST   bind mounts (nodev); DST is inside the root, created when missing
+ *     --dev-bind SRC:DST       a host character device (a GPU's node), usable: a mount of its own without nodev
  *     --tmpfs DST              a fresh tmpfs
  *     --cwd DIR  --hostname NAME  --setenv K=V (the environment starts empty)
  *     --userns none|single|identity
@@ -81,8 +82,9 @@ static int parse(int argc, char **argv, struct options *o) {
         else if (strcmp(a, "--lower") == 0 && o->nlowers < MAX_ITEMS) o->lowers[o->nlowers++] = v;
         else if (strcmp(a, "--upper") == 0) o->upper = v;
         else if (strcmp(a, "--work") == 0) o->work = v;
-        else if ((strcmp(a, "--bind") == 0 || strcmp(a, "--ro-bind") == 0) && o->nbinds < MAX_ITEMS) {
-            o->bind_ro[o->nbinds] = a[2] == 'r'; o->binds[o->nbinds++] = v;
+        else if ((strcmp(a, "--bind") == 0 || strcmp(a, "--ro-bind") == 0 || strcmp(a, "--dev-bind") == 0) && o->nbinds < MAX_ITEMS) {
+            o->bind_kind[o->nbinds] = a[2] == 'r' ? BIND_RO : a[2] == 'd' ? BIND_DEVICE : BIND_RW;
+            o->binds[o->nbinds++] = v;
         }
         else if (strcmp(a, "--tmpfs") == 0 && o->ntmpfs < MAX_ITEMS) o->tmpfs[o->ntmpfs++] = v;
         else if (strcmp(a, "--cwd") == 0) o->cwd = v;

@@ -7,10 +7,14 @@
 
 #define MAX_ITEMS 512
 
+/* Kinds of --bind: read-write and read-only binds are nodev (a node a step makes there must not open); a device
+   bind carries one host character device, usable (a GPU's /dev/nvidia0), on a mount of its own. */
+enum { BIND_RW, BIND_RO, BIND_DEVICE };
+
 struct options {
     const char *root, *upper, *work, *cwd, *hostname, *userns, *created_log, *net, *api_socket;
     const char *lowers[MAX_ITEMS]; int nlowers;
-    const char *binds[MAX_ITEMS]; int bind_ro[MAX_ITEMS]; int nbinds;
+    const char *binds[MAX_ITEMS]; int bind_kind[MAX_ITEMS]; int nbinds; /* BIND_* */
     const char *tmpfs[MAX_ITEMS]; int ntmpfs;
     const char *publish[MAX_ITEMS]; int npublish;
     char *env[MAX_ITEMS + 1]; int nenv;

@@ -111,10 +111,12 @@ static void restrict_mount(int fd, const char *what, unsigned long long attribut
     memset(&attr, 0, sizeof attr);
     attr.attr_set = attributes;
     if (syscall(SYS_mount_setattr, fd, "", AT_EMPTY_PATH | (recursive ? AT_RECURSIVE : 0), &attr, sizeof attr) == 0) return;
-    if (errno != ENOSYS) sandbox_fail("make %s %s", what, attributes & MOUNT_ATTR_RDONLY ? "read-only" : "nodev");
+    if (errno != ENOSYS) sandbox_fail("make %s %s", what, attributes & MOUNT_ATTR_RDONLY ? "read-only" : attributes & MOUNT_ATTR_NODEV ? "nodev" : "nosuid");
     /* Kernels before 5.12: the top mount only. */
     char path[32];
-    unsigned long flags = MS_BIND | MS_REMOUNT | MS_NOSUID | MS_NODEV | (attributes & MOUNT_ATTR_RDONLY ? MS_RDONLY : 0);
+    unsigned long flags = MS_BIND | MS_REMOUNT | (attributes & MOUNT_ATTR_NOSUID ? MS_NOSUID : 0)
+                        | (attributes & MOUNT_ATTR_NODEV ? MS_NODEV : 0) | (attributes & MOUNT_ATTR_NOEXEC ? MS_NOEXEC : 0)
+                        | (attributes & MOUNT_ATTR_RDONLY ? MS_RDONLY : 0);
     if (mount(NULL, fd_path(fd, path), NULL, flags, NULL) != 0) sandbox_fail("remount %s", what);
 }
 
@@ -200,16 +202,20 @@ static void mount_sys(int rootfd) {
     close(sys);
 }
 
-static void bind(int rootfd, const char *spec, int readonly) {
+static void bind(int rootfd, const char *spec, int kind) {
     char source[4096];
     const char *colon = strchr(spec, ':');
     if (!colon || (size_t)(colon - spec) >= sizeof source) { errno = 0; sandbox_fail("--bind needs SRC:DST, got %s", spec); }
     snprintf(source, sizeof source, "%.*s", (int)(colon - spec), spec);
     struct stat st;
     if (stat(source, &st) != 0) sandbox_fail("bind source %s", source);
-    int fd = mount_inside(rootfd, colon + 1, S_ISDIR(st.st_mode), source, NULL, MS_BIND | MS_REC, NULL);
-    /* nodev everywhere a step can write: without a device cgroup, a node it makes must not open a host disk. */
-    if (readonly) make_readonly(fd, colon + 1, 1);
+    if (kind == BIND_DEVICE && !S_ISCHR(st.st_mode)) { errno = 0; sandbox_fail("--dev-bind: %s is not a character device", source); }
+    int fd = mount_inside(rootfd, colon + 1, S_ISDIR(st.st_mode), source, NULL, MS_BIND | (kind == BIND_DEVICE ? 0 : MS_REC), NULL);
+    /* nodev everywhere a step can write: without a device cgroup, a node it makes must not open a host disk. A
+       device bind is one host node on a mount of its own: it opens (dev), nothing can be created on it, and it
+       is neither setuid nor executable. */
+    if (kind == BIND_RO) make_readonly(fd, colon + 1, 1);
+    else if (kind == BIND_DEVICE) restrict_mount(fd, colon + 1, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NOEXEC, 0);
     else restrict_mount(fd, colon + 1, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV, 1);
     close(fd);
 }
@@ -269,7 +275,7 @@ void sandbox_enter_root(const struct options *o) {
     mount_dev(rootfd);
     mount_sys(rootfd);
     for (int i = 0; i < o->ntmpfs; i++) close(mount_inside(rootfd, o->tmpfs[i], 1, "tmpfs", "tmpfs", MS_NOSUID | MS_NODEV, "mode=1777"));
-    for (int i = 0; i < o->nbinds; i++) bind(rootfd, o->binds[i], o->bind_ro[i]);
+    for (int i = 0; i < o->nbinds; i++) bind(rootfd, o->binds[i], o->bind_kind[i]);
     if (o->hostname && sethostname(o->hostname, strlen(o->hostname)) != 0) sandbox_fail("set the hostname");
     if (sandbox_created_log) { fclose(sandbox_created_log); sandbox_created_log = NULL; }
     pivot(rootfd, o->root);

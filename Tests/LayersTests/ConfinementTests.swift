@@ -106,6 +106,47 @@ import Testing
         #expect(!mounts.contains(dir.path), "\(mode): a mount of the sandbox is left on the host")
     }
 
+    /// A GPU's node given with --dev-bind opens read-write in every mode (its mount is not nodev); the same node
+    /// given as an ordinary bind, or made by the step, does not (nodev), and --dev-bind takes character devices only.
+    @Test(arguments: [Mode.root, .single, .subordinate]) func aDeviceBindOpensWhereOtherBindsDoNot(_ mode: Mode) throws
+    {
+        guard isRoot, commandExists("setpriv"), commandExists("newuidmap") else { return }
+        let dir = try TemporaryDirectory("device-bind")
+        let lowers = try RunnerTests.baseLowers(in: dir)
+        for sub in ["upper", "work", "root"] {
+            try FileManager.default.createDirectory(atPath: "\(dir.path)/s/\(sub)", withIntermediateDirectories: true)
+        }
+        let node = "\(dir.path)/nodes/nvidia0"
+        try FileManager.default.createDirectory(atPath: "\(dir.path)/nodes", withIntermediateDirectories: true)
+        #expect(cog_mknod_at(AT_FDCWD, node, S_IFCHR | 0o666, 1, 3) == 0)
+        chmod(node, 0o666)
+        let (prefix, executable) = try Self.runner(for: mode, in: dir)
+        let script = """
+            echo x > /dev/nvidia0 && echo DEVICE-BIND-OPENS
+            echo x > /opt/plain-bind || echo PLAIN-BIND-REFUSED
+            grep ' /dev/nvidia0 ' /proc/self/mountinfo
+            """
+        var args =
+            prefix + [
+                executable, "__sandbox", "--root", "\(dir.path)/s/root", "--upper", "\(dir.path)/s/upper", "--work",
+                "\(dir.path)/s/work", "--userns", mode.userns, "--net", "none", "--dev-bind", "\(node):/dev/nvidia0",
+                "--bind", "\(node):/opt/plain-bind", "--setenv", "PATH=/usr/bin:/bin",
+            ]
+        for lower in lowers { args += ["--lower", lower] }
+        let result = try runCommand(args + ["--", "/bin/sh", "-c", script])
+        #expect(result.status == 0, "\(mode): \(result.output)")
+        #expect(result.stdout.contains("DEVICE-BIND-OPENS"), "\(mode): \(result.output)")
+        #expect(result.stdout.contains("PLAIN-BIND-REFUSED"), "\(mode): \(result.output)")
+        let mount = result.stdout.split(separator: "\n").first { $0.contains(" /dev/nvidia0 ") } ?? ""
+        #expect(mount.contains("nosuid") && mount.contains("noexec") && !mount.contains("nodev"), "\(mount)")
+        // A regular file is no device: the sandbox refuses it rather than bind it without nodev.
+        let file = try dir.write("not-a-device", "")
+        var refused = args
+        refused[refused.firstIndex(of: "\(node):/dev/nvidia0")!] = "\(file):/dev/nvidia0"
+        let refusal = try runCommand(refused + ["--", "/bin/true"])
+        #expect(refusal.status == 125 && refusal.stderr.contains("is not a character device"), "\(refusal.output)")
+    }
+
     @Test func theIsolatedNetworkResolvesThroughSlirpWithTheHostsSearchDomains() {
         let conf = StepRunner.resolvConf(
             host: "# written by the host\nnameserver 10.255.255.53\nsearch example.com\noptions ndots:2\n")

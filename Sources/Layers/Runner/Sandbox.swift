@@ -9,10 +9,14 @@ public struct SandboxConfiguration: Sendable {
         public var source: String
         public var destination: String
         public var readOnly: Bool
-        public init(source: String, destination: String, readOnly: Bool) {
+        /// A host character device (a GPU's node) that must open: a mount of its own without `nodev` (every other
+        /// bind is `nodev`). The sandbox refuses a source that is not a character device.
+        public var device: Bool
+        public init(source: String, destination: String, readOnly: Bool, device: Bool = false) {
             self.source = source
             self.destination = destination
             self.readOnly = readOnly
+            self.device = device
         }
     }
 
@@ -144,7 +148,8 @@ public struct Sandbox: Sendable {
         }
         for dir in configuration.tmpfs { args += ["--tmpfs", dir] }
         for bind in configuration.binds {
-            args += [bind.readOnly ? "--ro-bind" : "--bind", "\(bind.source):\(bind.destination)"]
+            let flag = bind.device ? "--dev-bind" : bind.readOnly ? "--ro-bind" : "--bind"
+            args += [flag, "\(bind.source):\(bind.destination)"]
         }
         for variable in configuration.environment { args += ["--setenv", variable] }
         return args + ["--"] + configuration.command

@@ -34,6 +34,8 @@ public struct StepRunner: Sendable {
         public var ownProcessGroup = true
         /// Ports forwarded from the host (a served model's).
         public var published: [PublishedPort] = []
+        /// Further mounts, after every other (a served model's GPU: device nodes, driver libraries).
+        public var mounts: [SandboxConfiguration.Bind] = []
 
         public init(
             command: [String], environment: [String], workingDirectory: String = "/",
@@ -129,6 +131,7 @@ public struct StepRunner: Sendable {
         for secret in step.secrets {
             configuration.binds.append(.init(source: secret.source, destination: secret.target, readOnly: true))
         }
+        configuration.binds += step.mounts
     }
 
     /// The resolver of the isolated network: slirp4netns's DNS forwarder (which asks the host's servers), with the

@@ -26,6 +26,7 @@ struct PredictCommand: AsyncParsableCommand {
     var output: String?
     @Option(name: .customLong("setup-timeout"), help: "Seconds to wait for setup() to finish.") var setupTimeout:
         Double = 300
+    @OptionGroup var gpuOptions: GPUOptions
     @OptionGroup var options: BuildOptions
 
     func validate() throws {
@@ -59,10 +60,12 @@ struct PredictCommand: AsyncParsableCommand {
         }
         let http = Environment.current.http
         let (host, environment, network) = (Environment.current.variables, env, options.networkMode)
+        let gpus = try await gpuOptions.edits(for: stored, reporter: reporter)
         let server = try await runReportingErrors {
             try await Blocking.run {
                 try ImageServer(
-                    image: stored, paths: paths, hostEnvironment: host, network: network, environment: environment)
+                    image: stored, paths: paths, hostEnvironment: host, network: network, environment: environment,
+                    gpus: gpus)
             }
         }
         if image != nil { reportConfinement(server.confinement, reporter: reporter) }  // a build already said it

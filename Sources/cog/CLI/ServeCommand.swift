@@ -16,6 +16,7 @@ struct ServeCommand: AsyncParsableCommand {
     @Argument(help: "An image in the local store.") var image: String?
     @Option(name: .shortAndLong, help: "Port to listen on.") var port = 8393
     @Option(help: "Address to listen on (0.0.0.0 for every interface).") var host = "127.0.0.1"
+    @OptionGroup var gpuOptions: GPUOptions
     @OptionGroup var options: BuildOptions
 
     func validate() throws {
@@ -37,11 +38,12 @@ struct ServeCommand: AsyncParsableCommand {
         let (environment, port, address, network) = (
             Environment.current.variables, self.port, host, options.networkMode
         )
+        let gpus = try await gpuOptions.edits(for: stored, reporter: reporter)
         let server = try await runReportingErrors {
             try await Blocking.run {
                 try ImageServer(
-                    image: stored, paths: paths, hostEnvironment: environment, network: network, address: address,
-                    port: port
+                    image: stored, paths: paths, hostEnvironment: environment, network: network, gpus: gpus,
+                    address: address, port: port
                 ) { reporter.output($0) }
             }
         }
@@ -61,6 +63,7 @@ struct RunCommand: AsyncParsableCommand {
 
     @Option(name: .customLong("image"), help: "An image in the local store (default: build the current project).")
     var image: String?
+    @OptionGroup var gpuOptions: GPUOptions
     @OptionGroup var options: BuildOptions
     @Argument(parsing: .captureForPassthrough, help: "The command and its arguments.") var command: [String] = []
 
@@ -74,11 +77,12 @@ struct RunCommand: AsyncParsableCommand {
         let stored = try await Self.image(image, options: options, reporter: reporter, paths: paths)
         let (projectDirectory, _) = DebugCommand.locate(options.file)
         let (environment, command, network) = (Environment.current.variables, self.command, options.networkMode)
+        let gpus = try await gpuOptions.edits(for: stored, reporter: reporter)
         let server = try await runReportingErrors {
             try await Blocking.run {
                 try ImageServer(
                     image: stored, paths: paths, hostEnvironment: environment, network: network, command: command,
-                    projectDirectory: projectDirectory
+                    projectDirectory: projectDirectory, gpus: gpus
                 ) { print($0) }
             }
         }

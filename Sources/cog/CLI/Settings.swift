@@ -8,8 +8,9 @@ import Registry
 /// it. Variables: `COG_CACHE_DIR`, `XDG_CACHE_HOME`, `HOME`, `SOURCE_DATE_EPOCH`, `COG_REGISTRY_MIRRORS`,
 /// `COG_INSECURE_REGISTRIES`, `COG_REGISTRY_RETRIES`, `COG_PUSH_*`, `SSL_CERT_FILE`, `DOCKER_CONFIG`,
 /// `REGISTRY_AUTH_FILE`, `COG_CAPTURE`, `COG_ROOTLESS`, `COG_USERNS`, `COG_UV_INDEX`, `UV_PYTHON_INSTALL_MIRROR`,
-/// `COG_CA_CERT`, `COG_PACKAGE_LAYER_MIB`, `COG_WEIGHTS_LAYER_MIB`, `BUILDKIT_PROGRESS`, `TERM`, and the proxy and
-/// package-index variables steps see.
+/// `COG_CA_CERT`, `COG_PACKAGE_LAYER_MIB`, `COG_WEIGHTS_LAYER_MIB`, `BUILDKIT_PROGRESS`, `TERM`, `COG_CDI_SPEC_DIRS`,
+/// `COG_NVIDIA_DEV_DIR`, `COG_NVIDIA_LD_CACHE`, `UV_PYTHON_DOWNLOADS_JSON_URL`, and the proxy and package-index
+/// variables steps see.
 struct Environment {
     let variables: [String: String]
 
@@ -69,6 +70,20 @@ struct Environment {
     }
 
     var dockerConfig: DockerConfig { DockerConfig(environment: variables) }
+
+    /// Where GPUs are described: `COG_CDI_SPEC_DIRS` (colon-separated, replacing /etc/cdi and /var/run/cdi);
+    /// without a spec, the driver's nodes in `COG_NVIDIA_DEV_DIR` (default /dev) and libraries in the linker cache
+    /// `COG_NVIDIA_LD_CACHE` (default /etc/ld.so.cache), its programs on `PATH`.
+    var gpuSettings: GPUSettings {
+        var settings = GPUSettings()
+        if let dirs = variables["COG_CDI_SPEC_DIRS"] {
+            settings.specDirectories = dirs.split(separator: ":").map(String.init)
+        }
+        if let dev = variables["COG_NVIDIA_DEV_DIR"], !dev.isEmpty { settings.deviceDirectory = dev }
+        if let cache = variables["COG_NVIDIA_LD_CACHE"], !cache.isEmpty { settings.linkerCache = cache }
+        if let path = variables["PATH"] { settings.searchPath = path }
+        return settings
+    }
 
     var http: CurlTransport { CurlTransport(caBundle: variables["SSL_CERT_FILE"]) }
 

@@ -31,8 +31,8 @@ extension BuildPlan {
         "- tini comes from the distribution's tini apt package (linked to /sbin/tini), not a GitHub download;",
         "- on python:X.Y-slim bases, packages install with python -m pip, not uv copied from ghcr.io;",
         "- on nvidia/cuda bases, uv \(BuildPlanner.uvVersion) is fetched as a wheel from a PyPI index ($COG_UV_INDEX,",
-        "  default https://pypi.org/simple) and checked by SHA-256; $UV_PYTHON_INSTALL_MIRROR is passed to",
-        "  uv python install when set;",
+        "  default https://pypi.org/simple) and checked by SHA-256; $UV_PYTHON_INSTALL_MIRROR and",
+        "  $UV_PYTHON_DOWNLOADS_JSON_URL are passed to uv python install when set;",
         "- CFLAGS for source builds drop Cog's -S, which makes gcc write assembly instead of objects;",
         "- apt caches are mounted (ids apt-cache, apt-lists); the labels are set by the builder, shown here as LABEL.",
     ]

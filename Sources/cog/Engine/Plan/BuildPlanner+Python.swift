@@ -18,7 +18,9 @@ extension BuildPlanner {
         let tools = aptInstall(
             ["wget", "curl", "xz-utils", "git", "ca-certificates", "unzip"], recommends: false, then: nil,
             summary: "install tools for Python provisioning")
-        let mirror = options.pythonInstallMirror.map { "UV_PYTHON_INSTALL_MIRROR=\(shellQuoted($0)) " } ?? ""
+        let mirror =
+            (options.pythonInstallMirror.map { "UV_PYTHON_INSTALL_MIRROR=\(shellQuoted($0)) " } ?? "")
+            + (options.pythonDownloadsJSON.map { "UV_PYTHON_DOWNLOADS_JSON_URL=\(shellQuoted($0)) " } ?? "")
         let install =
             "\(mirror)uv python install \(version) && ln -sf $(uv python find \(version)) /usr/bin/python3 && ln -sf $(uv python find \(version)) /usr/local/bin/python"
         return [

@@ -9,7 +9,7 @@ import Foundation
 ///   `pip-cache`) instead of uv copied from `ghcr.io/astral-sh/uv`;
 /// - on `nvidia/cuda` bases (no Python), Python is provisioned with uv as Cog does, but uv's wheel comes from a
 ///   PyPI simple index (`COG_UV_INDEX`, default https://pypi.org/simple, checked against its SHA-256), and
-///   `UV_PYTHON_INSTALL_MIRROR` is passed to `uv python install` when set;
+///   `UV_PYTHON_INSTALL_MIRROR` and `UV_PYTHON_DOWNLOADS_JSON_URL` are passed to `uv python install` when set;
 /// - CFLAGS for packages built from source are Cog's without `-S` (see `cflags`);
 /// - apt steps mount caches for /var/cache/apt (`apt-cache`) and /var/lib/apt/lists (`apt-lists`); the runner
 ///   handles apt's sandbox user.
@@ -20,24 +20,32 @@ public enum BuildPlanner {
         public var uvIndex: String
         /// Where `uv python install` downloads python-build-standalone from, when not its default.
         public var pythonInstallMirror: String?
+        /// The list of Python builds uv reads instead of its built-in one (`UV_PYTHON_DOWNLOADS_JSON_URL`): uv
+        /// checks each download against the SHA-256 of its list, so builds of one's own need a list of their own.
+        public var pythonDownloadsJSON: String?
         /// `COG_CA_CERT` as given (resolved by `CACertificate` when planning).
         public var caCertificate: String?
 
         public init(
             uvIndex: String = "https://pypi.org/simple", pythonInstallMirror: String? = nil,
-            caCertificate: String? = nil
+            pythonDownloadsJSON: String? = nil, caCertificate: String? = nil
         ) {
             self.uvIndex = uvIndex
             self.pythonInstallMirror = pythonInstallMirror
+            self.pythonDownloadsJSON = pythonDownloadsJSON
             self.caCertificate = caCertificate
         }
 
-        /// Options from `COG_UV_INDEX`, `UV_PYTHON_INSTALL_MIRROR` and `COG_CA_CERT` (the caller's environment).
+        /// Options from `COG_UV_INDEX`, `UV_PYTHON_INSTALL_MIRROR`, `UV_PYTHON_DOWNLOADS_JSON_URL` and
+        /// `COG_CA_CERT` (the caller's environment).
         public static func from(environment: [String: String]) -> Options {
             var options = Options()
             if let index = environment["COG_UV_INDEX"], !index.isEmpty { options.uvIndex = index }
             if let mirror = environment["UV_PYTHON_INSTALL_MIRROR"], !mirror.isEmpty {
                 options.pythonInstallMirror = mirror
+            }
+            if let list = environment["UV_PYTHON_DOWNLOADS_JSON_URL"], !list.isEmpty {
+                options.pythonDownloadsJSON = list
             }
             options.caCertificate = environment["COG_CA_CERT"]
             return options

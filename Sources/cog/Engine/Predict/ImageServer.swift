@@ -23,10 +23,12 @@ public final class ImageServer: Sendable {
     ///   - network: `--network`; `.none` leaves nothing to publish the server on.
     ///   - projectDirectory: bind-mounted at /src instead of the image's copy (as `cog serve` and `cog run` do).
     ///   - environment: `NAME=value` for the model, replacing the image's.
+    ///   - gpus: the GPUs to give the model (`GPUAccess.find`), nil for none.
     public init(
         image: StoredImage, paths: CogPaths, hostEnvironment: [String: String],
         network: Confinement.Network = .isolated,
         command: [String]? = nil, projectDirectory: String? = nil, environment: [String] = [],
+        gpus: GPUEdits? = nil,
         address: String = "127.0.0.1", port requested: Int? = nil, echo: (@Sendable (String) -> Void)? = nil
     ) throws {
         port = try requested ?? Self.freePort()
@@ -55,7 +57,7 @@ public final class ImageServer: Sendable {
         if let projectDirectory { step.secrets.append((projectDirectory, "/src")) }
         step.ownProcessGroup = false  // Ctrl-C at the terminal stops the model, also during its setup()
         let (log, cancel, stack) = (self.log, self.cancel, Array(lowers.reversed()))
-        let finalStep = step
+        let finalStep = gpus.map { $0.apply(to: step) } ?? step
         work = BackgroundWork {
             try runner.run(finalStep, lowers: stack, cancel: cancel) { line in
                 log.add(line)
