@@ -29,6 +29,7 @@ public enum DockerArchiveWriter {
             var written = Set<String>()
             for descriptor in [image.manifest.config] + image.manifest.layers
             where written.insert(descriptor.digest.encoded).inserted {
+                try blobs.verifyIntegrity(descriptor.digest, size: descriptor.size)
                 let source = blobs.path(for: descriptor.digest)
                 guard let size = blobs.size(of: descriptor.digest) else {
                     throw OCIError.blobNotFound(descriptor.digest, location: blobs.root)

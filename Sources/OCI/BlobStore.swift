@@ -5,8 +5,14 @@ import Foundation
 /// never leaves wrong bytes under a right name.
 public struct BlobStore: Sendable {
     public let root: String
+    /// Whether a blob found corrupt is removed (the cache's store, whose blobs are fetched or built again); a
+    /// layout a person keeps is never changed.
+    public let removesCorruptBlobs: Bool
 
-    public init(root: String) { self.root = root }
+    public init(root: String, removesCorruptBlobs: Bool = false) {
+        self.root = root
+        self.removesCorruptBlobs = removesCorruptBlobs
+    }
 
     /// The path where `digest` lives (or would live).
     public func path(for digest: Digest) -> String { "\(root)/\(digest.algorithm.rawValue)/\(digest.encoded)" }
@@ -81,25 +87,63 @@ public struct BlobStore: Sendable {
 
     /// How a blob moves from one store to another.
     public enum Transfer: Sendable {
-        /// A hard link where the file system allows it (a copy otherwise): for stores the cache owns.
+        /// A hard link where the file system allows it (a copy otherwise): only between stores the cache owns.
         case link
-        /// A copy, its digest checked on the way.
+        /// An independent copy for outputs a person may edit (a reflink where the file system has them, else the
+        /// bytes), the source's digest checked on the way: a corrupt source is removed, never copied out.
         case copy
     }
 
     /// Brings a blob from another store into this one (nothing to do when present).
+    /// - Throws: `OCIError.corruptBlob` when copying finds the source's bytes do not match `digest` (the source
+    ///   is removed from `other`); system-call errors.
     public func take(_ digest: Digest, from other: BlobStore, by transfer: Transfer) throws {
         if contains(digest) || other.root == root { return }
         try FileSystem.makeDirectory("\(root)/\(digest.algorithm.rawValue)")
         let source = other.path(for: digest)
+        guard FileSystem.exists(source) else { throw OCIError.blobNotFound(digest, location: other.root) }
         if transfer == .link {
             let temporary = try temporaryPath()
             if Glibc.link(source, temporary) == 0 {
                 try FileSystem.rename(temporary, to: path(for: digest))
                 return
             }
+        } else {
+            // A reflink shares no bytes that an edit of either file could change; the source is checked first.
+            try other.verifyIntegrity(digest)
+            let temporary = try temporaryPath()
+            if Reflink.clone(source, to: temporary) {
+                try FileSystem.rename(temporary, to: path(for: digest))
+                return
+            }
         }
-        try ingest(file: source, expected: digest)
+        do {
+            try ingest(file: source, expected: digest)
+        } catch OCIError.digestMismatch(_, let actual, _) {
+            if other.removesCorruptBlobs { other.remove(digest) }
+            throw OCIError.corruptBlob(
+                digest, path: source, found: "hashes to \(actual)", removed: other.removesCorruptBlobs)
+        }
+    }
+
+    /// Removes a blob (a corrupt one: the next build or pull stores it again).
+    public func remove(_ digest: Digest) { FileSystem.remove(path(for: digest)) }
+
+    /// Checks, before a blob is shipped or unpacked, that it hashes to its name (and has `size`, when given); a
+    /// blob that does not is removed when the store `removesCorruptBlobs`.
+    /// - Throws: `OCIError.corruptBlob` for a mismatch, `OCIError.blobNotFound` when absent.
+    public func verifyIntegrity(_ digest: Digest, size: Int64? = nil) throws {
+        let found: String
+        do {
+            try verify(digest, size: size)
+            return
+        } catch OCIError.digestMismatch(_, let actual, _) {
+            found = "hashes to \(actual)"
+        } catch OCIError.sizeMismatch(let expected, let actual, _) {
+            found = "holds \(actual) bytes, not \(expected)"
+        }
+        if removesCorruptBlobs { remove(digest) }
+        throw OCIError.corruptBlob(digest, path: path(for: digest), found: found, removed: removesCorruptBlobs)
     }
 
     /// Reads a whole blob (documents only: manifests, configs, indexes) and checks its digest and size.

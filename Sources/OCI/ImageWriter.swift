@@ -24,9 +24,10 @@ public enum ImageWriter {
 
     /// Adds `image` (its blobs in `source`) to `layout` under `name`: blobs are transferred with `transfer`
     /// (hard links for the cache's own stores, copies for outputs a person may edit), then the index names it.
+    /// - Throws: `OCIError.corruptBlob` when a copied blob no longer matches its digest (removed from `source`).
     public static func add(
         _ image: StoredImage, from source: BlobStore, to layout: OCILayout, name: String?,
-        transfer: BlobStore.Transfer = .link
+        transfer: BlobStore.Transfer
     ) throws {
         for descriptor in image.manifest.layers + [image.manifest.config, image.descriptor] {
             try layout.blobs.take(descriptor.digest, from: source, by: transfer)
@@ -42,7 +43,7 @@ public enum ImageWriter {
     ) throws -> StoredImage {
         let image = try write(
             configuration: configuration, layers: layers, annotations: annotations, into: layout.blobs)
-        try add(image, from: layout.blobs, to: layout, name: name)
+        try add(image, from: layout.blobs, to: layout, name: name, transfer: .link)
         return image
     }
 }

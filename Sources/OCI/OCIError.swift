@@ -20,6 +20,11 @@ public enum OCIError: Error, CustomStringConvertible, Equatable {
     case invalidLayout(path: String, reason: String)
     /// No manifest in an index carries the requested reference name.
     case referenceNotFound(String, available: [String])
+    /// An output directory holds something that is not an OCI layout; nothing was written to it.
+    case outputRefused(path: String, reason: String)
+    /// A stored blob's bytes no longer hash to its name (or have another size): found when it was read to be
+    /// shipped or unpacked; the store has removed it.
+    case corruptBlob(Digest, path: String, found: String, removed: Bool)
 
     public var description: String {
         switch self {
@@ -44,6 +49,15 @@ public enum OCIError: Error, CustomStringConvertible, Equatable {
             let list =
                 available.isEmpty ? "the index names no images" : "it names: \(available.joined(separator: ", "))"
             return "no image named \"\(name)\" in the layout; \(list)"
+        case .outputRefused(let path, let reason):
+            return
+                "refusing to write an OCI layout to \(path): \(reason); give a new or empty directory, or an existing OCI layout to add the image to"
+        case .corruptBlob(let digest, let path, let found, let removed):
+            let action =
+                removed
+                ? "it was removed from the cache, to be built or fetched anew"
+                : "build or fetch the image again"
+            return "blob \(digest) is corrupt: \(path) \(found); \(action)"
         }
     }
 }

@@ -41,29 +41,6 @@ public struct OCILayout: Sendable {
         return OCILayout(root: root)
     }
 
-    /// Writes a whole layout into a temporary sibling of `root` and renames it into place only when `body`
-    /// succeeds, so a failed build never leaves a half-written output directory (an old one is replaced).
-    public static func writeAtomically<T>(to root: String, _ body: (OCILayout) throws -> T) throws -> T {
-        let trimmed = root.hasSuffix("/") ? String(root.dropLast()) : root
-        let temporary = FileSystem.temporarySibling(of: trimmed)
-        do {
-            let layout = try create(at: temporary)
-            let result = try body(layout)
-            if FileSystem.exists(trimmed) {
-                let old = FileSystem.temporarySibling(of: trimmed)
-                try FileSystem.rename(trimmed, to: old)
-                try FileSystem.rename(temporary, to: trimmed)
-                FileSystem.remove(old)
-            } else {
-                try FileSystem.rename(temporary, to: trimmed)
-            }
-            return result
-        } catch {
-            FileSystem.remove(temporary)
-            throw error
-        }
-    }
-
     // MARK: index
 
     public func index() throws -> ImageIndex {

@@ -50,7 +50,11 @@ public struct ImageTransfer: Sendable {
             } catch let error as RegistryError where index + 1 < clients.count {
                 if case .http(_, _, let status, _, _, _) = error, status != 404 { throw error }
                 if case .unauthorized = error { throw error }
-                progress.report(.retrying(nil, reason: "\(client.host): \(error); trying the next source"))
+                // Only a mirror has a source after it: the registry itself is the last one, its error the answer.
+                guard index + 1 < clients.count else { throw error }
+                progress.report(
+                    .retrying(
+                        nil, reason: "\(client.host): \(error); trying the next source: \(clients[index + 1].host)"))
             }
         }
         throw RegistryError.protocolViolation("no registry to pull \(reference) from")

@@ -105,6 +105,15 @@ public final class PushSession: Sendable {
         return PushReport(digest: digest, blobs: results)
     }
 
+    /// The first blob an upload found corrupt in the store (and removed), once every upload has ended; nil when
+    /// none did. A build that pushes while it runs fails when such a blob disappears under it: this says why.
+    public func corruptBlobFound() async -> OCIError? {
+        for upload in uploads.withLock({ Array($0.values) }) {
+            if case .failure(let error as OCIError) = await upload.result, case .corruptBlob = error { return error }
+        }
+        return nil
+    }
+
     /// Stops the uploads still running (the build failed).
     public func cancel() {
         for upload in uploads.withLock({ Array($0.values) }) { upload.cancel() }

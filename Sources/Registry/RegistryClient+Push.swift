@@ -17,6 +17,8 @@ extension RegistryClient {
             progress.report(.finished(descriptor.digest, size: descriptor.size, how: "exists"))
             return .skipped
         }
+        // A blob damaged in the store since it was written is never sent (nor left in the store, for the cache's).
+        try store.verifyIntegrity(descriptor.digest, size: descriptor.size)
         progress.report(.started(descriptor.digest, size: descriptor.size))
         let path = store.path(for: descriptor.digest)
         var location: String

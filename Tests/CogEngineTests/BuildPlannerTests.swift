@@ -124,7 +124,7 @@ import Testing
         #expect(
             runs.map(\.mounts) == [
                 [.cache(target: "/root/.cache/pip", id: "/root/.cache/pip")],
-                [.secret(id: "token", target: "/etc/secret")], [],
+                [.secret(id: "token", target: "/etc/secret", required: false)], [],
             ])
     }
 
@@ -145,7 +145,7 @@ import Testing
 
     @Test func cacheKeyMaterialNamesWhatDeterminesTheOutput() {
         let secret = BuildStep.run(
-            RunStep(command: "cat /s", mounts: [.secret(id: "token", target: "/s")], summary: "x"))
+            RunStep(command: "cat /s", mounts: [.secret(id: "token", target: "/s", required: false)], summary: "x"))
         #expect(
             secret.cacheKeyMaterial
                 == #"{"command":"cat /s","kind":"run","mounts":[["secret","token","/s"]],"version":1}"#)

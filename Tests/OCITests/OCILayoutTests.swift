@@ -66,7 +66,7 @@ import Testing
         let dir = try TemporaryDirectory()
         let target = "\(dir.path)/out"
         #expect(throws: Boom.self) {
-            try OCILayout.writeAtomically(to: target) { layout in
+            try OCILayout.writeOutput(to: target) { layout in
                 try layout.blobs.write(Data("partial".utf8))
                 throw Boom()
             }

@@ -108,9 +108,8 @@ import Testing
         }
     }
 
-    /// A damaged local blob reaches the registry as bytes that do not hash to its name: the registry's
-    /// DIGEST_INVALID comes back naming the blob and the file it was read from.
-    @Test func aDamagedBlobIsNamedWhenTheRegistryRefusesIt() async throws {
+    /// A damaged local blob never reaches the registry: it is found before upload and named with its file.
+    @Test func aDamagedBlobIsNamedAndNeverSent() async throws {
         let registry = try TestRegistry()
         let dir = try TemporaryDirectory()
         let (layout, image) = try makeTestImage(in: dir, bigSize: 1 << 16, small: 0)
@@ -120,11 +119,16 @@ import Testing
         bytes[1000] ^= 0xff
         chmod(path, 0o644)
         try bytes.write(to: URL(fileURLWithPath: path))
-        let error = try await registryError {
+        do {
             try await ImageTransfer(settings: testSettings()).push(
                 image, from: layout.blobs, to: try ImageReference(parsing: "\(registry.address)/damaged/app:v1"))
+            Issue.record("a damaged blob was pushed")
+        } catch let error as OCIError {
+            guard case .corruptBlob = error else { throw error }
+            #expect("\(error)".contains(layer.digest.description), "\(error)")
+            #expect("\(error)".contains(path), "\(error)")
         }
-        #expect("\(error)".contains(layer.digest.description), "\(error)")
-        #expect("\(error)".contains(path), "\(error)")
+        let client = RegistryClient(registry: registry.address, credentials: nil, settings: testSettings())
+        #expect(try await !client.blobExists(repository: "damaged/app", descriptor: layer))
     }
 }

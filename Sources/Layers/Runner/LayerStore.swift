@@ -15,13 +15,15 @@ public struct LayerStore: Sendable {
 
     /// Unpacks the layer blob at `blob` unless already unpacked; safe against concurrent builds (a lock per
     /// layer, extraction into a temporary name, then a rename).
+    /// - Parameter verify: called first when the layer is really unpacked (checks the blob's digest).
     @discardableResult
-    public func unpack(blob: String, diffID: Digest) throws -> String {
+    public func unpack(blob: String, diffID: Digest, verify: (() throws -> Void)? = nil) throws -> String {
         let target = directory(for: diffID)
         if FileSystem.exists(target) { return target }
         try FileSystem.makeDirectory("\(root)/\(diffID.algorithm.rawValue)")
         return try withLock(diffID) {
             if FileSystem.exists(target) { return target }
+            try verify?()
             let temporary = FileSystem.temporarySibling(of: target)
             do {
                 var extractor = LayerExtractor(target: temporary)
@@ -53,12 +55,6 @@ public struct LayerStore: Sendable {
     }
 
     private func withLock<T>(_ diffID: Digest, _ body: () throws -> T) throws -> T {
-        let path = "\(directory(for: diffID)).lock"
-        let fd = open(path, O_CREAT | O_RDWR | O_CLOEXEC, 0o644)
-        guard fd >= 0 else { throw LayersError.posix("lock", path) }
-        defer { close(fd) }
-        while flock(fd, LOCK_EX) != 0 && errno == EINTR {}
-        defer { flock(fd, LOCK_UN) }
-        return try body()
+        try FileLock.withLock("\(directory(for: diffID)).lock", body)
     }
 }

@@ -34,7 +34,12 @@ public final class LayerUnpacker: Sendable {
             let result =
                 skip
                 ? .failure(CancellationError())
-                : Result { try store.unpack(blob: blobs.path(for: blob), diffID: diffID) }
+                : Result {
+                    // A blob stored by an earlier pull may have been damaged since: unpack only what checks out.
+                    try store.unpack(blob: blobs.path(for: blob), diffID: diffID) {
+                        try blobs.verifyIntegrity(blob)
+                    }
+                }
             slots.signal()
             state.withLock { $0.results[diffID] = result }
             group.leave()

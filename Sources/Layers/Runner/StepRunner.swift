@@ -83,10 +83,21 @@ public struct StepRunner: Sendable {
             mountpoint: "\(scratch)/root", lowers: lowers, upper: "\(scratch)/upper",
             work: "\(scratch)/work", command: step.command)
         try configure(step, &configuration, scratch: scratch)
+        let locks = try lockCaches(of: step)
+        defer { for lock in locks { lock.release() } }
         let result = try sandbox.run(configuration, timeout: timeout, cancel: cancel, output: output)
         return Outcome(
             status: result.status, timedOut: result.timedOut, scratch: scratch,
             createdMountpoints: result.createdMountpoints)
+    }
+
+    /// Locks the step's cache mounts while it runs (BuildKit's `sharing=locked`, as the plan prints them): two
+    /// builds on one cache never run apt on the same lists at once. Taken in name order, so builds cannot deadlock.
+    private func lockCaches(of step: Step) throws -> [FileLock] {
+        let ids = Set(step.caches.map(\.id)).sorted()
+        guard !ids.isEmpty else { return [] }
+        try FileSystem.makeDirectory("\(cacheRoot)/mounts")
+        return try ids.map { try FileLock("\(cacheRoot)/mounts/\($0).lock") }
     }
 
     /// Runs `step` directly in a writable tree (no overlay): the fallback capture method compares snapshots.
@@ -99,6 +110,8 @@ public struct StepRunner: Sendable {
         var configuration = SandboxConfiguration(
             mountpoint: root, lowers: [], upper: nil, work: nil, command: step.command)
         try configure(step, &configuration, scratch: scratch)
+        let locks = try lockCaches(of: step)
+        defer { for lock in locks { lock.release() } }
         let result = try sandbox.run(configuration, timeout: timeout, cancel: cancel, output: output)
         FileSystem.remove(scratch)
         return Outcome(

@@ -9,7 +9,11 @@ import Registry
 struct BuildOptions: ParsableArguments {
     @Option(name: .shortAndLong, help: "The config file to read (searched upwards from the working directory).")
     var file = "cog.yaml"
-    @Option(name: .customLong("secret"), help: "A build secret: id=NAME,src=PATH or id=NAME,env=VARIABLE (repeatable).")
+    @Option(
+        name: .customLong("secret"),
+        help:
+            "A build secret: id=NAME,src=PATH (relative to the project) or id=NAME,env=VARIABLE, also with type=file|env (repeatable). Steps whose secret is not given run without it."
+    )
     var secrets: [String] = []
     @Flag(name: .customLong("no-cache"), help: "Run every step again instead of reusing cached layers.")
     var noCache = false
@@ -55,6 +59,17 @@ struct BuildOptions: ParsableArguments {
         if let timestamp, timestamp < 0 {
             throw ValidationError("--timestamp must be seconds since 1970, not \(timestamp)")
         }
+        if let timestamp, timestamp > Self.latestTimestamp {
+            throw ValidationError(Self.beyondYear9999("--timestamp", timestamp))
+        }
+    }
+
+    /// 9999-12-31T23:59:59Z: image dates are RFC 3339, whose years have four digits (skopeo and Docker cannot
+    /// read a later one), so a later time is refused rather than clamped to a date nobody asked for.
+    static let latestTimestamp: Int64 = 253_402_300_799
+
+    static func beyondYear9999(_ name: String, _ value: Int64) -> String {
+        "\(name) \(value) is after 9999-12-31T23:59:59Z (\(latestTimestamp)), the last time an image date (RFC 3339) can hold; refusing it rather than clamping: give seconds since 1970 up to \(latestTimestamp)"
     }
 
     /// `--network`, validated.
@@ -62,13 +77,20 @@ struct BuildOptions: ParsableArguments {
 
     var reporter: BuildReporter { BuildReporter(mode: BuildReporter.Mode(rawValue: progress) ?? .auto) }
 
-    /// The settings of a build with these options.
-    func settings(_ environment: Environment = .current) throws -> BuildSettings {
+    /// The settings of a build with these options; relative secret paths are taken from `projectDirectory`.
+    func settings(_ environment: Environment = .current, projectDirectory: String) throws -> BuildSettings {
         var layers = LayerOptions(
             compression: LayerCompression(rawValue: compression) ?? .gzip, sourceDateEpoch: environment.sourceDateEpoch)
         if let timestamp { layers.sourceDateEpoch = timestamp }
-        let parsed = try secrets.map { try BuildSecret(parsing: $0).resolved(in: environment.variables) }
-        var settings = environment.buildSettings(layers: layers, secrets: parsed)
+        if timestamp == nil, !(0...Self.latestTimestamp).contains(layers.sourceDateEpoch) {
+            throw CommandError.invalidSetting(
+                Self.beyondYear9999("SOURCE_DATE_EPOCH", layers.sourceDateEpoch)
+                    .replacingOccurrences(of: "is after", with: "is before 1970 or after"))
+        }
+        let parsed = try secrets.map {
+            try BuildSecret(parsing: $0, relativeTo: projectDirectory).resolved(in: environment.variables)
+        }
+        var settings = try environment.buildSettings(layers: layers, secrets: parsed)
         settings.noCache = noCache
         settings.schemaFile = openAPISchema
         settings.network = networkMode
@@ -98,7 +120,9 @@ struct BuildOptions: ParsableArguments {
             printError(error.description)
             throw ExitCode(1)
         }
-        let settings = try await runReportingErrors { try self.settings(environment) }
+        let settings = try await runReportingErrors {
+            try self.settings(environment, projectDirectory: loaded.projectDirectory)
+        }
         let onLayerWritten = try await runReportingErrors { try listener(loaded) }
         let interruption = Interruption(reporter: reporter)
         defer { interruption.end() }
@@ -124,13 +148,17 @@ struct BuildOptions: ParsableArguments {
 
 /// Runs `body`, printing a clear message (never a stack trace) and exiting 1 on failure (128 + the signal when
 /// interrupted).
-func runReportingErrors<T>(interruptedBy signal: @autoclosure () -> Int32 = SIGINT, _ body: () async throws -> T)
-    async throws -> T
-{
+/// Errors for which `passing` is true are thrown as they are, for the caller to handle.
+func runReportingErrors<T>(
+    interruptedBy signal: @autoclosure () -> Int32 = SIGINT, passing: (Error) -> Bool = { _ in false },
+    _ body: () async throws -> T
+) async throws -> T {
     do {
         return try await body()
     } catch let exit as ExitCode {
         throw exit
+    } catch  where passing(error) {
+        throw error
     } catch BuildError.interrupted {
         printError("error: \(BuildError.interrupted)")
         throw ExitCode(128 + signal())

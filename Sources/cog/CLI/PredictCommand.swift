@@ -4,6 +4,7 @@ import Foundation
 import Layers
 import OCI
 import Registry
+import Synchronization
 
 /// `cog predict`: runs one prediction in the image's filesystem, without Docker.
 struct PredictCommand: AsyncParsableCommand {
@@ -47,7 +48,7 @@ struct PredictCommand: AsyncParsableCommand {
     func run() async throws {
         Environment.current.enterUserNamespaceIfPossible()
         let reporter = options.reporter
-        let paths = Environment.current.paths
+        let paths = try await runReportingErrors { try Environment.current.checkedPaths() }
         let stored: StoredImage
         if let image {
             stored = try await runReportingErrors { try LocalImages(paths: paths).load(name: image) }
@@ -56,7 +57,9 @@ struct PredictCommand: AsyncParsableCommand {
         }
         let schema = stored.configuration.config?.labels?["run.cog.openapi_schema"]
         let inputs = try await runReportingErrors {
-            try json.map(PredictionInputs.parseJSON) ?? PredictionInputs.parse(input, schema: schema)
+            let inputs = try json.map(PredictionInputs.parseJSON) ?? PredictionInputs.parse(input, schema: schema)
+            try PredictionInputs.checkNames(inputs, schema: schema)
+            return inputs
         }
         let http = Environment.current.http
         let (host, environment, network) = (Environment.current.variables, env, options.networkMode)
@@ -70,24 +73,76 @@ struct PredictCommand: AsyncParsableCommand {
         }
         if image != nil { reportConfinement(server.confinement, reporter: reporter) }  // a build already said it
         reporter.info("starting the model on 127.0.0.1:\(server.port)")
+        // The reply streams to a file, whatever its size (a large file output, megabytes of logs).
+        let replyFile = "\(paths.scratch)/prediction-\(getpid())-\(UInt32.random(in: 0...UInt32.max)).json"
+        defer { FileSystem.remove(replyFile) }
         let answer: Result<HTTPResponse, Error>
         do {
             try await server.waitUntilReady(timeout: setupTimeout, http: http)
             let body = try JSONSerialization.data(withJSONObject: ["input": inputs])
-            answer = .success(
-                try await http.send(
-                    HTTPRequest(
-                        method: "POST", url: "\(server.url)/predictions",
-                        headers: [("Content-Type", "application/json")], body: .data(body))))
+            let request = HTTPRequest(
+                method: "POST", url: "\(server.url)/predictions",
+                headers: [("Content-Type", "application/json")], body: .data(body))
+            try FileSystem.makeDirectory(paths.scratch)
+            let sink = ReplyFile(path: replyFile)
+            let response = try await http.send(request, into: { sink.destination() })
+            try sink.finish(response)
+            answer = .success(response)
         } catch {
             answer = .failure(error)
         }
         try await Blocking.run { server.stop() }
         let response = try await runReportingErrors { try answer.get() }
-        if json != nil {
-            try await runReportingErrors { try PredictionOutput.writePrediction(response, to: output ?? "output.json") }
-        } else {
-            try await runReportingErrors { try PredictionOutput.handle(response, outputPath: output) }
+        let (jsonMode, outputPath) = (json != nil, output)
+        try await runReportingErrors {
+            try await Blocking.run {
+                let body = try PredictionBody.read(path: replyFile, status: response.status)
+                if jsonMode {
+                    try PredictionOutput.writePrediction(body, status: response.status, to: outputPath ?? "output.json")
+                } else {
+                    try PredictionOutput.handle(body, status: response.status, outputPath: outputPath)
+                }
+            }
         }
+    }
+}
+
+/// The file a prediction reply streams into: a successful reply is written as it arrives; any other one, which
+/// the transport collects in memory, is written once it is complete.
+final class ReplyFile: Sendable {
+    let path: String
+    /// The open file's descriptor while a reply streams in, else -1.
+    private let descriptor = Mutex<Int32>(-1)
+
+    init(path: String) { self.path = path }
+
+    /// Where the transport sends a reply body: each attempt starts the file anew.
+    func destination() -> ResponseDestination {
+        .stream { [self] _, bytes in
+            try descriptor.withLock { fd in
+                if fd < 0 {
+                    fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o600)
+                    guard fd >= 0 else { throw OCIError.system(SystemCallError("create", path: path)) }
+                }
+                var offset = 0
+                while offset < bytes.count {
+                    let n = write(fd, bytes.baseAddress! + offset, bytes.count - offset)
+                    if n < 0 && errno == EINTR { continue }
+                    guard n > 0 else { throw OCIError.system(SystemCallError("write", path: path)) }
+                    offset += n
+                }
+            }
+        }
+    }
+
+    /// Closes the file, or writes the body the transport kept in memory.
+    func finish(_ response: HTTPResponse) throws {
+        let streamed = descriptor.withLock { fd -> Bool in
+            defer { fd = -1 }
+            guard fd >= 0 else { return false }
+            close(fd)
+            return true
+        }
+        if !streamed { try FileSystem.writeAtomically(response.body, to: path) }
     }
 }

@@ -4,80 +4,108 @@ import OCI
 import Registry
 
 /// Prints or writes a prediction's output as Cog does: strings raw, files (data URLs) to disk, the rest as JSON.
+/// The reply was streamed to a file (`PredictionBody`): long strings go from there to stdout or to their file
+/// in pieces, whatever their size.
 enum PredictionOutput {
-    /// The prediction object the runtime answered with.
-    static func prediction(_ response: HTTPResponse) throws -> [String: Any] {
-        guard let object = try? JSONSerialization.jsonObject(with: response.body) as? [String: Any] else {
-            throw PredictError.notAPrediction(
-                status: response.status, body: String(decoding: response.body.prefix(2000), as: UTF8.self))
-        }
-        return object
-    }
-
-    static func handle(_ response: HTTPResponse, outputPath: String?) throws {
-        let object = try prediction(response)
-        if response.status == 422, let details = object["detail"] as? [[String: Any]] {
-            throw PredictError.refusedInputs(
-                details.map { detail in
-                    let location =
-                        (detail["loc"] as? [Any])?.dropFirst(2).map { "\($0)" }.joined(separator: ".") ?? "input"
-                    return (location, detail["msg"] as? String ?? "invalid")
-                })
-        }
-        let status = object["status"] as? String
-        guard response.isSuccess, status == nil || status == "succeeded" else {
-            let detail =
-                object["error"].map { "\($0)" } ?? object["detail"].map { "\($0)" }
-                ?? String(decoding: response.body.prefix(2000), as: UTF8.self)
-            throw PredictError.predictionFailed(httpStatus: response.status, status: status, detail: detail)
-        }
-        try write(object["output"] ?? NSNull(), outputPath: outputPath, index: nil)
+    static func handle(_ body: PredictionBody, status: Int, outputPath: String?) throws {
+        let object = try prediction(body, status: status)
+        try checkSucceeded(object, body: body, status: status)
+        try write(object["output"] ?? NSNull(), body: body, outputPath: outputPath, index: nil)
     }
 
     /// `--json` mode: the whole prediction (status, output, logs, metrics) written as JSON to `path`; a prediction
     /// that did not succeed is an error after the file is written.
-    static func writePrediction(_ response: HTTPResponse, to path: String) throws {
-        let object = try prediction(response)
-        let data = try JSONSerialization.data(
-            withJSONObject: object, options: [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes])
-        try FileSystem.writeAtomically(data + Data("\n".utf8), to: path)
+    static func writePrediction(_ body: PredictionBody, status: Int, to path: String) throws {
+        let object = try prediction(body, status: status)
+        let temporary = FileSystem.temporarySibling(of: path)
+        do {
+            let file = try FileStream.create(temporary)
+            try body.writeJSON(object, pretty: true) { try file.write($0) }
+            try file.write(Data("\n".utf8))
+            try file.close()
+            try FileSystem.rename(temporary, to: path)
+        } catch {
+            FileSystem.remove(temporary)
+            throw error
+        }
         FileHandle.standardError.write(Data("written to \(path)\n".utf8))
-        let status = object["status"] as? String
-        guard response.isSuccess, status == nil || status == "succeeded" else {
-            let detail =
-                object["error"].map { "\($0)" } ?? object["detail"].map { "\($0)" } ?? "HTTP \(response.status)"
-            throw PredictError.predictionFailed(httpStatus: response.status, status: status, detail: detail)
+        try checkSucceeded(object, body: body, status: status)
+    }
+
+    /// The prediction object the runtime answered with.
+    private static func prediction(_ body: PredictionBody, status: Int) throws -> [String: Any] {
+        guard let object = body.object as? [String: Any] else {
+            throw PredictError.notAPrediction(status: status, body: body.summary(body.object))
+        }
+        return object
+    }
+
+    /// Throws the runtime's own words when the prediction did not succeed: the refused inputs of a 422 one per
+    /// line, else its error (never Swift's rendering of a dictionary).
+    private static func checkSucceeded(_ object: [String: Any], body: PredictionBody, status: Int) throws {
+        if status == 422, let details = object["detail"] as? [[String: Any]] {
+            throw PredictError.refusedInputs(
+                details.map { detail in
+                    let location =
+                        (detail["loc"] as? [Any])?.dropFirst(2).map { "\($0)" }.joined(separator: ".") ?? "input"
+                    return (location.isEmpty ? "input" : location, body.summary(detail["msg"] ?? "invalid"))
+                })
+        }
+        let state = object["status"] as? String
+        guard (200..<300).contains(status), state == nil || state == "succeeded" else {
+            let detail = object["error"] ?? object["detail"]
+            throw PredictError.predictionFailed(
+                httpStatus: status, status: state, detail: detail.map { body.summary($0) } ?? "HTTP \(status)")
         }
     }
 
-    static func write(_ output: Any, outputPath: String?, index: Int?) throws {
-        if let text = output as? String {
+    static func write(_ output: Any, body: PredictionBody, outputPath: String?, index: Int?) throws {
+        let base = outputPath ?? "output"
+        if let spill = body.spilled(output) {
+            if (try spill.prefix(5)) == "data:" {
+                let path = index.map { "\(base).\($0)" } ?? base
+                let mime = try spill.writeDataURL(to: path)
+                try rename(path, adding: index == nil && outputPath != nil ? "" : extensionFor(mime))
+            } else {
+                try spill.forEachChunk { FileHandle.standardOutput.write(Data($0)) }
+                FileHandle.standardOutput.write(Data("\n".utf8))
+            }
+        } else if let text = output as? String {
             if text.hasPrefix("data:"), let comma = text.firstIndex(of: ","),
                 let data = Data(base64Encoded: String(text[text.index(after: comma)...]))
             {
                 let mime =
                     String(text[text.index(text.startIndex, offsetBy: 5)..<comma]).split(separator: ";").first.map(
                         String.init) ?? ""
-                let ext =
-                    [
-                        "image/png": ".png", "image/jpeg": ".jpg", "audio/wav": ".wav", "video/mp4": ".mp4",
-                        "text/plain": ".txt",
-                    ][mime] ?? ""
-                let base = outputPath ?? "output"
-                let path = index.map { "\(base).\($0)\(ext)" } ?? (outputPath ?? "output\(ext)")
+                let path =
+                    index.map { "\(base).\($0)\(extensionFor(mime))" } ?? (outputPath ?? "output\(extensionFor(mime))")
                 try data.write(to: URL(fileURLWithPath: path))
                 FileHandle.standardError.write(Data("written to \(path)\n".utf8))
             } else {
                 print(text)
             }
-        } else if let list = output as? [Any], list.allSatisfy({ ($0 as? String)?.hasPrefix("data:") == true }),
-            !list.isEmpty
+        } else if let list = output as? [Any], !list.isEmpty,
+            list.allSatisfy({ item in
+                body.spilled(item).map { (try? $0.prefix(5)) == "data:" }
+                    ?? ((item as? String)?.hasPrefix("data:") == true)
+            })
         {
-            for (i, item) in list.enumerated() { try write(item, outputPath: outputPath, index: i) }
+            for (i, item) in list.enumerated() { try write(item, body: body, outputPath: outputPath, index: i) }
         } else {
-            let data = try JSONSerialization.data(
-                withJSONObject: output, options: [.prettyPrinted, .sortedKeys, .fragmentsAllowed])
-            print(String(decoding: data, as: UTF8.self))
+            try body.writeJSON(output, pretty: true) { FileHandle.standardOutput.write(Data($0)) }
+            FileHandle.standardOutput.write(Data("\n".utf8))
         }
+    }
+
+    private static func extensionFor(_ mime: String) -> String {
+        [
+            "image/png": ".png", "image/jpeg": ".jpg", "audio/wav": ".wav", "video/mp4": ".mp4", "text/plain": ".txt",
+        ][mime] ?? ""
+    }
+
+    /// Gives a decoded file its extension and says where it is.
+    private static func rename(_ path: String, adding suffix: String) throws {
+        if !suffix.isEmpty { try FileSystem.rename(path, to: path + suffix) }
+        FileHandle.standardError.write(Data("written to \(path + suffix)\n".utf8))
     }
 }

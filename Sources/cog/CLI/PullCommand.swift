@@ -21,24 +21,39 @@ struct PullCommand: AsyncParsableCommand {
         // Rootless: layers are unpacked with their owners inside cog's user namespace, as a build's are.
         Environment.current.enterUserNamespaceIfPossible()
         let reporter = BuildReporter(mode: BuildReporter.Mode(rawValue: progress) ?? .auto)
-        let paths = Environment.current.paths
+        let (image, ociOut) = (self.image, self.ociOut)
         try await runReportingErrors {
+            let paths = try Environment.current.checkedPaths()
+            if let ociOut { try OCILayout.checkOutput(ociOut) }
             let reference = try ImageReference(parsing: image)
             let environment = Environment.current
-            let start = Date()
-            let (stored, unpacked) = try await ImagePull.pull(
-                reference, name: image, paths: paths, registry: environment.registry,
-                credentials: environment.dockerConfig, progress: reporter)
-            reporter.info(
-                "pulled \(image) and unpacked \(unpacked) layer\(unpacked == 1 ? "" : "s") in \(String(format: "%.1f", Date().timeIntervalSince(start))) s"
-            )
-            if let ociOut {
-                try OCILayout.writeAtomically(to: ociOut) { layout in
-                    try ImageWriter.add(
-                        stored, from: paths.blobs, to: layout, name: reference.tag ?? "latest", transfer: .link)
+            // A cached blob found corrupt while the layout is written is removed; one more pull fetches it anew.
+            for attempt in 1...2 {
+                let start = Date()
+                let (stored, unpacked) = try await ImagePull.pull(
+                    reference, name: image, paths: paths, registry: environment.registry,
+                    credentials: environment.dockerConfig, progress: reporter)
+                reporter.info(
+                    "pulled \(image) and unpacked \(unpacked) layer\(unpacked == 1 ? "" : "s") in \(String(format: "%.1f", Date().timeIntervalSince(start))) s"
+                )
+                do {
+                    if let ociOut {
+                        try await Blocking.run {
+                            try OCILayout.writeOutput(to: ociOut) { layout in
+                                try ImageWriter.add(
+                                    stored, from: paths.blobs, to: layout, name: reference.tag ?? "latest",
+                                    transfer: .copy)
+                            }
+                        }
+                    }
+                } catch OCIError.corruptBlob(let digest, let path, let found, true) where attempt == 1 {
+                    reporter.warning(
+                        "\(OCIError.corruptBlob(digest, path: path, found: found, removed: true)); pulling again")
+                    continue
                 }
+                print("\(reference.registry)/\(reference.repository)@\(stored.descriptor.digest)")
+                return
             }
-            print("\(reference.registry)/\(reference.repository)@\(stored.descriptor.digest)")
         }
     }
 }

@@ -36,37 +36,62 @@ struct PushCommand: AsyncParsableCommand {
             }
             return
         }
-        // The push starts with the build: each layer is uploaded as soon as it is written.
-        let paths = Environment.current.paths
-        let streaming = StreamingPush()
-        let built: BuiltImage
-        let target: String
-        do {
-            (built, _, _) = try await options.build(reporter: reporter) { loaded in
-                guard let name = image ?? loaded.config.config.image else {
-                    printError(
-                        "error: to push images, set 'image' in cog.yaml or pass an image name, e.g. cog push r8.im/your-username/your-model"
-                    )
-                    throw ExitCode(1)
+        // The push starts with the build: each layer is uploaded as soon as it is written. A cached blob found
+        // corrupt before it is sent is removed; one more build makes it anew.
+        let paths = try await runReportingErrors { try Environment.current.checkedPaths() }
+        for attempt in 1...2 {
+            let streaming = StreamingPush()
+            let built: BuiltImage
+            let target: String
+            do {
+                (built, _, _) = try await options.build(reporter: reporter) { loaded in
+                    guard let name = image ?? loaded.config.config.image else {
+                        printError(
+                            "error: to push images, set 'image' in cog.yaml or pass an image name, e.g. cog push r8.im/your-username/your-model"
+                        )
+                        throw ExitCode(1)
+                    }
+                    let reference = try ImageReference(parsing: name)
+                    let session = try PushSession(
+                        transfer: Self.transfer(reporter), to: reference, from: paths.blobs, locations: Self.locations)
+                    streaming.start(session, name: name)
+                    reporter.info("pushing \(reference) while building")
+                    return { descriptor, source in session.offer(descriptor, from: source) }
                 }
-                let reference = try ImageReference(parsing: name)
-                let session = try PushSession(
-                    transfer: Self.transfer(reporter), to: reference, from: paths.blobs, locations: Self.locations)
-                streaming.start(session, name: name)
-                reporter.info("pushing \(reference) while building")
-                return { descriptor, source in session.offer(descriptor, from: source) }
+                target = try streaming.name()
+            } catch {
+                // An upload that found a cached blob corrupt removed it, so the build could not finish the image.
+                if attempt == 1, let corrupt = await streaming.corruptBlobFound(),
+                    case .corruptBlob(let digest, _, _, true) = corrupt
+                {
+                    LocalImages(paths: paths).discard(digest)
+                    reporter.warning("\(corrupt); building again")
+                    continue
+                }
+                streaming.cancel()
+                throw error
             }
-            target = try streaming.name()
-        } catch {
-            streaming.cancel()
-            throw error
+            let retried = { (error: Error) in attempt == 1 && Self.isRemovedCorruptBlob(error) }
+            do {
+                try await runReportingErrors(passing: retried) {
+                    // The push first: a blob found corrupt on its way out is removed, and the retry rebuilds it.
+                    let reference = try ImageReference(parsing: target)
+                    let report = try await streaming.finish(built.image)
+                    try LocalImages(paths: paths).save(built.image, name: target)
+                    Self.announce(report, reference: reference, reporter: reporter)
+                }
+                return
+            } catch OCIError.corruptBlob(let digest, let path, let found, true) {
+                LocalImages(paths: paths).discard(digest)
+                reporter.warning(
+                    "\(OCIError.corruptBlob(digest, path: path, found: found, removed: true)); building again")
+            }
         }
-        try await runReportingErrors {
-            try LocalImages(paths: paths).save(built.image, name: target)
-            let reference = try ImageReference(parsing: target)
-            let report = try await streaming.finish(built.image)
-            Self.announce(report, reference: reference, reporter: reporter)
-        }
+    }
+
+    static func isRemovedCorruptBlob(_ error: Error) -> Bool {
+        if case .corruptBlob(_, _, _, true)? = error as? OCIError { return true }
+        return false
     }
 
     private func push(
@@ -109,6 +134,8 @@ private final class StreamingPush: Sendable {
     }
 
     func cancel() { state.withLock { $0 }?.session.cancel() }
+
+    func corruptBlobFound() async -> OCIError? { await state.withLock { $0 }?.session.corruptBlobFound() }
 
     func finish(_ image: StoredImage) async throws -> PushReport {
         guard let session = state.withLock({ $0?.session }) else { throw ExitCode(1) }

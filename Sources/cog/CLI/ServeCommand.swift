@@ -33,7 +33,7 @@ struct ServeCommand: AsyncParsableCommand {
     func run() async throws {
         Environment.current.enterUserNamespaceIfPossible()
         let reporter = options.reporter
-        let paths = Environment.current.paths
+        let paths = try await runReportingErrors { try Environment.current.checkedPaths() }
         let stored = try await RunCommand.image(image, options: options, reporter: reporter, paths: paths)
         let (environment, port, address, network) = (
             Environment.current.variables, self.port, host, options.networkMode
@@ -73,7 +73,7 @@ struct RunCommand: AsyncParsableCommand {
             throw ValidationError("give a command to run, e.g. cog run python -c 'import torch'")
         }
         let reporter = options.reporter
-        let paths = Environment.current.paths
+        let paths = try await runReportingErrors { try Environment.current.checkedPaths() }
         let stored = try await Self.image(image, options: options, reporter: reporter, paths: paths)
         let (projectDirectory, _) = DebugCommand.locate(options.file)
         let (environment, command, network) = (Environment.current.variables, self.command, options.networkMode)

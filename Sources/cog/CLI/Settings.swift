@@ -38,6 +38,33 @@ struct Environment {
         return CogPaths(root: root, mapping: mapping)
     }
 
+    /// `paths`, once its root is known to be usable: an existing directory cog may write, or a path whose first
+    /// existing ancestor is such a directory.
+    /// - Throws: `CommandError.invalidSetting` naming the variable it came from and the fix.
+    func checkedPaths() throws -> CogPaths {
+        let paths = self.paths
+        let source =
+            variables["COG_CACHE_DIR"].map { _ in "COG_CACHE_DIR" }
+            ?? (variables["XDG_CACHE_HOME"] != nil ? "XDG_CACHE_HOME" : "HOME")
+        var probe = paths.root
+        while true {
+            var st = stat()
+            if stat(probe, &st) == 0 {
+                let problem: String? =
+                    st.st_mode & S_IFMT != S_IFDIR
+                    ? "\(probe) is a file, not a directory"
+                    : (access(probe, W_OK | X_OK) != 0 ? "\(probe) is not writable by this user" : nil)
+                guard let problem else { return paths }
+                throw CommandError.invalidSetting(
+                    "the cache directory \(paths.root) (from \(source)) cannot be used: \(problem); point COG_CACHE_DIR at a directory cog may write"
+                )
+            }
+            let parent = (probe as NSString).deletingLastPathComponent
+            if parent == probe || parent.isEmpty { return paths }
+            probe = parent
+        }
+    }
+
     /// `SOURCE_DATE_EPOCH` (default 0, 1970-01-01).
     var sourceDateEpoch: Int64 { variables["SOURCE_DATE_EPOCH"].flatMap { Int64($0) } ?? 0 }
 
@@ -90,9 +117,9 @@ struct Environment {
     var planOptions: BuildPlanner.Options { BuildPlanner.Options.from(environment: variables) }
 
     /// Settings for a build with these layer options and secrets.
-    func buildSettings(layers: LayerOptions, secrets: [BuildSecret]) -> BuildSettings {
+    func buildSettings(layers: LayerOptions, secrets: [BuildSecret]) throws -> BuildSettings {
         var settings = BuildSettings(
-            paths: paths, layers: layers, registry: registry, credentials: dockerConfig, mapping: mapping,
+            paths: try checkedPaths(), layers: layers, registry: registry, credentials: dockerConfig, mapping: mapping,
             host: variables, secrets: secrets)
         settings.mappingNote = mappingNote
         settings.forceSnapshotCapture = variables["COG_CAPTURE"] == "snapshot"

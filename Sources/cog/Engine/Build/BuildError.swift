@@ -6,8 +6,8 @@ public enum BuildError: Error, CustomStringConvertible {
     case stepTimedOut(step: String)
     case secretSyntax(String, problem: String)
     case secretUnreadable(id: String, cause: SystemCallError)
-    case secretVariableUnset(id: String, variable: String)
-    case missingSecret(id: String, step: String)
+    /// A step whose mount says `required: true` lacks its secret.
+    case missingSecret(id: String, step: String, why: MissingSecret)
     /// A package archive the requirements name cannot be read.
     case artifactUnreadable(path: String, cause: SystemCallError)
     /// cog.yaml names no predictor, so there is no schema to generate.
@@ -22,6 +22,19 @@ public enum BuildError: Error, CustomStringConvertible {
     /// A step's layer was still being written when the image was assembled (a bug in cog).
     case layerNotSettled
 
+    /// Why a secret a step mounts is not there.
+    public enum MissingSecret: Error, Sendable, Equatable, CustomStringConvertible {
+        case notGiven
+        case variableUnset(String)
+
+        public var description: String {
+            switch self {
+            case .notGiven: "no --secret gives it"
+            case .variableUnset(let name): "its --secret names the environment variable \(name), which is not set"
+            }
+        }
+    }
+
     public var description: String {
         switch self {
         case .stepFailed(let step, let status, let lastLines):
@@ -33,10 +46,9 @@ public enum BuildError: Error, CustomStringConvertible {
             return "--secret \"\(text)\": \(problem)"
         case .secretUnreadable(let id, let cause):
             return "secret \"\(id)\": cannot read \(cause.path ?? "the file"): \(cause.reason)"
-        case .secretVariableUnset(let id, let variable):
-            return "secret \"\(id)\": the environment variable \(variable) is not set"
-        case .missingSecret(let id, let step):
-            return "step \"\(step)\" mounts the secret \"\(id)\", but none was given: pass --secret id=\(id),src=PATH"
+        case .missingSecret(let id, let step, let why):
+            return
+                "step \"\(step)\" needs the secret \"\(id)\" (its mount is required), but \(why): pass --secret id=\(id),src=PATH or --secret id=\(id),env=VARIABLE"
         case .artifactUnreadable(let path, let cause):
             return "cannot read \(path), named in the requirements: \(cause.reason)"
         case .noPredictor:

@@ -15,6 +15,17 @@ extension BuildSession {
     /// its layers (OCI media types, digests kept), environment, working directory and history.
     func pullBase() async throws -> BaseImage {
         progress.step(1, of: total, "FROM \(plan.baseImage)", cached: false)
+        do {
+            return try await pullBaseOnce()
+        } catch let error as OCIError {
+            // A cached base layer damaged since it was pulled was removed while unpacking: fetch it again.
+            guard case .corruptBlob = error else { throw error }
+            progress.warning("\(error); pulling again")
+            return try await pullBaseOnce()
+        }
+    }
+
+    private func pullBaseOnce() async throws -> BaseImage {
         let reference = try ImageReference(parsing: plan.baseImage)
         let paths = settings.paths
         let unpacker = LayerUnpacker(store: paths.layers, blobs: paths.blobs)

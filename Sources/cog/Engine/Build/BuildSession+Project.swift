@@ -7,7 +7,7 @@ extension BuildSession {
     /// identity, so a rebuild neither reads nor compresses it again), then the code. A code edit changes only the
     /// code layer, so a push uploads only that.
     func copyProject(destination: String, excludes: [String]) async throws {
-        let files = ProjectFiles(directory: projectDirectory, excludes: excludes)
+        let files = ProjectFiles(directory: projectDirectory, excludes: excludes, ownState: [settings.paths.root])
         let (entries, sockets) = try await Blocking.run { try files.entries(destination: destination) }
         for socket in sockets {
             progress.warning("left out the socket /\(socket): a socket cannot be stored in an image")

@@ -6,20 +6,19 @@ extension BuildSession {
     /// A RUN step: from the step cache when its key is there, else run by the capture method, its layer written
     /// while the build goes on.
     func runStep(_ run: RunStep, material: String, index: Int) async throws {
-        let (secrets, caches) = try mounts(of: run)
         let split = packageSplit(for: run, index: index)
-        // Secrets enter the key by id only: changing a secret's content does not rebuild, and no content is stored.
+        // Secrets enter the key by their mount's definition only (as in BuildKit): neither a secret's content nor
+        // whether one was given rebuilds the step, so `cog predict` (no secrets) reuses what `cog build --secret`
+        // built, and no content is stored.
         let key = try StepCache.key(
             parent: state.chainKey,
             material: material
                 + (run.splitsPackages ? "\npackages \(split.minimumPackageBytes) \(split.maximumPackageLayers)" : ""))
-        if !settings.noCache, let entries = cache.lookup(key, blobs: settings.paths.blobs) {
+        if !settings.noCache, let entries = cache.lookup(key, blobs: settings.paths.blobs),
+            let directories = try await cachedLayers(entries)
+        {
             progress.step(index, of: total, "RUN \(run.summary)", cached: true)
-            let paths = settings.paths
-            for entry in entries {
-                let directory = try await Blocking.run {
-                    try paths.layers.unpack(blob: paths.blobs.path(for: entry.digest), diffID: entry.diffID)
-                }
+            for (entry, directory) in zip(entries, directories) {
                 state.append(
                     .written(descriptor: entry.descriptor, diffID: entry.diffID, directory: directory),
                     createdBy: "RUN \(run.command)", created: settings.created, label: entry.label)
@@ -29,6 +28,7 @@ extension BuildSession {
             return
         }
         progress.step(index, of: total, "RUN \(run.summary)", cached: false)
+        let (secrets, caches) = try mounts(of: run)
         var request = StepRunner.Step(
             command: ["/bin/sh", "-c", run.command],
             // SOURCE_DATE_EPOCH makes pip and py_compile write hash-checked .pyc files instead of ones
@@ -81,7 +81,27 @@ extension BuildSession {
         return split
     }
 
-    /// The step's secret files (given ones only) and cache mounts.
+    /// The layer dirs of a cached step, unpacked when absent; nil when a blob turns out corrupt (removed, and the
+    /// step runs again).
+    private func cachedLayers(_ entries: [StepCache.Entry]) async throws -> [String]? {
+        let paths = settings.paths
+        do {
+            return try await Blocking.run {
+                try entries.map { entry in
+                    try paths.layers.unpack(blob: paths.blobs.path(for: entry.digest), diffID: entry.diffID) {
+                        try paths.blobs.verifyIntegrity(entry.digest, size: entry.size)
+                    }
+                }
+            }
+        } catch let error as OCIError {
+            guard case .corruptBlob = error else { throw error }
+            progress.warning("\(error); running the step again")
+            return nil
+        }
+    }
+
+    /// The step's secret files and cache mounts. A secret not given is left out with a warning, as BuildKit leaves
+    /// out an optional secret; one whose mount is `required` stops the build.
     private func mounts(of run: RunStep) throws -> (
         secrets: [(source: String, target: String)], caches: [(id: String, target: String)]
     ) {
@@ -90,12 +110,20 @@ extension BuildSession {
         for mount in run.mounts {
             switch mount {
             case .cache(let target, let id): caches.append((id, target))
-            case .secret(let id, let target):
-                guard let secret = settings.secrets.first(where: { $0.id == id }) else {
-                    throw BuildError.missingSecret(id: id, step: run.summary)
+            case .secret(let id, let target, let required):
+                let file =
+                    try settings.secrets.last(where: { $0.id == id })?.materialize(in: secretFiles)
+                    ?? .failure(.notGiven)
+                switch file {
+                case .success(let path):
+                    let absolute = target.hasPrefix("/") ? target : "\(state.workingDirectory)/\(target)"
+                    secrets.append((path, absolute))
+                case .failure(let why):
+                    if required { throw BuildError.missingSecret(id: id, step: run.summary, why: why) }
+                    progress.warning(
+                        "secret \"\(id)\" is not mounted in this step: \(why) (the mount is optional; required: true makes it an error)"
+                    )
                 }
-                let absolute = target.hasPrefix("/") ? target : "\(state.workingDirectory)/\(target)"
-                secrets.append((try secret.materialize(in: secretFiles), absolute))
             }
         }
         return (secrets, caches)

@@ -15,7 +15,7 @@ public struct CogPaths: Sendable {
     }
 
     /// Every blob: pulled base layers, built layers, configs, manifests.
-    public var blobs: BlobStore { BlobStore(root: "\(root)/blobs") }
+    public var blobs: BlobStore { BlobStore(root: "\(root)/blobs", removesCorruptBlobs: true) }
     /// Layers unpacked once, the overlay lower dirs. A single-mapping rootless build keeps its own: its files all
     /// belong to the caller, which a build that keeps owners (root, or cog's user namespace) must not reuse.
     public var layers: LayerStore { LayerStore(root: "\(root)/\(mapping == .single ? "layers-single" : "layers")") }

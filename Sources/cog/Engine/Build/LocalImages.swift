@@ -10,8 +10,18 @@ public struct LocalImages: Sendable {
 
     var layout: OCILayout { get throws { try OCILayout.create(at: paths.images) } }
 
+    /// Names `image` in the store; builds saving at once each keep their name (the index is locked while
+    /// it is read and rewritten).
     public func save(_ image: StoredImage, name: String) throws {
-        try ImageWriter.add(image, from: paths.blobs, to: try layout, name: name, transfer: .link)
+        try FileSystem.makeDirectory(paths.root)
+        try FileLock.withLock("\(paths.root)/images.lock") {
+            try ImageWriter.add(image, from: paths.blobs, to: try layout, name: name, transfer: .link)
+        }
+    }
+
+    /// Drops a blob found corrupt in the content store from the image store too (it holds a hard link to it).
+    public func discard(_ digest: Digest) {
+        if let layout = try? layout { layout.blobs.remove(digest) }
     }
 
     public func load(name: String) throws -> StoredImage {

@@ -47,6 +47,8 @@ struct RunItem: Sendable, Equatable {
 struct SecretMount: Sendable, Equatable {
     var id: String
     var target: String
+    /// BuildKit's `required=true`: a build without this secret fails instead of running the step without it.
+    var required = false
 }
 
 /// One managed weights entry: a name, where the files appear in the image, and where they come from.

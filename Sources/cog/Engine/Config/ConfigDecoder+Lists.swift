@@ -57,7 +57,15 @@ extension ConfigDecoder {
 
     private mutating func decodeMount(_ node: YAMLNode) -> SecretMount? {
         var values: [String: String] = [:]
-        for (field, _, value) in fields(of: node, section: "a mount", keys: KeySet(known: ["type", "id", "target"])) {
+        var required = false
+        let keys = KeySet(known: ["type", "id", "target", "required"])
+        for (field, _, value) in fields(of: node, section: "a mount", keys: keys) {
+            if field == "required" {
+                // BuildKit's `required=true`: Cog's schema has no such key (a secret is then optional), so it is
+                // an extension that turns a missing secret into an error instead of a step run without it.
+                required = bool(value, key: field) ?? false
+                continue
+            }
             guard let text = string(value, key: field) else { continue }
             if field == "type", text != "secret" {
                 log.error(
@@ -76,7 +84,7 @@ extension ConfigDecoder {
             }
             return nil
         }
-        return SecretMount(id: id, target: target)
+        return SecretMount(id: id, target: target, required: required)
     }
 
     /// A run command, trimmed, when it is one line and any leading `--mount=` flags parse; else nil.

@@ -7,8 +7,8 @@
 ///       |                   ^
 ///   hint: set a supported version, e.g. python_version: "3.12"
 /// ```
-public struct ConfigDiagnostic: Sendable, Equatable, CustomStringConvertible {
-    enum Severity: Sendable, Equatable { case error, warning }
+public struct ConfigDiagnostic: Sendable, Hashable, CustomStringConvertible {
+    enum Severity: Sendable, Hashable { case error, warning }
 
     var severity: Severity
     /// The file as a person names it (`cog.yaml`, `requirements.txt`).
@@ -19,6 +19,8 @@ public struct ConfigDiagnostic: Sendable, Equatable, CustomStringConvertible {
     var sourceLine: String?
     var message: String
     var hint: String?
+    /// Where the caret goes in `sourceLine` (differs from `mark` when a long line is quoted in part).
+    var caretColumn: Int?
 
     public var description: String {
         var text = file
@@ -29,7 +31,7 @@ public struct ConfigDiagnostic: Sendable, Equatable, CustomStringConvertible {
             let number = String(mark.line)
             let gutter = String(repeating: " ", count: number.count)
             text += "\n    \(number) | \(sourceLine)"
-            text += "\n    \(gutter) | \(Self.caretPadding(sourceLine, column: mark.column))^"
+            text += "\n    \(gutter) | \(Self.caretPadding(sourceLine, column: caretColumn ?? mark.column))^"
         }
         if let hint { text += "\n  hint: \(hint)" }
         return text
@@ -49,6 +51,11 @@ struct DiagnosticLog: Sendable {
     let file: String
     private let lines: [String]
     private(set) var diagnostics: [ConfigDiagnostic] = []
+    private var recorded = Set<ConfigDiagnostic>()
+    /// At most this many are kept: a file of a hundred thousand bad items reports quickly, and readably.
+    static let limit = 100
+    /// Lines longer than this are quoted as a window around the column.
+    static let quotedWidth = 160
 
     /// A log for `file` whose text is `text` (used to quote lines).
     init(file: String, text: String) {
@@ -89,10 +96,25 @@ struct DiagnosticLog: Sendable {
     private mutating func add(
         _ severity: ConfigDiagnostic.Severity, _ message: String, at mark: SourceMark?, hint: String?
     ) {
+        guard diagnostics.count < Self.limit else { return }
+        var (quoted, column) = (mark.flatMap { line($0.line) }, mark?.column ?? 1)
+        if let text = quoted, text.count > Self.quotedWidth {
+            // Quote a window around the spot of a very long line (a minified or generated file).
+            let start = max(0, min(column - 1 - Self.quotedWidth / 2, text.count - Self.quotedWidth))
+            let window = text.dropFirst(start).prefix(Self.quotedWidth)
+            quoted = (start > 0 ? "…" : "") + window + (start + window.count < text.count ? "…" : "")
+            column = column - start + (start > 0 ? 1 : 0)
+        }
         let diagnostic = ConfigDiagnostic(
-            severity: severity, file: file, mark: mark, sourceLine: mark.flatMap { line($0.line) }, message: message,
-            hint: hint)
-        guard !diagnostics.contains(diagnostic) else { return }
+            severity: severity, file: file, mark: mark, sourceLine: quoted, message: message, hint: hint,
+            caretColumn: column)
+        guard recorded.insert(diagnostic).inserted else { return }
         diagnostics.append(diagnostic)
+        if diagnostics.count == Self.limit {
+            diagnostics.append(
+                ConfigDiagnostic(
+                    severity: .error, file: file, message: "more than \(Self.limit) problems; the rest are not shown",
+                    hint: "fix these first"))
+        }
     }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import OCI
 
 /// Turns a model directory's cog.yaml into a completed config: the one road from file to `CompletedConfig`.
 public enum ConfigLoader {
@@ -10,7 +11,7 @@ public enum ConfigLoader {
     {
         let path =
             configFile.hasPrefix("/") ? configFile : (projectDirectory as NSString).appendingPathComponent(configFile)
-        guard let data = FileManager.default.contents(atPath: path) else {
+        guard let data = readPrefix(path, limit: maximumSize + 1) else {
             var isDirectory: ObjCBool = false
             if FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) {
                 throw .file(
@@ -22,8 +23,80 @@ public enum ConfigLoader {
                 configFile, "\(configFile) not found in \(projectDirectory)",
                 hint: "run cog init to create one, or pass -f with the path of your config file")
         }
-        return try load(
-            text: String(decoding: data, as: UTF8.self), configFile: configFile, projectDirectory: projectDirectory)
+        return try load(data: data, configFile: configFile, projectDirectory: projectDirectory)
+    }
+
+    /// Checks, parses, validates and completes the bytes of a config file (at most `maximumSize` of them are
+    /// looked at): too large or not UTF-8 is a located error, never replaced characters.
+    static func load(data: Data, configFile: String = "cog.yaml", projectDirectory: String) throws(ConfigError)
+        -> LoadedConfig
+    {
+        let name = (configFile as NSString).lastPathComponent
+        if data.count > maximumSize {
+            throw ConfigError(diagnostics: [
+                located(
+                    "the file is larger than \(maximumSize >> 20) MiB; a cog.yaml holds a few KiB of settings",
+                    at: maximumSize, in: data, file: name, hint: "check that -f names the config file, not data")
+            ])
+        }
+        guard let text = String(validating: data, as: UTF8.self) else {
+            let offset = firstInvalidUTF8(data)
+            throw ConfigError(diagnostics: [
+                located(
+                    "the file is not valid UTF-8 (byte 0x\(String(format: "%02X", data[offset])))", at: offset,
+                    in: data,
+                    file: name, hint: "save cog.yaml as UTF-8")
+            ])
+        }
+        return try load(text: text, configFile: configFile, projectDirectory: projectDirectory)
+    }
+
+    /// The largest cog.yaml read; real ones are a few KiB.
+    static let maximumSize = 1 << 20
+
+    /// Up to `limit` bytes of the file at `path`; nil when it cannot be read.
+    private static func readPrefix(_ path: String, limit: Int) -> Data? {
+        guard let file = try? FileStream.openForReading(path) else { return nil }
+        var data = Data()
+        struct Enough: Error {}
+        do {
+            try file.forEachChunk(size: 64 << 10) { chunk in
+                data.append(contentsOf: chunk.prefix(limit - data.count))
+                if data.count >= limit { throw Enough() }
+            }
+        } catch is Enough {
+        } catch {
+            return nil
+        }
+        return data
+    }
+
+    /// The offset of the first byte that is not part of valid UTF-8.
+    private static func firstInvalidUTF8(_ data: Data) -> Int {
+        var iterator = data.makeIterator()
+        var decoder = UTF8()
+        var offset = 0
+        while true {
+            switch decoder.decode(&iterator) {
+            case .scalarValue(let scalar): offset += UTF8.width(scalar)
+            case .emptyInput: return max(0, data.count - 1)
+            case .error: return offset
+            }
+        }
+    }
+
+    /// An error at byte `offset` of `data`, located by line and column, quoting the line.
+    private static func located(_ message: String, at offset: Int, in data: Data, file: String, hint: String)
+        -> ConfigDiagnostic
+    {
+        let before = data.prefix(offset)
+        let line = before.count(where: { $0 == 0x0A }) + 1
+        let lineStart = (before.lastIndex(of: 0x0A).map { $0 + 1 }) ?? data.startIndex
+        let column = String(decoding: data[lineStart..<(data.startIndex + offset)], as: UTF8.self).count + 1
+        let text = String(decoding: data[lineStart...].prefix { $0 != 0x0A }, as: UTF8.self)
+        var log = DiagnosticLog(file: file, text: String(repeating: "\n", count: line - 1) + text)
+        log.error(message, at: SourceMark(line: line, column: column), hint: hint)
+        return log.diagnostics[0]
     }
 
     /// Parses, validates and completes cog.yaml text; `projectDirectory` is where the requirements file is read.

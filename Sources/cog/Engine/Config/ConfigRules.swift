@@ -89,11 +89,18 @@ enum ConfigRules {
         return nil
     }
 
+    /// Compiled once: a config may list thousands of packages.
+    nonisolated(unsafe) private static let aptPackage = try? NSRegularExpression(
+        pattern: #"^[a-z0-9][a-z0-9+.\-]*(:[a-z0-9\-]+)?(=[A-Za-z0-9.+~:\-]+)?$"#)
+
+    private static func isAptPackageName(_ name: String) -> Bool {
+        aptPackage?.firstMatch(in: name, range: NSRange(name.startIndex..., in: name)) != nil
+    }
+
     /// One `system_packages` item: an apt package name, optionally `=version` or `:arch`, never shell syntax.
     static func checkAptPackage(_ name: String) -> RuleViolation? {
         if name.isEmpty { return RuleViolation(message: "a system package is empty", hint: "remove the empty item") }
-        let pattern = #"^[a-z0-9][a-z0-9+.\-]*(:[a-z0-9\-]+)?(=[A-Za-z0-9.+~:\-]+)?$"#
-        guard name.range(of: pattern, options: .regularExpression) == nil else { return nil }
+        guard !isAptPackageName(name) else { return nil }
         let message = "system package \"\(name)\" is not an apt package name"
         if name.contains(where: \.isWhitespace) {
             return RuleViolation(message: message + ": it contains a space", hint: "list each package as its own item")
@@ -105,7 +112,22 @@ enum ConfigRules {
                     "apt package names use only lowercase letters, digits and + - . (optionally name=version); shell commands belong in build.run"
             )
         }
-        return RuleViolation(message: message, hint: "apt package names are lowercase, e.g. \"\(name.lowercased())\"")
+        if name.hasPrefix("-") {
+            return RuleViolation(
+                message: message + ": it is an apt option",
+                hint:
+                    "system_packages lists package names only; apt options cannot be passed (to run apt-get with options, write the command in build.run)"
+            )
+        }
+        let lowered = name.lowercased()
+        if lowered != name, isAptPackageName(lowered) {
+            return RuleViolation(message: message, hint: "apt package names are lowercase, e.g. \"\(lowered)\"")
+        }
+        return RuleViolation(
+            message: message,
+            hint:
+                "apt package names start with a lowercase letter or digit and use only a-z 0-9 + - . (name=version, name:arch)"
+        )
     }
 
     /// Environment names the cog runtime reserves (Cog's `pkg/config/env.go`); `*` ends a prefix.

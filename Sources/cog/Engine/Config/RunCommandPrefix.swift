@@ -65,7 +65,8 @@ enum RunCommandPrefix {
                         message: "--mount=type=secret needs an id",
                         hint: "e.g. --mount=type=secret,id=hf_token,target=/run/secrets/hf_token"))
             }
-            return .success(.secret(id: id, target: target ?? "/run/secrets/\(id)"))
+            let required = ["true", "1"].contains(options["required"]?.lowercased() ?? "false")
+            return .success(.secret(id: id, target: target ?? "/run/secrets/\(id)", required: required))
         case let type:
             return .failure(
                 RuleViolation(

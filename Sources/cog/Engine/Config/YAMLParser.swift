@@ -20,6 +20,8 @@ private struct TreeBuilder {
     let reader: YAMLEventReader
     var anchors: [String: (node: YAMLNode, size: Int)] = [:]
     var nodeCount = 0
+    /// Values counted through aliases (they make the count grow without the text doing so).
+    var aliasedNodes = 0
 
     mutating func document() throws(YAMLSyntaxError) -> YAMLNode? {
         _ = try reader.next()  // stream start
@@ -50,7 +52,7 @@ private struct TreeBuilder {
                 throw YAMLSyntaxError(
                     mark: event.mark, problem: "the alias *\(anchor) names no anchor defined before it")
             }
-            try count(size, at: event)
+            try count(size, at: event, throughAlias: true)
             return (target, size)
         case .sequenceStart(let anchor, let tag):
             var items: [YAMLNode] = []
@@ -114,13 +116,17 @@ private struct TreeBuilder {
         return (node, size)
     }
 
-    private mutating func count(_ size: Int, at event: YAMLEvent) throws(YAMLSyntaxError) {
+    private mutating func count(_ size: Int, at event: YAMLEvent, throughAlias: Bool = false)
+        throws(YAMLSyntaxError)
+    {
         nodeCount += size
+        if throughAlias { aliasedNodes += size }
         guard nodeCount <= YAMLParser.maximumNodes else {
-            throw YAMLSyntaxError(
-                mark: event.mark,
-                problem: "the document expands to more than \(YAMLParser.maximumNodes) values (aliases repeat too much)"
-            )
+            let why =
+                aliasedNodes > 0
+                ? "the document expands to more than \(YAMLParser.maximumNodes) values (aliases repeat too much)"
+                : "the document holds more than \(YAMLParser.maximumNodes) values; a cog.yaml is far smaller"
+            throw YAMLSyntaxError(mark: event.mark, problem: why)
         }
     }
 

@@ -55,7 +55,8 @@ extension BuildPlan {
             let mounts = run.mounts.map { mount in
                 switch mount {
                 case .cache(let target, let id): "--mount=type=cache,target=\(target),id=\(id),sharing=locked"
-                case .secret(let id, let target): "--mount=type=secret,id=\(id),target=\(target)"
+                case .secret(let id, let target, let required):
+                    "--mount=type=secret,id=\(id),target=\(target)\(required ? ",required=true" : "")"
                 }
             }
             return (["RUN"] + mounts + [run.command]).joined(separator: " ")

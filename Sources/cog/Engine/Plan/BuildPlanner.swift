@@ -180,7 +180,7 @@ public enum BuildPlanner {
             guard case .success((let mounts, let body)) = RunCommandPrefix.split(item.command) else {
                 throw .file("cog.yaml", "run command \"\(item.command)\" has --mount flags cog cannot use")
             }
-            let secrets = item.mounts.map { RunMount.secret(id: $0.id, target: $0.target) }
+            let secrets = item.mounts.map { RunMount.secret(id: $0.id, target: $0.target, required: $0.required) }
             let label = body.count > 60 ? String(body.prefix(57)) + "..." : body
             steps.append(
                 .run(

@@ -3,7 +3,7 @@ import OCI
 
 extension BuildStep {
     /// Stable text naming everything that determines this step's output: the command and its mounts' kinds, ids
-    /// and targets (never a secret's contents), a generated file's path, mode and SHA-256, env values, paths and
+    /// and targets (never a secret's contents, nor whether it was given), a generated file's path, mode and SHA-256, env values, paths and
     /// exclude patterns. The executor hashes it with the parent chain; the project's file digests are its part.
     var cacheKeyMaterial: String {
         let encoder = JSONEncoder()
@@ -41,7 +41,8 @@ private struct KeyMaterial: Encodable {
             mounts = run.mounts.map { mount in
                 switch mount {
                 case .cache(let target, let id): ["cache", id, target]
-                case .secret(let id, let target): ["secret", id, target]
+                // The mount's definition, never the secret's content nor whether one was given (as BuildKit).
+                case .secret(let id, let target, let required): ["secret", id, target] + (required ? ["required"] : [])
                 }
             }
         case .copyFile(let path, let contents, let mode):

@@ -68,6 +68,7 @@ struct RunStep: Sendable, Equatable {
 enum RunMount: Sendable, Equatable, Hashable {
     /// A directory kept between builds (apt archives, pip caches), shared by every step naming `id`.
     case cache(target: String, id: String)
-    /// A build secret (`--secret id=…`) mounted read-only as a file at `target`.
-    case secret(id: String, target: String)
+    /// A build secret (`--secret id=…`) mounted read-only as a file at `target`. As in BuildKit it is optional:
+    /// a build without it runs the step without the file, unless `required`.
+    case secret(id: String, target: String, required: Bool)
 }

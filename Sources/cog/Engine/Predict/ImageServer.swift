@@ -14,7 +14,10 @@ public final class ImageServer: Sendable {
     private let cancel = CancelFlag()
     private let work: BackgroundWork<StepRunner.Outcome>
     private let runner: StepRunner
+    /// The last lines the server printed (JSON records made readable); its memory is bounded whatever it prints.
     public let log = OutputTail()
+    /// The runtime's last error records (a failed setup's reason), kept apart so later output cannot push them out.
+    let errors = OutputTail(limit: 3)
 
     /// Starts the image's entrypoint and command (or `command`) with `/src` as the working directory.
     /// - Parameters:
@@ -56,11 +59,12 @@ public final class ImageServer: Sendable {
         }
         if let projectDirectory { step.secrets.append((projectDirectory, "/src")) }
         step.ownProcessGroup = false  // Ctrl-C at the terminal stops the model, also during its setup()
-        let (log, cancel, stack) = (self.log, self.cancel, Array(lowers.reversed()))
+        let (log, errors, cancel, stack) = (self.log, self.errors, self.cancel, Array(lowers.reversed()))
         let finalStep = gpus.map { $0.apply(to: step) } ?? step
         work = BackgroundWork {
             try runner.run(finalStep, lowers: stack, cancel: cancel) { line in
-                log.add(line)
+                log.add(RuntimeLog.readable(line))
+                if let error = RuntimeLog.error(in: line) { errors.add(error) }
                 echo?(line)
             }
         }
@@ -85,7 +89,7 @@ public final class ImageServer: Sendable {
     public func waitUntilReady(timeout: Double, http: any HTTPTransport) async throws {
         let deadline = Date().addingTimeInterval(timeout)
         while Date() < deadline {
-            if hasExited { throw PredictError.serverExited(log: log.lines) }
+            if hasExited { throw PredictError.serverExited(reason: errors.lines.last, log: log.lines) }
             // The server answers health checks at once, even while setup() runs: a check that hangs is retried.
             if let response = try? await http.send(
                 HTTPRequest(
@@ -97,12 +101,15 @@ public final class ImageServer: Sendable {
             {
                 if status == "READY" { return }
                 if status == "SETUP_FAILED" || status == "DEFUNCT" {
-                    throw PredictError.setupFailed(status: status, log: log.lines)
+                    // coglet's setup result holds the error; the server's output holds what setup() printed.
+                    let setupLogs = ((health["setup"] as? [String: Any])?["logs"] as? String) ?? ""
+                    let reason = errors.lines.last ?? setupLogs.split(separator: "\n").last.map(String.init)
+                    throw PredictError.setupFailed(status: status, reason: reason, log: log.lines)
                 }
             }
             try await Task.sleep(nanoseconds: 250_000_000)
         }
-        throw PredictError.notReady(seconds: Int(timeout), log: log.lines)
+        throw PredictError.notReady(seconds: timeout, log: log.lines)
     }
 
     /// The server's address as this machine reaches it.

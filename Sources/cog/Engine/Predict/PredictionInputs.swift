@@ -29,6 +29,21 @@ public enum PredictionInputs {
         return result
     }
 
+    /// Refuses inputs the schema's `Input` component does not declare, in Cog's words (`pkg/predict/
+    /// input_validation.go`): the CLI is stricter than the runtime, which would silently drop them.
+    /// - Throws: `PredictError.unknownInputs`.
+    public static func checkNames(_ inputs: [String: Any], schema: String?) throws {
+        guard let data = schema?.data(using: .utf8),
+            let root = try? JSONSerialization.jsonObject(with: data) as? [String: Any],
+            let schemas = (root["components"] as? [String: Any])?["schemas"] as? [String: Any],
+            let input = schemas["Input"] as? [String: Any]
+        else { return }
+        let declared = (input["properties"] as? [String: Any]) ?? [:]
+        let unknown = inputs.keys.filter { declared[$0] == nil }.sorted()
+        guard !unknown.isEmpty else { return }
+        throw PredictError.unknownInputs(unknown, valid: declared.keys.sorted())
+    }
+
     /// `--json`: the inputs as one JSON object, given inline, as `@file`, or `@-` (standard input).
     public static func parseJSON(_ argument: String) throws -> [String: Any] {
         let data: Data
