@@ -24,6 +24,8 @@
  *     --publish ADDR:PORT:GUESTPORT  forward ADDR:PORT on the host to the sandbox's GUESTPORT (tcp; slirp only)
  *     --api-socket PATH        slirp4netns's API socket (needed with --publish)
  *     --seccomp on|off         the syscall filter (off only where the kernel has none)
+ *     --isolation namespaces|chroot   chroot: where no namespace and no mount can be made (a CI container as
+ *                              root under a default seccomp profile): see sandbox_chroot.c
  *     --created-log FILE       mount points the sandbox had to create (the caller removes them from the upper)
  *
  * Processes: this one (outside every namespace: maps ids, runs slirp4netns, forwards signals) → a child that
@@ -96,6 +98,7 @@ static int parse(int argc, char **argv, struct options *o) {
         else if (strcmp(a, "--api-socket") == 0) o->api_socket = v;
         else if (strcmp(a, "--seccomp") == 0 && (strcmp(v, "on") == 0 || strcmp(v, "off") == 0)) o->seccomp = v[1] == 'n';
         else if (strcmp(a, "--created-log") == 0) o->created_log = v;
+        else if (strcmp(a, "--isolation") == 0 && (strcmp(v, "chroot") == 0 || strcmp(v, "namespaces") == 0)) o->chroot_only = v[0] == 'c';
         else return -1;
         i++;
     }
@@ -109,7 +112,7 @@ static int parse(int argc, char **argv, struct options *o) {
 static int run_init(struct options *o, int own_network) {
     sandbox_enter_root(o);
     if (own_network) sandbox_loopback_up();
-    sandbox_confine(o->seccomp);
+    sandbox_confine(o->seccomp, 1);
     /* Nothing in the sandbox may trace or read the memory of its PID 1. */
     prctl(PR_SET_DUMPABLE, 0);
     pid_t command = fork();
@@ -191,6 +194,7 @@ int cog_sandbox_main(int argc, char **argv) {
     sigprocmask(SIG_SETMASK, &none, NULL);
     /* If cog itself dies (kill -9), everything below goes with it. */
     prctl(PR_SET_PDEATHSIG, SIGKILL);
+    if (o.chroot_only) return sandbox_run_chroot(&o);
     int use_userns = identity || single;
     int unshared_pipe[2], go_pipe[2];
     if (pipe2(unshared_pipe, O_CLOEXEC) != 0 || pipe2(go_pipe, O_CLOEXEC) != 0) sandbox_fail("pipe");

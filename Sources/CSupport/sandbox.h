@@ -19,6 +19,7 @@ struct options {
     const char *publish[MAX_ITEMS]; int npublish;
     char *env[MAX_ITEMS + 1]; int nenv;
     int seccomp;
+    int chroot_only; /* --isolation chroot: no namespace, no mount (see sandbox_chroot.c) */
     char **command;
 };
 
@@ -33,8 +34,16 @@ void sandbox_enter_root(const struct options *o);
 extern FILE *sandbox_created_log;
 
 /* sandbox_confine.c: cuts capabilities to Docker's default set (bounding, permitted, effective; inheritable and
-   ambient cleared), sets no_new_privs and, when `seccomp`, installs the syscall filter. Inherited by children. */
-void sandbox_confine(int seccomp);
+   ambient cleared), less CAP_SYS_CHROOT unless `keep_chroot`, sets no_new_privs and, when `seccomp`, installs the
+   syscall filter. Inherited by children. */
+void sandbox_confine(int seccomp, int keep_chroot);
+
+/* sandbox_root.c: openat2 below `dirfd`: in_root resolves symlinks and `..` as if dirfd were /; otherwise no
+   symlink at all. */
+int sandbox_open_below(int dirfd, const char *path, int flags, int in_root);
+
+/* sandbox_chroot.c: runs o->command with chroot only (no namespace, no mount) and returns its exit status. */
+int sandbox_run_chroot(struct options *o);
 
 /* sandbox_net.c: starts slirp4netns for the network namespace of `pid` (whose user namespace it joins when
    `join_userns`) and publishes the ports of o->publish through its API socket. Returns its pid; the network

@@ -13,6 +13,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
+#include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -77,7 +78,7 @@ static void refuse_flags(struct program *p, int call, uint32_t flags) {
     ret(p, SECCOMP_RET_ALLOW);
 }
 
-static void install_filter(void) {
+static void install_filter(int keep_chroot) {
     struct program p = {.length = 0};
     load(&p, (uint32_t)offsetof(struct seccomp_data, arch));
     /* Another ABI (i386 through int 0x80) has other numbers: a process that tries is killed. */
@@ -90,6 +91,14 @@ static void install_filter(void) {
     for (size_t i = 0; i < sizeof refused / sizeof *refused; i++) {
         jump(&p, (uint32_t)refused[i], 0, 1);
         ret(&p, ERRNO(EPERM));
+    }
+    /* Without a PID namespace (chroot isolation) the processes outside are visible: no tracing them. */
+    if (!keep_chroot) {
+        int tracing[] = {SYS_ptrace, SYS_process_vm_readv, SYS_process_vm_writev, SYS_kcmp, SYS_pidfd_getfd};
+        for (size_t i = 0; i < sizeof tracing / sizeof *tracing; i++) {
+            jump(&p, (uint32_t)tracing[i], 0, 1);
+            ret(&p, ERRNO(EPERM));
+        }
     }
     /* clone3 passes its flags in memory the filter cannot read: ENOSYS makes glibc fall back to clone. */
     jump(&p, SYS_clone3, 0, 1);
@@ -109,24 +118,30 @@ static void install_filter(void) {
     if (prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &program) != 0) sandbox_fail("install the seccomp filter");
 }
 
-void sandbox_confine(int seccomp) {
+void sandbox_confine(int seccomp, int keep_chroot) {
     uint64_t kept = 0;
     for (size_t i = 0; i < sizeof kept_capabilities / sizeof *kept_capabilities; i++) kept |= 1ULL << kept_capabilities[i];
-    /* The bounding set is what a root process gets back at exec: cut it first. EINVAL: the kernel has no such cap. */
+    /* Where chroot is the only wall (sandbox_chroot.c), a second chroot with `..` would lead out of it. */
+    if (!keep_chroot) kept &= ~(1ULL << CAP_SYS_CHROOT);
+    /* The bounding set is what a root process gets back at exec: cut it first. EINVAL: the kernel has no such
+       cap; a cap already out of the set needs no CAP_SETPCAP to stay out. */
     for (int cap = 0; cap < 64; cap++) {
-        if (kept & (1ULL << cap)) continue;
+        if (kept & (1ULL << cap) || prctl(PR_CAPBSET_READ, cap, 0, 0, 0) != 1) continue;
         if (prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) != 0 && errno != EINVAL) sandbox_fail("drop capability %d from the bounding set", cap);
     }
     if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) != 0 && errno != EINVAL) sandbox_fail("clear the ambient capabilities");
     struct __user_cap_header_struct header = {.version = _LINUX_CAPABILITY_VERSION_3, .pid = 0};
-    struct __user_cap_data_struct data[2] = {
-        {.effective = (uint32_t)kept, .permitted = (uint32_t)kept, .inheritable = 0},
-        {.effective = (uint32_t)(kept >> 32), .permitted = (uint32_t)(kept >> 32), .inheritable = 0},
-    };
+    struct __user_cap_data_struct data[2];
+    /* Never more than this process has (a CI container may already have fewer than Docker's default). */
+    if (syscall(SYS_capget, &header, data) != 0) sandbox_fail("read capabilities");
+    kept &= (uint64_t)data[0].permitted | (uint64_t)data[1].permitted << 32;
+    data[0] = (struct __user_cap_data_struct){.effective = (uint32_t)kept, .permitted = (uint32_t)kept, .inheritable = 0};
+    data[1] = (struct __user_cap_data_struct){
+        .effective = (uint32_t)(kept >> 32), .permitted = (uint32_t)(kept >> 32), .inheritable = 0};
     if (syscall(SYS_capset, &header, data) != 0) sandbox_fail("set capabilities");
     /* setuid binaries (su, sudo) cannot give back what was cut; also what lets an unprivileged process filter. */
     if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) sandbox_fail("set no_new_privs");
-    if (seccomp) install_filter();
+    if (seccomp) install_filter(keep_chroot);
 }
 
 int cog_confinement_probe(void) {
@@ -137,6 +152,14 @@ int cog_confinement_probe(void) {
     if (child == 0) _exit(unshare(CLONE_NEWUSER) == 0 ? 0 : 1);
     int status;
     if (child > 0 && waitpid(child, &status, 0) == child && WIFEXITED(status) && WEXITSTATUS(status) == 0) found |= 1;
+    /* A mount namespace with a mount in it: through a user namespace, or with CAP_SYS_ADMIN (neither in a
+       default Docker or Kubernetes container, whose seccomp profile refuses unshare and mount). */
+    child = fork();
+    if (child == 0) {
+        int alone = unshare(CLONE_NEWUSER | CLONE_NEWNS) == 0 || unshare(CLONE_NEWNS) == 0;
+        _exit(alone && mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) == 0 ? 0 : 1);
+    }
+    if (child > 0 && waitpid(child, &status, 0) == child && WIFEXITED(status) && WEXITSTATUS(status) == 0) found |= 4;
     /* Filters are supported when a NULL program is refused as a bad address rather than an unknown mode. */
     if (prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, NULL) != 0 && errno == EFAULT) found |= 2;
     return found;

@@ -50,8 +50,7 @@ static void note_created(int parent, const char *name) {
     fflush(sandbox_created_log);
 }
 
-/* openat2 below `dirfd`: in_root resolves symlinks and `..` as if dirfd were /; otherwise no symlink at all. */
-static int open_below(int dirfd, const char *path, int flags, int in_root) {
+int sandbox_open_below(int dirfd, const char *path, int flags, int in_root) {
     struct open_how how;
     memset(&how, 0, sizeof how);
     how.flags = (unsigned long long)(flags | O_CLOEXEC);
@@ -68,7 +67,7 @@ static int open_below(int dirfd, const char *path, int flags, int in_root) {
 static int open_target(int rootfd, const char *dst, int directory) {
     char partial[4096];
     while (*dst == '/') dst++;
-    if (!*dst) return open_below(rootfd, ".", O_PATH | O_DIRECTORY, 1);
+    if (!*dst) return sandbox_open_below(rootfd, ".", O_PATH | O_DIRECTORY, 1);
     if (strlen(dst) >= sizeof partial) { errno = ENAMETOOLONG; sandbox_fail("mount point /%.100s…", dst); }
     snprintf(partial, sizeof partial, "%s", dst);
     size_t length = strlen(partial);
@@ -78,10 +77,10 @@ static int open_target(int rootfd, const char *dst, int directory) {
         int last = *p == 0;
         char saved = *p;
         *p = 0;
-        int fd = open_below(rootfd, partial, O_PATH | (last && !directory ? 0 : O_DIRECTORY), 1);
+        int fd = sandbox_open_below(rootfd, partial, O_PATH | (last && !directory ? 0 : O_DIRECTORY), 1);
         if (fd < 0 && errno == ENOENT) {
             char *slash = strrchr(partial, '/');
-            int parent = slash ? (*slash = 0, open_below(rootfd, partial, O_PATH | O_DIRECTORY, 1)) : open_below(rootfd, ".", O_PATH | O_DIRECTORY, 1);
+            int parent = slash ? (*slash = 0, sandbox_open_below(rootfd, partial, O_PATH | O_DIRECTORY, 1)) : sandbox_open_below(rootfd, ".", O_PATH | O_DIRECTORY, 1);
             const char *name = slash ? slash + 1 : partial;
             if (parent < 0) sandbox_fail("open the parent of mount point /%s", partial);
             int made;
@@ -96,7 +95,7 @@ static int open_target(int rootfd, const char *dst, int directory) {
             if (made) note_created(parent, name);
             if (slash) *slash = '/';
             close(parent);
-            fd = open_below(rootfd, partial, O_PATH | (last && !directory ? 0 : O_DIRECTORY), 1);
+            fd = sandbox_open_below(rootfd, partial, O_PATH | (last && !directory ? 0 : O_DIRECTORY), 1);
         }
         if (fd < 0) sandbox_fail("open mount point /%s inside the image (a dangling symlink?)", partial);
         *p = saved;
@@ -139,7 +138,7 @@ static int mount_inside(int rootfd, const char *dst, int directory, const char *
 static void mask(int dirfd, const char *under, const char **names, size_t count) {
     for (size_t i = 0; i < count; i++) {
         char path[32], what[128];
-        int fd = open_below(dirfd, names[i], O_PATH, 0);
+        int fd = sandbox_open_below(dirfd, names[i], O_PATH, 0);
         if (fd < 0) continue;
         struct stat st;
         snprintf(what, sizeof what, "%s/%s", under, names[i]);
@@ -157,11 +156,11 @@ static void mount_proc(int rootfd) {
     for (size_t i = 0; i < sizeof proc_readonly / sizeof *proc_readonly; i++) {
         char path[32], what[64];
         snprintf(what, sizeof what, "/proc/%s", proc_readonly[i]);
-        int fd = open_below(proc, proc_readonly[i], O_PATH, 0);
+        int fd = sandbox_open_below(proc, proc_readonly[i], O_PATH, 0);
         if (fd < 0) continue;
         if (mount(fd_path(fd, path), path, NULL, MS_BIND | MS_REC, NULL) != 0) sandbox_fail("bind %s", what);
         close(fd);
-        if ((fd = open_below(proc, proc_readonly[i], O_PATH, 0)) < 0) sandbox_fail("open %s", what);
+        if ((fd = sandbox_open_below(proc, proc_readonly[i], O_PATH, 0)) < 0) sandbox_fail("open %s", what);
         make_readonly(fd, what, 1);
         close(fd);
     }
@@ -179,7 +178,7 @@ static void mount_dev(int rootfd) {
         int file = openat(dev, nodes[i], O_WRONLY | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0666);
         if (file < 0) sandbox_fail("create /dev/%s", nodes[i]);
         close(file);
-        int fd = open_below(dev, nodes[i], O_PATH, 0);
+        int fd = sandbox_open_below(dev, nodes[i], O_PATH, 0);
         if (fd < 0 || mount(host, fd_path(fd, path), NULL, MS_BIND, NULL) != 0) sandbox_fail("bind %s", host);
         close(fd);
     }
@@ -188,7 +187,7 @@ static void mount_dev(int rootfd) {
     mkdirat(dev, "pts", 0755);
     if (mkdirat(dev, "shm", 01777) == 0) {
         char path[32];
-        int shm = open_below(dev, "shm", O_PATH | O_DIRECTORY, 0);
+        int shm = sandbox_open_below(dev, "shm", O_PATH | O_DIRECTORY, 0);
         if (shm < 0 || mount("tmpfs", fd_path(shm, path), "tmpfs", MS_NOSUID | MS_NODEV, "mode=1777") != 0) sandbox_fail("mount /dev/shm");
         close(shm);
     }

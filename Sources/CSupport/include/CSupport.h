@@ -43,7 +43,7 @@ int cog_pidfd_open(pid_t pid);
 /// A non-blocking, close-on-exec eventfd, or -1 with errno set.
 int cog_eventfd(void);
 /// What confinement this kernel allows (tried once, in a forked child): bit 0, a new user namespace; bit 1,
-/// seccomp filters.
+/// seccomp filters; bit 2, a mount namespace with mounts in it (through a user namespace or with CAP_SYS_ADMIN).
 int cog_confinement_probe(void);
 
 /// Always 1: referencing it links the sandbox entry point (`cog __sandbox …`, see sandbox.c) into the binary.

@@ -43,7 +43,8 @@ public final class SnapshotCapture: StepCapture {
         let outcome = try runner.runInPlace(step, root: path, cancel: cancel, output: output)
         guard outcome.status == 0 else { return .failed(status: outcome.status, timedOut: outcome.timedOut) }
         LayerCapture.removeCreated(outcome.createdMountpoints, in: path)
-        let entries = try TreeSnapshot.take(path).changes(since: before, mapOwner: mapOwner)
+        let entries = try TreeSnapshot.take(path).changes(
+            since: before, mapOwner: mapOwner, ignoringChangeTimeOf: Set(outcome.touchedPaths.map { BytePath($0) }))
         let groups = PackageLayers.groups(entries: entries, root: path, split: split)
         let (rest, packages) = PackageLayers.partition(entries, groups: groups)
         var captured: [LayerInProgress] = []

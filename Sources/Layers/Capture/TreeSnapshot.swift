@@ -49,9 +49,11 @@ public struct TreeSnapshot: Sendable {
     /// directories), whiteouts for removed paths (only the top-most of a removed subtree), and an opaque marker
     /// for a directory that was replaced. Names of one file among the changes become one file and hard links to it.
     /// `mapOwner` maps owners seen on disk to owners in the layer (single-mapping rootless builds: caller → root).
-    public func changes(since before: TreeSnapshot, mapOwner: ((Int, Int) -> (uid: Int, gid: Int))? = nil) throws
-        -> [TarEntry]
-    {
+    /// The change time of the paths in `untouched` is not compared (the sandbox altered it, not the step).
+    public func changes(
+        since before: TreeSnapshot, mapOwner: ((Int, Int) -> (uid: Int, gid: Int))? = nil,
+        ignoringChangeTimeOf untouched: Set<BytePath> = []
+    ) throws -> [TarEntry] {
         var paths = Set<BytePath>()
         var entries: [TarEntry] = []
         var replaced = Set<BytePath>()
@@ -61,7 +63,9 @@ public struct TreeSnapshot: Sendable {
                 continue
             }
             if old.inode != state.inode && state.mode & S_IFMT == S_IFDIR { replaced.insert(path) }
-            if old != state { paths.insert(path) }
+            var compared = state
+            if untouched.contains(path) { compared.ctime = old.ctime }
+            if old != compared { paths.insert(path) }
         }
         // Parents of every changed path belong in the layer too, as Docker's diff has them.
         for path in paths { for parent in path.parents where states[parent] != nil { paths.insert(parent) } }

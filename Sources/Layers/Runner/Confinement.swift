@@ -17,6 +17,9 @@ public struct Confinement: Sendable, Equatable, CustomStringConvertible {
 
     /// Steps get a user namespace of their own (root inside has no capability over the host).
     public var userNamespace: Bool
+    /// No namespace and no mount can be made (a CI container as root under a default seccomp profile): steps run
+    /// with chroot only, in a plain tree (snapshot capture), on the host's network, without /proc.
+    public var chrootOnly = false
     /// The seccomp filter is installed.
     public var seccomp: Bool
     public var network: Network
@@ -40,18 +43,27 @@ public struct Confinement: Sendable, Equatable, CustomStringConvertible {
                 "this kernel has no seccomp filters: steps may call mount, unshare, bpf and the like (still without the capabilities most of them need)"
             )
         }
+        let chrootOnly = probe & 4 == 0
         var network = requested
-        if requested == .host {
+        if chrootOnly {
+            network = .host
+            shortfalls.append(
+                "no namespace or mount can be made here (no user namespace, no CAP_SYS_ADMIN or a seccomp profile refusing unshare and mount, as in a default Docker or Kubernetes container): steps run with chroot only (without CAP_SYS_CHROOT), on the host's network, without /proc, and are captured by comparing snapshots"
+            )
+        } else if requested == .host {
             shortfalls.append("--network host: steps share the host's network, including its loopback services")
         } else if requested == .isolated, let missing = slirpUnavailable(searchPath: searchPath) {
             network = .host
             shortfalls.append("\(missing): steps share the host's network, including its loopback services")
         }
-        return Confinement(userNamespace: userNamespace, seccomp: seccomp, network: network, shortfalls: shortfalls)
+        return Confinement(
+            userNamespace: userNamespace, chrootOnly: chrootOnly, seccomp: seccomp, network: network,
+            shortfalls: shortfalls)
     }
 
     /// The sandbox's `--userns` for `mapping`.
     func userNamespaceArgument(for mapping: IDMapping) -> String {
+        if chrootOnly { return "none" }
         if mapping == .single { return "single" }
         return userNamespace ? "identity" : "none"
     }
@@ -66,6 +78,10 @@ public struct Confinement: Sendable, Equatable, CustomStringConvertible {
     }
 
     public var description: String {
+        if chrootOnly {
+            return
+                "confined: chroot only, Docker's default capabilities less CAP_SYS_CHROOT, \(seccomp ? "seccomp" : "no seccomp"), host network"
+        }
         let privileges = userNamespace ? "user namespace of their own" : "no user namespace (bounding set cut)"
         let net: String
         switch network {

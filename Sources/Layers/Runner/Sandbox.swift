@@ -110,6 +110,9 @@ public struct SandboxResult: Sendable {
     public var status: Int32
     /// Mount points the sandbox created inside the root (relative paths), to be removed from the upper dir.
     public var createdMountpoints: [String]
+    /// Paths whose change time the sandbox itself altered (chroot isolation puts mounts into the tree and takes
+    /// them away again): not the command's change.
+    public var touchedPaths: [String] = []
     public var timedOut: Bool
 }
 
@@ -133,7 +136,8 @@ public struct Sandbox: Sendable {
         var args = [
             executable, "__sandbox", "--root", configuration.mountpoint,
             "--userns", confinement.userNamespaceArgument(for: mapping), "--net", confinement.networkArgument,
-            "--seccomp", confinement.seccomp ? "on" : "off",
+            "--seccomp", confinement.seccomp ? "on" : "off", "--isolation",
+            confinement.chrootOnly ? "chroot" : "namespaces",
             "--cwd", configuration.workingDirectory, "--hostname", configuration.hostname, "--created-log", createdLog,
         ]
         if confinement.network == .isolated, let apiSocket, !configuration.published.isEmpty {
@@ -188,9 +192,10 @@ public struct Sandbox: Sendable {
         }
         let timedOut = end == .timedOut
         process.waitForOutput()
-        let created = ((try? String(contentsOfFile: createdLog, encoding: .utf8)) ?? "").split(separator: "\n").map {
-            String($0.drop { $0 == "/" })
-        }
-        return SandboxResult(status: process.exitStatus, createdMountpoints: created, timedOut: timedOut)
+        let lines = ((try? String(contentsOfFile: createdLog, encoding: .utf8)) ?? "").split(separator: "\n")
+        let created = lines.filter { !$0.hasPrefix("~") }.map { String($0.drop { $0 == "/" }) }
+        let touched = lines.filter { $0.hasPrefix("~") }.map { String($0.dropFirst()) }
+        return SandboxResult(
+            status: process.exitStatus, createdMountpoints: created, touchedPaths: touched, timedOut: timedOut)
     }
 }

@@ -57,6 +57,8 @@ public struct StepRunner: Sendable {
         public var scratch: String
         public var upper: String { "\(scratch)/upper" }
         public var createdMountpoints: [String]
+        /// Paths whose change time the sandbox altered (`SandboxResult.touchedPaths`).
+        public var touchedPaths: [String] = []
     }
 
     /// Host variables passed through so apt and pip inside reach the same mirrors and proxies as the host.
@@ -116,7 +118,7 @@ public struct StepRunner: Sendable {
         FileSystem.remove(scratch)
         return Outcome(
             status: result.status, timedOut: result.timedOut, scratch: scratch,
-            createdMountpoints: result.createdMountpoints)
+            createdMountpoints: result.createdMountpoints, touchedPaths: result.touchedPaths)
     }
 
     /// Working directory, environment, and the mounts every step gets: DNS, caches, secrets.

@@ -19,6 +19,8 @@ public enum BuildError: Error, CustomStringConvertible {
     case schemaFileUnreadable(path: String, cause: SystemCallError)
     case schemaFileNotObject(path: String)
     case interrupted
+    /// Neither a user namespace nor a mount namespace can be made, and cog does not run as root.
+    case noIsolationPossible
     /// A step's layer was still being written when the image was assembled (a bug in cog).
     case layerNotSettled
 
@@ -63,6 +65,9 @@ public enum BuildError: Error, CustomStringConvertible {
             return "--openapi-schema \(path): cannot read the file (\(cause.reason))"
         case .schemaFileNotObject(let path):
             return "--openapi-schema \(path): not a JSON object (give the schema cog serves at /openapi.json)"
+        case .noIsolationPossible:
+            return
+                "no user namespace and no mount namespace can be made here, and without them only root can run steps (with chroot): run cog as root in this container, or allow user namespaces (user.max_user_namespaces, the seccomp profile)"
         case .interrupted:
             return "interrupted; the steps that finished are cached for the next build"
         case .layerNotSettled:

@@ -54,6 +54,7 @@ extension BuildSession {
             )
         }
         let confinement = runner.sandbox.confinement
+        if confinement.chrootOnly && geteuid() != 0 { throw BuildError.noIsolationPossible }
         progress.info(
             "   running steps \(settings.mapping)\(settings.mappingNote.map { ", because: \($0)" } ?? ""); \(confinement)"
         )

@@ -94,7 +94,7 @@ public final class BuildSession {
 
     /// The snapshot method where overlayfs cannot be mounted (or when asked for), the overlay method otherwise.
     private func chooseCapture() throws {
-        let forced = settings.forceSnapshotCapture
+        let forced = settings.forceSnapshotCapture || runner.sandbox.confinement.chrootOnly
         let lowest = state.layers.first?.directory
         guard forced || !(lowest.map { OverlayCapture.works(runner: runner, lower: $0) } ?? true) else { return }
         if !forced {

@@ -38,6 +38,7 @@ public final class ImageServer: Sendable {
         self.address = address
         let confinement = Confinement.detect(network: network, searchPath: hostEnvironment["PATH"] ?? "/usr/bin:/bin")
         self.confinement = confinement
+        guard !confinement.chrootOnly else { throw PredictError.needsNamespaces }
         let runner = StepRunner(
             sandbox: Sandbox(mapping: paths.mapping, confinement: confinement), cacheRoot: paths.root,
             host: hostEnvironment)

@@ -3,6 +3,8 @@ import OCI
 /// Why a prediction could not be made, in words a person acts on.
 public enum PredictError: Error, CustomStringConvertible {
     case inputSyntax(String)
+    /// No namespace or mount can be made here (chroot isolation builds, but cannot serve a model).
+    case needsNamespaces
     case inputFileUnreadable(path: String)
     case jsonUnreadable(path: String)
     case jsonInvalid(source: String, detail: String)
@@ -26,6 +28,9 @@ public enum PredictError: Error, CustomStringConvertible {
 
     public var description: String {
         switch self {
+        case .needsNamespaces:
+            return
+                "cannot run the model here: no user or mount namespace can be made (a container without CAP_SYS_ADMIN under a default seccomp profile), and a served model needs them; builds and pushes work here, predictions need a machine or a pod that allows user namespaces"
         case .inputSyntax(let item):
             return "input \"\(item)\" must be name=value or name=@file"
         case .inputFileUnreadable(let path):
