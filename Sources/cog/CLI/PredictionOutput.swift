@@ -13,8 +13,8 @@ enum PredictionOutput {
         try write(object["output"] ?? NSNull(), body: body, outputPath: outputPath, index: nil)
     }
 
-    /// `--json` mode: the whole prediction (status, output, logs, metrics) written as JSON to `path`; a prediction
-    /// that did not succeed is an error after the file is written.
+    /// `--json` mode with `-o`: the whole prediction (status, output, logs, metrics) written as JSON to `path`; a
+    /// prediction that did not succeed is an error after the file is written.
     static func writePrediction(_ body: PredictionBody, status: Int, to path: String) throws {
         let object = try prediction(body, status: status)
         let temporary = FileSystem.temporarySibling(of: path)
@@ -32,8 +32,17 @@ enum PredictionOutput {
         try checkSucceeded(object, body: body, status: status)
     }
 
+    /// `--json` mode without `-o`: the whole prediction printed to standard output, as Cog prints it; a prediction
+    /// that did not succeed is an error after it is printed.
+    static func printPrediction(_ body: PredictionBody, status: Int) throws {
+        let object = try prediction(body, status: status)
+        try body.writeJSON(object, pretty: true) { FileHandle.standardOutput.write(Data($0)) }
+        FileHandle.standardOutput.write(Data("\n".utf8))
+        try checkSucceeded(object, body: body, status: status)
+    }
+
     /// The prediction object the runtime answered with.
-    private static func prediction(_ body: PredictionBody, status: Int) throws -> [String: Any] {
+    static func prediction(_ body: PredictionBody, status: Int) throws -> [String: Any] {
         guard let object = body.object as? [String: Any] else {
             throw PredictError.notAPrediction(status: status, body: body.summary(body.object))
         }
@@ -42,7 +51,7 @@ enum PredictionOutput {
 
     /// Throws the runtime's own words when the prediction did not succeed: the refused inputs of a 422 one per
     /// line, else its error (never Swift's rendering of a dictionary).
-    private static func checkSucceeded(_ object: [String: Any], body: PredictionBody, status: Int) throws {
+    static func checkSucceeded(_ object: [String: Any], body: PredictionBody, status: Int) throws {
         if status == 422, let details = object["detail"] as? [[String: Any]] {
             throw PredictError.refusedInputs(
                 details.map { detail in

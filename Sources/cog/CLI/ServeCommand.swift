@@ -57,12 +57,17 @@ struct ServeCommand: AsyncParsableCommand {
 }
 
 /// `cog run`: runs a command in the image with the project at /src.
+/// `cog exec` (Cog's name) or `cog run` (its older one): a command in the image, standard input passed through.
 struct RunCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "run", abstract: "Run a command in the image, with the project directory mounted at /src.")
+        commandName: "exec",
+        abstract: "Run a command in the image, with the project directory mounted at /src (also: cog run).",
+        aliases: ["run"])
 
     @Option(name: .customLong("image"), help: "An image in the local store (default: build the current project).")
     var image: String?
+    @Option(name: .shortAndLong, help: "An environment variable for the command, NAME=value (repeatable).") var env:
+        [String] = []
     @OptionGroup var gpuOptions: GPUOptions
     @OptionGroup var options: BuildOptions
     @Argument(parsing: .captureForPassthrough, help: "The command and its arguments.") var command: [String] = []
@@ -70,19 +75,24 @@ struct RunCommand: AsyncParsableCommand {
     func run() async throws {
         Environment.current.enterUserNamespaceIfPossible()
         guard !command.isEmpty else {
-            throw ValidationError("give a command to run, e.g. cog run python -c 'import torch'")
+            throw ValidationError("give a command to run, e.g. cog exec python -c 'import torch'")
+        }
+        for item in env where !item.contains("=") || item.hasPrefix("=") {
+            throw ValidationError("-e takes NAME=value, not \"\(item)\"")
         }
         let reporter = options.reporter
         let paths = try await runReportingErrors { try Environment.current.checkedPaths() }
         let stored = try await Self.image(image, options: options, reporter: reporter, paths: paths)
         let (projectDirectory, _) = DebugCommand.locate(options.file)
-        let (environment, command, network) = (Environment.current.variables, self.command, options.networkMode)
+        let (host, command, network, environment) = (
+            Environment.current.variables, self.command, options.networkMode, env
+        )
         let gpus = try await gpuOptions.edits(for: stored, reporter: reporter)
         let server = try await runReportingErrors {
             try await Blocking.run {
                 try ImageServer(
-                    image: stored, paths: paths, hostEnvironment: environment, network: network, command: command,
-                    projectDirectory: projectDirectory, gpus: gpus
+                    image: stored, paths: paths, hostEnvironment: host, network: network, command: command,
+                    projectDirectory: projectDirectory, environment: environment, gpus: gpus, standardInput: true
                 ) { print($0) }
             }
         }

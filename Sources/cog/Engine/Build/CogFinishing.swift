@@ -20,7 +20,14 @@ struct CogFinishing {
         if let file = session.settings.schemaFile {
             schema = try Self.readSchema(file)
         } else {
-            schema = try await generateSchema()
+            guard let predictor = session.plan.predictor, !predictor.isEmpty else { throw BuildError.noPredictor }
+            let predict = try await generateSchema(predictor)
+            if let trainer = session.plan.trainer, !trainer.isEmpty {
+                // As Cog's GenerateCombined: the trainer's schema merged in under its training names.
+                schema = try TrainingSchema.merge(predict: predict, train: try await generateSchema(trainer))
+            } else {
+                schema = predict
+            }
         }
         return CogMetadata(pipFreeze: freeze, schema: schema)
     }
@@ -29,8 +36,7 @@ struct CogFinishing {
     /// (`Data/openapi_schema_static.py`), or, for what that cannot decide (it exits 3 with the reason), by
     /// importing the predictor with the image's own cog (`Data/openapi_schema.py`). Errors in the predictor (a
     /// failing import) fail the build with its output.
-    private func generateSchema() async throws -> String {
-        guard let predictor = session.plan.predictor, !predictor.isEmpty else { throw BuildError.noPredictor }
+    private func generateSchema(_ predictor: String) async throws -> String {
         let staticScript = try Self.script("openapi_schema_static")
         let importScript = try Self.script("openapi_schema")
         // stderr goes to files shown only on failure, so warnings cannot corrupt the JSON. The first line says
