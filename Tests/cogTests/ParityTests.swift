@@ -113,6 +113,13 @@ import Testing
         #expect(prediction?["status"] as? String == "succeeded", "\(json.stdout)")
         #expect(prediction?["output"] as? String == "abab!")
         #expect(json.stdout.hasPrefix("{\n"), "indented: \(json.stdout)")
+
+        // -o: a text output goes to that file, as Cog writes it.
+        let written = try scene.cog(
+            ["predict", "parity", "-i", "s=cd", "-o", "\(scene.dir.path)/out.txt"], in: project)
+        #expect(written.status == 0, "\(written.stderr.suffix(2000))")
+        #expect(written.stdout.isEmpty, "\(written.stdout)")
+        #expect((try? String(contentsOfFile: "\(scene.dir.path)/out.txt", encoding: .utf8)) == "cd!")
     }
 }
 

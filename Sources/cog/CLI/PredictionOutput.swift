@@ -3,7 +3,8 @@ import Foundation
 import OCI
 import Registry
 
-/// Prints or writes a prediction's output as Cog does: strings raw, files (data URLs) to disk, the rest as JSON.
+/// Prints or writes a prediction's output as Cog does: strings raw, files (data URLs) to disk, the rest as JSON; with
+/// `-o`, text and JSON go to that file too.
 /// The reply was streamed to a file (`PredictionBody`): long strings go from there to stdout or to their file
 /// in pieces, whatever their size.
 enum PredictionOutput {
@@ -75,6 +76,9 @@ enum PredictionOutput {
                 let path = index.map { "\(base).\($0)" } ?? base
                 let mime = try spill.writeDataURL(to: path)
                 try rename(path, adding: index == nil && outputPath != nil ? "" : extensionFor(mime))
+            } else if let outputPath, index == nil {
+                try spill.write(to: outputPath)
+                FileHandle.standardError.write(Data("written to \(outputPath)\n".utf8))
             } else {
                 try spill.forEachChunk { FileHandle.standardOutput.write(Data($0)) }
                 FileHandle.standardOutput.write(Data("\n".utf8))
@@ -90,6 +94,9 @@ enum PredictionOutput {
                     index.map { "\(base).\($0)\(extensionFor(mime))" } ?? (outputPath ?? "output\(extensionFor(mime))")
                 try data.write(to: URL(fileURLWithPath: path))
                 FileHandle.standardError.write(Data("written to \(path)\n".utf8))
+            } else if let outputPath, index == nil {
+                try Data(text.utf8).write(to: URL(fileURLWithPath: outputPath))
+                FileHandle.standardError.write(Data("written to \(outputPath)\n".utf8))
             } else {
                 print(text)
             }
@@ -100,6 +107,11 @@ enum PredictionOutput {
             })
         {
             for (i, item) in list.enumerated() { try write(item, body: body, outputPath: outputPath, index: i) }
+        } else if let outputPath, index == nil {
+            let file = try FileStream.create(outputPath)
+            try body.writeJSON(output, pretty: true) { try file.write($0) }
+            try file.close()
+            FileHandle.standardError.write(Data("written to \(outputPath)\n".utf8))
         } else {
             try body.writeJSON(output, pretty: true) { FileHandle.standardOutput.write(Data($0)) }
             FileHandle.standardOutput.write(Data("\n".utf8))
