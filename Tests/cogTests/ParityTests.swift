@@ -62,6 +62,14 @@ import Testing
         #expect(plainLabels?["org.opencontainers.image.version"] == nil)
     }
 
+    @Test func execAndRunShowTheirHelp() throws {
+        for name in ["exec", "run"] {
+            let help = try runCommand([Scene.cog, name, "--help"])
+            #expect(help.status == 0, "\(help.output)")
+            #expect(help.stdout.contains("USAGE: cog exec [<options>] [<command> ...]"), "\(help.output)")
+        }
+    }
+
     @Test func execPredictJSONAndInputsCheckedFirst() throws {
         let scene = try Scene("cli-parity")
         let project = try scene.project(

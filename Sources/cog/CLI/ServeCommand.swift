@@ -73,10 +73,14 @@ struct RunCommand: AsyncParsableCommand {
     @Argument(parsing: .captureForPassthrough, help: "The command and its arguments.") var command: [String] = []
 
     func run() async throws {
-        Environment.current.enterUserNamespaceIfPossible()
         guard !command.isEmpty else {
             throw ValidationError("give a command to run, e.g. cog exec python -c 'import torch'")
         }
+        if ["--help", "-h"].contains(command[0]) {  // captured as the command, since it comes before any operand
+            print(CogCommand.helpMessage(for: Self.self))
+            return
+        }
+        Environment.current.enterUserNamespaceIfPossible()
         for item in env where !item.contains("=") || item.hasPrefix("=") {
             throw ValidationError("-e takes NAME=value, not \"\(item)\"")
         }
