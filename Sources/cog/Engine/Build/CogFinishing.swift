@@ -22,14 +22,25 @@ struct CogFinishing {
         } else {
             guard let predictor = session.plan.predictor, !predictor.isEmpty else { throw BuildError.noPredictor }
             let predict = try await generateSchema(predictor)
-            if let trainer = session.plan.trainer, !trainer.isEmpty {
-                // As Cog's GenerateCombined: the trainer's schema merged in under its training names.
-                schema = try TrainingSchema.merge(predict: predict, train: try await generateSchema(trainer))
-            } else {
-                schema = predict
-            }
+            schema = try await withTrainer(predict)
         }
         return CogMetadata(pipFreeze: freeze, schema: schema)
+    }
+
+    /// As Cog's GenerateCombined: the trainer's schema, when cog.yaml names one, merged into the predictor's under
+    /// the training names (what `cog train` checks inputs against, and what the runtime passes a training). A
+    /// trainer whose schema cannot be made costs `cog train` its checks, not the build: a warning says so.
+    private func withTrainer(_ predict: String) async throws -> String {
+        guard let trainer = session.plan.trainer, !trainer.isEmpty else { return predict }
+        do {
+            return try TrainingSchema.merge(predict: predict, train: try await generateSchema(trainer))
+        } catch BuildError.interrupted {
+            throw BuildError.interrupted
+        } catch {
+            session.progress.warning(
+                "no training schema for \(trainer) (cog train will neither check nor pass its inputs): \(error)")
+            return predict
+        }
     }
 
     /// The schema the runtime serves for the predictor in /src: read from the source without importing it
