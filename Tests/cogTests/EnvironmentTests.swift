@@ -1,5 +1,7 @@
+import CogEngine
 import Foundation
 import Registry
+import TestSupport
 import Testing
 
 @testable import cog
@@ -25,6 +27,18 @@ import Testing
         #expect(Environment(variables: ["HOME": "/h"]).paths.root == "/h/.cache/cog")
         #expect(Environment(variables: ["SOURCE_DATE_EPOCH": "1700000000"]).sourceDateEpoch == 1_700_000_000)
         #expect(Environment(variables: [:]).sourceDateEpoch == 0)
+    }
+
+    @Test func labelVersionAndCIRevisionAsCogReadsThem() throws {
+        let dir = try TemporaryDirectory("not-a-checkout")
+        let options = Environment(variables: [
+            "COG_LABEL_VERSION": "0.16.9", "GITHUB_SHA": "abc123", "GITHUB_REF_NAME": "v1.2.3", "PATH": "/usr/bin:/bin",
+        ]).planOptions(projectDirectory: dir.path)
+        #expect(options.cogVersionLabel == "0.16.9")
+        #expect(options.revision == GitRevision(commit: "abc123", version: "v1.2.3"))
+        let plain = Environment(variables: ["PATH": "/usr/bin:/bin"]).planOptions(projectDirectory: dir.path)
+        #expect(plain.cogVersionLabel == "0.22.0")
+        #expect(plain.revision == GitRevision(), "a folder that is not a checkout has no revision")
     }
 
     @Test func cogsPushVariablesWinOverTheOlderNames() {
