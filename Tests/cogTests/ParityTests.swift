@@ -103,6 +103,32 @@ import Testing
             in: project)
         #expect(run.stdout == "hi --no-cache=true\n", "\(run.output)")
 
+        // -p publishes the command's port on the host, as Cog's exec (here a server answering one request).
+        let port = Int.random(in: 20000..<40000)
+        let variables = scene.environment.map { "\($0.key)=\($0.value)" }.joined(separator: " ")
+        let server = try spawnDetached(
+            [
+                "sh", "-c",
+                "cd '\(project)' && exec env \(variables) \(Scene.cog) exec --image parity -p \(port) python -c 'import http.server as h; h.HTTPServer((\"0.0.0.0\", \(port)), h.SimpleHTTPRequestHandler).handle_request()'",
+            ], log: "\(scene.dir.path)/exec-p.log")
+        var fetched = ""
+        for _ in 0..<120 where fetched.isEmpty {
+            let get = try runCommand([
+                "python3", "-c",
+                "import urllib.request; print(urllib.request.urlopen('http://127.0.0.1:\(port)/cog.yaml', timeout=2).read().decode(), end='')",
+            ])
+            if get.status == 0 { fetched = get.stdout } else { usleep(250_000) }
+        }
+        if fetched.isEmpty { kill(server, SIGTERM) }  // never reached: stop it rather than wait forever
+        var status: Int32 = 0
+        waitpid(server, &status, 0)
+        #expect(
+            fetched == Self.model,
+            "\((try? String(contentsOfFile: "\(scene.dir.path)/exec-p.log", encoding: .utf8)) ?? "")")
+        let badPort = try scene.cog(["exec", "--image", "parity", "-p", "[::1]:80", "true"], in: project)
+        #expect(badPort.status != 0)
+        #expect(badPort.stderr.contains("the address must be IPv4"), "\(badPort.stderr)")
+
         // Inputs are checked against the schema before the model starts, in Cog's words.
         let unknown = try scene.cog(["predict", "parity", "-i", "s=a", "-i", "wrong=1"], in: project)
         #expect(unknown.status == 1)

@@ -68,9 +68,15 @@ struct RunCommand: AsyncParsableCommand {
     var image: String?
     @Option(name: .shortAndLong, help: "An environment variable for the command, NAME=value (repeatable).") var env:
         [String] = []
+    @Option(
+        name: [.customShort("p"), .customLong("publish")],
+        help: "Publish a port of the command on the host, PORT (on 127.0.0.1) or ADDRESS:PORT (repeatable).")
+    var publish: [String] = []
     @OptionGroup var gpuOptions: GPUOptions
     @OptionGroup var options: BuildOptions
     @Argument(parsing: .captureForPassthrough, help: "The command and its arguments.") var command: [String] = []
+
+    func validate() throws { _ = try Self.published(publish) }
 
     func run() async throws {
         guard !command.isEmpty else {
@@ -88,21 +94,42 @@ struct RunCommand: AsyncParsableCommand {
         let paths = try await runReportingErrors { try Environment.current.checkedPaths() }
         let stored = try await Self.image(image, options: options, reporter: reporter, paths: paths)
         let (projectDirectory, _) = DebugCommand.locate(options.file)
+        let ports = (try? Self.published(publish)) ?? []
+        // As Cog's exec: the runtime's logs for a person to read.
         let (host, command, network, environment) = (
-            Environment.current.variables, self.command, options.networkMode, env
+            Environment.current.variables, self.command, options.networkMode, env + ["LOG_FORMAT=console"]
         )
         let gpus = try await gpuOptions.edits(for: stored, reporter: reporter)
         let server = try await runReportingErrors {
             try await Blocking.run {
                 try ImageServer(
                     image: stored, paths: paths, hostEnvironment: host, network: network, command: command,
-                    projectDirectory: projectDirectory, environment: environment, gpus: gpus, standardInput: true
+                    projectDirectory: projectDirectory, environment: environment, gpus: gpus, publish: ports,
+                    standardInput: true
                 ) { print($0) }
             }
         }
         if image != nil { reportConfinement(server.confinement, reporter: reporter) }  // a build already said it
         let status = try await Blocking.run { server.waitForExit() }
         if status != 0 { throw ExitCode(status) }
+    }
+
+    /// `-p` values as Cog's exec takes them: `PORT` (on 127.0.0.1, Cog's default host address) or
+    /// `ADDRESS:PORT`, the same port inside. IPv4 only.
+    static func published(_ values: [String]) throws -> [PublishedPort] {
+        try values.map { value in
+            let colon = value.lastIndex(of: ":")
+            let host = colon.map { String(value[..<$0]) } ?? "127.0.0.1"
+            let port = colon.map { String(value[value.index(after: $0)...]) } ?? value
+            guard let number = Int(port), (1...65535).contains(number) else {
+                throw ValidationError("invalid port \"\(value)\": -p takes PORT or ADDRESS:PORT, the port 1 to 65535")
+            }
+            guard !host.isEmpty, host.split(separator: ".").count == 4, !host.contains(":") else {
+                throw ValidationError(
+                    "invalid port \"\(value)\": the address must be IPv4, such as 0.0.0.0 or 127.0.0.1")
+            }
+            return PublishedPort(hostAddress: host, hostPort: number, guestPort: number)
+        }
     }
 
     static func image(_ name: String?, options: BuildOptions, reporter: BuildReporter, paths: CogPaths) async throws

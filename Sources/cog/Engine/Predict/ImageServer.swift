@@ -27,13 +27,15 @@ public final class ImageServer: Sendable {
     ///   - projectDirectory: bind-mounted at /src instead of the image's copy (as `cog serve` and `cog run` do).
     ///   - environment: `NAME=value` for the model, replacing the image's.
     ///   - gpus: the GPUs to give the model (`GPUAccess.find`), nil for none.
+    ///   - publish: a command's ports published on the host (`cog exec -p`; on the host's network its ports are
+    ///     the host's already).
     ///   - serverArguments: added to the image's command (`--x-mode train` for `cog train`).
     ///   - standardInput: the command reads cog's standard input (`cog exec`), else /dev/null.
     public init(
         image: StoredImage, paths: CogPaths, hostEnvironment: [String: String],
         network: Confinement.Network = .isolated,
         command: [String]? = nil, projectDirectory: String? = nil, environment: [String] = [],
-        gpus: GPUEdits? = nil, serverArguments: [String] = [],
+        gpus: GPUEdits? = nil, serverArguments: [String] = [], publish: [PublishedPort] = [],
         address: String = "127.0.0.1", port requested: Int? = nil, standardInput: Bool = false,
         echo: (@Sendable (String) -> Void)? = nil
     ) throws {
@@ -59,6 +61,8 @@ public final class ImageServer: Sendable {
             workingDirectory: config?.workingDir ?? "/src")
         if command == nil, confinement.network == .isolated {
             step.published = [PublishedPort(hostAddress: address, hostPort: port, guestPort: port)]
+        } else if command != nil, confinement.network == .isolated {
+            step.published = publish
         }
         if let projectDirectory { step.secrets.append((projectDirectory, "/src")) }
         step.ownProcessGroup = false  // Ctrl-C at the terminal stops the model, also during its setup()
