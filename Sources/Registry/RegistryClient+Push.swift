@@ -4,12 +4,14 @@ import OCI
 extension RegistryClient {
     /// Uploads one blob from `store` unless the registry proves it has it. Tries a cross-repository mount first
     /// when a source repository on the same registry is known.
+    /// - Parameter layerMediaType: sent as `OCI-Layer-Media-Type` with the request that commits the upload. Opt-in,
+    ///   as in Cog, which sends it for weight artifacts only, so that image layers keep the registry's limits.
     /// - Returns: how the blob got there: skipped (the registry had it), mounted or uploaded.
     /// - Throws: `RegistryError` when the registry refuses the blob or a reply does not prove it was stored.
     @discardableResult
     public func pushBlob(
         repository: String, descriptor: Descriptor, from store: BlobStore, mountFrom: String? = nil,
-        progress: TransferProgress = SilentProgress()
+        layerMediaType: String? = nil, progress: TransferProgress = SilentProgress()
     ) async throws -> BlobPushResult.Outcome {
         let scope = Scope(
             repository: repository, actions: ["pull", "push"], extra: mountFrom.map { ["repository:\($0):pull"] } ?? [])
@@ -22,7 +24,7 @@ extension RegistryClient {
         progress.report(.started(descriptor.digest, size: descriptor.size))
         let path = store.path(for: descriptor.digest)
         var location: String
-        var minimumChunk: Int64 = 0
+        var limits = ChunkLimits()
         if let mountFrom, mountFrom != repository {
             let request = HTTPRequest(
                 method: "POST", url: url("\(repository)/blobs/uploads/?mount=\(descriptor.digest)&from=\(mountFrom)"))
@@ -36,16 +38,18 @@ extension RegistryClient {
             // 202: the mount failed and an upload session was opened instead: use it. Anything else: start over.
             if response.status == 202, let next = response.header("location") {
                 location = resolveLocation(next, against: request.url)
-                minimumChunk = response.header("oci-chunk-min-length").flatMap(Int64.init) ?? 0
+                limits = ChunkLimits(response)
             } else {
-                (location, minimumChunk) = try await startUpload(repository: repository, scope: scope)
+                (location, limits) = try await startUpload(repository: repository, scope: scope)
             }
         } else {
-            (location, minimumChunk) = try await startUpload(repository: repository, scope: scope)
+            (location, limits) = try await startUpload(repository: repository, scope: scope)
         }
+        let commitHeaders: [(name: String, value: String)] = layerMediaType.map { [("OCI-Layer-Media-Type", $0)] } ?? []
         if descriptor.size <= chunkThreshold {
             if try await putWhole(
-                location: location, descriptor: descriptor, path: path, scope: scope, progress: progress)
+                location: location, descriptor: descriptor, path: path, scope: scope, headers: commitHeaders,
+                progress: progress)
             {
                 progress.report(.finished(descriptor.digest, size: descriptor.size, how: "uploaded"))
                 return .uploaded
@@ -53,8 +57,9 @@ extension RegistryClient {
             // The single PUT broke: continue in chunks from what the registry kept.
         }
         try await uploadChunks(
-            location: location, descriptor: descriptor, path: path, minimumChunk: minimumChunk, repository: repository,
-            scope: scope, resyncFirst: descriptor.size <= chunkThreshold, progress: progress)
+            location: location, descriptor: descriptor, path: path, chunkSize: limits.chunkSize(settings.chunkSize),
+            repository: repository, scope: scope, resyncFirst: descriptor.size <= chunkThreshold,
+            commitHeaders: commitHeaders, progress: progress)
         progress.report(.finished(descriptor.digest, size: descriptor.size, how: "uploaded"))
         return .uploaded
     }
@@ -78,28 +83,26 @@ extension RegistryClient {
         return try blobIsPresent(response, request: request, descriptor: descriptor)
     }
 
-    /// `POST /blobs/uploads/`: opens a session; returns its Location and the registry's minimum chunk size.
-    func startUpload(repository: String, scope: Scope) async throws -> (String, Int64) {
+    /// `POST /blobs/uploads/`: opens a session; returns its Location and the chunk sizes the registry takes.
+    func startUpload(repository: String, scope: Scope) async throws -> (String, ChunkLimits) {
         let request = HTTPRequest(
             method: "POST", url: url("\(repository)/blobs/uploads/"), headers: [("Content-Length", "0")])
         let response = try await send(request, scope: scope)
         guard response.status == 202, let location = response.header("location") else {
             throw unexpected(request, response, expected: "202 Accepted with the upload's Location")
         }
-        return (
-            resolveLocation(location, against: request.url),
-            response.header("oci-chunk-min-length").flatMap(Int64.init) ?? 0
-        )
+        return (resolveLocation(location, against: request.url), ChunkLimits(response))
     }
 
     /// One streaming PUT with the whole blob. Returns true when the registry stored it, false when the transfer
     /// broke and the caller should continue in chunks.
     private func putWhole(
-        location: String, descriptor: Descriptor, path: String, scope: Scope, progress: TransferProgress
+        location: String, descriptor: Descriptor, path: String, scope: Scope, headers: [(name: String, value: String)],
+        progress: TransferProgress
     ) async throws -> Bool {
         let request = HTTPRequest(
             method: "PUT", url: appendingDigest(location, descriptor.digest),
-            headers: [("Content-Type", "application/octet-stream")],
+            headers: [("Content-Type", "application/octet-stream")] + headers,
             body: .file(path: path, offset: 0, length: descriptor.size))
         let response: HTTPResponse
         do {

@@ -6,13 +6,13 @@ extension RegistryClient {
     /// always following the newest Location; after a failure or a 416, ask the registry where it stands and
     /// resume from there (never from zero on a live session).
     func uploadChunks(
-        location start: String, descriptor: Descriptor, path: String, minimumChunk: Int64,
-        repository: String, scope: Scope, resyncFirst: Bool, progress: TransferProgress
+        location start: String, descriptor: Descriptor, path: String, chunkSize chunk: Int64,
+        repository: String, scope: Scope, resyncFirst: Bool, commitHeaders: [(name: String, value: String)],
+        progress: TransferProgress
     ) async throws {
         var location = start
         var offset: Int64 = 0
         var failures = 0
-        let chunk = max(settings.chunkSize, minimumChunk)
         var resync = resyncFirst
         while true {
             if resync {
@@ -60,7 +60,8 @@ extension RegistryClient {
             }
         }
         let close = HTTPRequest(
-            method: "PUT", url: appendingDigest(location, descriptor.digest), headers: [("Content-Length", "0")])
+            method: "PUT", url: appendingDigest(location, descriptor.digest),
+            headers: [("Content-Length", "0")] + commitHeaders)
         let response = try await send(close, scope: scope, digest: descriptor.digest)
         try checkUploadFinished(
             response, request: close, descriptor: descriptor, repository: scope.repository, source: path)
@@ -82,6 +83,33 @@ extension RegistryClient {
         let end = response.header("range").flatMap(parseRangeEnd) ?? -1
         return .offset(end > 0 ? end + 1 : 0, location: next)
     }
+}
+
+/// The chunk sizes a registry takes, from `OCI-Chunk-Min-Length` and `OCI-Chunk-Max-Length` in its reply opening
+/// an upload session (0: not said).
+struct ChunkLimits: Sendable, Equatable {
+    var minimum: Int64 = 0
+    var maximum: Int64 = 0
+
+    init(minimum: Int64 = 0, maximum: Int64 = 0) {
+        self.minimum = minimum
+        self.maximum = maximum
+    }
+
+    init(_ response: HTTPResponse) {
+        let value = { (name: String) in response.header(name).flatMap { Int64($0) }.map { max($0, 0) } ?? 0 }
+        self.init(minimum: value("oci-chunk-min-length"), maximum: value("oci-chunk-max-length"))
+    }
+
+    /// Cog's rule: the registry's maximum less 64 KiB for framing (the maximum itself when smaller than that)
+    /// wins over the configured size; then at least the registry's minimum.
+    func chunkSize(_ configured: Int64) -> Int64 {
+        var size = configured
+        if maximum > 0 { size = maximum > Self.margin ? maximum - Self.margin : maximum }
+        return max(size, minimum)
+    }
+
+    static let margin: Int64 = 64 << 10
 }
 
 /// `0-1023` → 1023 (the last byte the registry has); `bytes=0-1023` tolerated.

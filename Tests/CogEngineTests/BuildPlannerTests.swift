@@ -58,7 +58,9 @@ import Testing
                 "DEBIAN_FRONTEND", "PYTHONUNBUFFERED", "LD_LIBRARY_PATH", "NVIDIA_DRIVER_CAPABILITIES",
                 "COG_PREDICT_TYPE_STUB", "COG_TRAIN_TYPE_STUB", "COG_MAX_CONCURRENCY",
             ])
-        #expect(plan.image.labels[BuildPlan.Label.version] == CogVersion.this)
+        #expect(plan.image.labels[BuildPlan.Label.version] == CompatibilityTables.cogRelease)
+        #expect(plan.image.labels[BuildPlan.Label.builder] == "cog-daemonless \(CogVersion.this)")
+        #expect(plan.image.labels[BuildPlan.Label.revision] == nil)
         #expect(plan.image.labels[BuildPlan.Label.hasInit] == "true")
         #expect(plan.image.labels[BuildPlan.Label.config] == plan.config.labelJSON())
     }

@@ -97,6 +97,47 @@ import Testing
         #expect(throws: Never.self) { try PredictionInputs.checkNames(["x": 1], schema: nil) }
     }
 
+    @Test func theTrainersSchemaIsMergedUnderTrainingNames() throws {
+        func document(_ input: String) -> String {
+            ##"{"components":{"schemas":{"Input":{"title":"Input","properties":{"\##(input)":{}}},"Output":{"title":"Output"},"PredictionRequest":{"properties":{"input":{"$ref":"#/components/schemas/Input"}}}}},"paths":{"/predictions":{"post":{"summary":"Predict"}},"/predictions/{prediction_id}/cancel":{"post":{"operationId":"x"}}}}"##
+        }
+        let merged = try TrainingSchema.merge(predict: document("prompt"), train: document("steps"))
+        let root = try #require(try JSONSerialization.jsonObject(with: Data(merged.utf8)) as? [String: Any])
+        let schemas = try #require((root["components"] as? [String: Any])?["schemas"] as? [String: Any])
+        #expect(
+            schemas.keys.sorted() == [
+                "Input", "Output", "PredictionRequest", "TrainingInput", "TrainingOutput", "TrainingRequest",
+            ])
+        let training = try #require(schemas["TrainingInput"] as? [String: Any])
+        #expect(training["title"] as? String == "TrainingInput")
+        #expect((training["properties"] as? [String: Any])?.keys.sorted() == ["steps"])
+        #expect(merged.contains(##""input":{"$ref":"#/components/schemas/TrainingInput"}"##))
+        #expect(merged.contains(##""input":{"$ref":"#/components/schemas/Input"}"##))
+        let paths = try #require(root["paths"] as? [String: Any])
+        #expect(
+            paths.keys.sorted() == [
+                "/predictions", "/predictions/{prediction_id}/cancel", "/trainings", "/trainings/{training_id}/cancel",
+            ])
+        // A training's inputs are checked against TrainingInput.
+        #expect(throws: Never.self) { try PredictionInputs.checkNames(["steps": 1], schema: merged, training: true) }
+        #expect(
+            performing: { try PredictionInputs.checkNames(["prompt": 1], schema: merged, training: true) },
+            throws: { "\($0)" == #"unknown input "prompt"; valid inputs are: steps"# })
+    }
+
+    @Test func missingRequiredInputsInCogsWords() throws {
+        let schema = #"{"components":{"schemas":{"Input":{"properties":{"s":{},"t":{},"u":{}},"required":["t","s"]}}}}"#
+        #expect(throws: Never.self) { try PredictionInputs.checkNames(["s": 1, "t": 2], schema: schema) }
+        for (inputs, message) in [
+            (["t": 1], #"missing required input "s""#),
+            (["u": 1], "input validation failed:\n- missing required input \"s\"\n- missing required input \"t\""),
+            (["wrong": 1], #"unknown input "wrong"; valid inputs are: s, t, u"#),
+        ] {
+            #expect(
+                performing: { try PredictionInputs.checkNames(inputs, schema: schema) }, throws: { "\($0)" == message })
+        }
+    }
+
     @Test func runtimeRecordsAreReadable() {
         let record =
             #"{"timestamp":"t","level":"ERROR","fields":{"message":"Worker initialization failed","error":"RuntimeError: weights.bin is missing"},"target":"coglet"}"#

@@ -40,6 +40,8 @@ public struct SandboxConfiguration: Sendable {
     /// Build steps get a process group of their own, so that Ctrl-C reaches cog, which stops them in order; a
     /// served model stays in the terminal's group and stops with it.
     public var ownProcessGroup = true
+    /// The command reads cog's standard input (`cog exec`), else /dev/null.
+    public var standardInput = false
     public var command: [String]
 
     public init(mountpoint: String, lowers: [String], upper: String?, work: String?, command: [String]) {
@@ -183,7 +185,7 @@ public struct Sandbox: Sendable {
         }
         let process = try SpawnedProcess(
             arguments(for: configuration, createdLog: createdLog, apiSocket: apiSocket),
-            ownProcessGroup: configuration.ownProcessGroup)
+            ownProcessGroup: configuration.ownProcessGroup, standardInput: configuration.standardInput)
         Thread.detachNewThread { process.forEachLine(output) }
         let end = process.wait(cancel: cancel, deadline: timeout.map { Date().addingTimeInterval($0) })
         if end != .exited {

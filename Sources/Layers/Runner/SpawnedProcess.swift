@@ -4,7 +4,8 @@ import OCI
 import Synchronization
 
 /// A child process with its output merged into one pipe, spawned with posix_spawn (every other descriptor
-/// closed in the child, stdin /dev/null, optionally a process group of its own) and reaped with waitpid.
+/// closed in the child, stdin /dev/null unless passed through, optionally a process group of its own) and reaped
+/// with waitpid.
 /// Foundation's `Process` is avoided: it detects exit through a descriptor the child inherits, which any daemon
 /// the child leaves behind keeps open. Exits are awaited on a pidfd, never by sleeping in a loop.
 final class SpawnedProcess: Sendable {
@@ -17,7 +18,8 @@ final class SpawnedProcess: Sendable {
 
     /// - Parameter ownProcessGroup: start a process group of its own, out of reach of the terminal's Ctrl-C.
     ///   The child inherits this process's environment as it is (nothing is read from it here).
-    init(_ arguments: [String], ownProcessGroup: Bool = true) throws {
+    /// - Parameter standardInput: the child reads this process's standard input (else /dev/null).
+    init(_ arguments: [String], ownProcessGroup: Bool = true, standardInput: Bool = false) throws {
         var fds: [Int32] = [0, 0]
         guard pipe(&fds) == 0 else { throw LayersError.posix("pipe", arguments[0]) }
         _ = fcntl(fds[0], F_SETFD, FD_CLOEXEC)
@@ -25,7 +27,7 @@ final class SpawnedProcess: Sendable {
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
         defer { posix_spawn_file_actions_destroy(&actions) }
-        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+        if !standardInput { posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0) }
         posix_spawn_file_actions_adddup2(&actions, fds[1], 1)
         posix_spawn_file_actions_adddup2(&actions, fds[1], 2)
         cog_spawn_closefrom(&actions, 3)

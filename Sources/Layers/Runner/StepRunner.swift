@@ -32,6 +32,8 @@ public struct StepRunner: Sendable {
         public var extraCertificates: String?
         /// See `SandboxConfiguration.ownProcessGroup`.
         public var ownProcessGroup = true
+        /// See `SandboxConfiguration.standardInput`.
+        public var standardInput = false
         /// Ports forwarded from the host (a served model's).
         public var published: [PublishedPort] = []
         /// Further mounts, after every other (a served model's GPU: device nodes, driver libraries).
@@ -125,6 +127,7 @@ public struct StepRunner: Sendable {
     private func configure(_ step: Step, _ configuration: inout SandboxConfiguration, scratch: String) throws {
         configuration.workingDirectory = step.workingDirectory
         configuration.ownProcessGroup = step.ownProcessGroup
+        configuration.standardInput = step.standardInput
         configuration.environment = try environment(for: step, configuration: &configuration, scratch: scratch)
         configuration.published = step.published
         if sandbox.confinement.network == .isolated {

@@ -16,7 +16,7 @@ struct BaseImageOptions: ParsableArguments {
     @Option(
         name: .customLong("use-cog-base-image"),
         help:
-            "true or false; accepted for Cog compatibility: this cog never uses r8.im/cog-base images (the base is python-slim or nvidia/cuda)."
+            "true (also given bare) or false; accepted for Cog compatibility: this cog never uses r8.im/cog-base images (the base is python-slim or nvidia/cuda)."
     )
     var useCogBaseImage: String?
 

@@ -115,7 +115,8 @@ struct BuildOptions: ParsableArguments {
             for note in base.notes { reporter.warning(note) }
             plan = try BuildPlanner.plan(
                 config: loaded.config, projectDirectory: loaded.projectDirectory,
-                baseImageOverride: base.override(for: loaded.config), options: environment.planOptions)
+                baseImageOverride: base.override(for: loaded.config),
+                options: environment.planOptions(projectDirectory: loaded.projectDirectory))
         } catch {
             printError(error.description)
             throw ExitCode(1)

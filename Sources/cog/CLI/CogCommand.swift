@@ -14,9 +14,15 @@ struct CogCommand: AsyncParsableCommand {
             """,
         version: "cog version \(CogVersion.this) (daemonless)",
         subcommands: [
-            BuildCommand.self, PushCommand.self, PredictCommand.self, RunCommand.self, ServeCommand.self,
+            BuildCommand.self, PushCommand.self, PredictCommand.self, TrainCommand.self, RunCommand.self,
+            ServeCommand.self,
             LoginCommand.self, DebugCommand.self, InitCommand.self, PullCommand.self, UnshareCommand.self,
             LayerCommand.self, CaptureBenchCommand.self,
         ]
     )
+
+    /// Parses Cog's boolean flags as Cog does (`CogFlags`), then runs the command.
+    static func main() async {
+        await main(CogFlags.normalized(Array(CommandLine.arguments.dropFirst())))
+    }
 }

@@ -21,7 +21,7 @@ struct DebugCommand: ParsableCommand {
             let plan = try BuildPlanner.plan(
                 config: loaded.config, projectDirectory: projectDirectory,
                 baseImageOverride: base.override(for: loaded.config),
-                options: Environment.current.planOptions)
+                options: Environment.current.planOptions(projectDirectory: projectDirectory))
             print(plan.dockerfile(), terminator: "")
         } catch {
             printError(error.description)

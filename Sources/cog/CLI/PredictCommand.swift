@@ -18,12 +18,14 @@ struct PredictCommand: AsyncParsableCommand {
     @Option(name: .shortAndLong, help: "An input, name=value or name=@file (repeatable).") var input: [String] = []
     @Option(
         help:
-            "All inputs as a JSON object: '{\"name\": …}', @file.json, or @- for standard input (instead of -i). The whole prediction is then written as JSON to -o (default output.json)."
+            "All inputs as a JSON object: '{\"name\": …}', @file.json, or @- for standard input (instead of -i). The whole prediction is then printed as JSON, or written to -o."
     )
     var json: String?
     @Option(name: .shortAndLong, help: "An environment variable for the model, NAME=value (repeatable).") var env:
         [String] = []
-    @Option(name: .shortAndLong, help: "Where to write a file output (default output.<ext>; with --json, output.json).")
+    @Option(
+        name: .shortAndLong,
+        help: "Where to write a file output (default output.<ext>; with --json, the prediction's JSON).")
     var output: String?
     @Option(name: .customLong("setup-timeout"), help: "Seconds to wait for setup() to finish.") var setupTimeout:
         Double = 300
@@ -36,6 +38,10 @@ struct PredictCommand: AsyncParsableCommand {
         }
         if json != nil && !input.isEmpty {
             throw ValidationError("give the inputs either with -i or with --json, not both")
+        }
+        if json != nil, let output, !output.hasSuffix(".json") {
+            printError(
+                "warning: --output value does not have a .json suffix: \((output as NSString).lastPathComponent)")
         }
         for item in env
         where !(item.split(separator: "=", maxSplits: 1).first.map { !$0.isEmpty && !$0.contains(" ") } ?? false)
@@ -61,27 +67,56 @@ struct PredictCommand: AsyncParsableCommand {
             try PredictionInputs.checkNames(inputs, schema: schema)
             return inputs
         }
+        let replyFile = "\(paths.scratch)/prediction-\(getpid())-\(UInt32.random(in: 0...UInt32.max)).json"
+        defer { FileSystem.remove(replyFile) }
+        let response = try await Self.post(
+            inputs, to: "/predictions", image: stored, paths: paths, environment: env, options: options,
+            gpus: try await gpuOptions.edits(for: stored, reporter: reporter), setupTimeout: setupTimeout,
+            reportConfinement: image != nil, replyFile: replyFile)
+        let (jsonMode, outputPath) = (json != nil, output)
+        try await runReportingErrors {
+            try await Blocking.run {
+                let body = try PredictionBody.read(path: replyFile, status: response.status)
+                if jsonMode, let outputPath {
+                    try PredictionOutput.writePrediction(body, status: response.status, to: outputPath)
+                } else if jsonMode {
+                    try PredictionOutput.printPrediction(body, status: response.status)
+                } else {
+                    try PredictionOutput.handle(body, status: response.status, outputPath: outputPath)
+                }
+            }
+        }
+    }
+}
+
+extension PredictCommand {
+    /// Starts the model's server (with `serverArguments`), waits for READY, posts `inputs` to `endpoint`
+    /// (`/predictions`, `/trainings`) and stops it; the reply streams into `replyFile`.
+    /// - Parameter reportConfinement: say how the model is confined (when no build said it already).
+    static func post(
+        _ inputs: [String: Any], to endpoint: String, image: StoredImage, paths: CogPaths, environment: [String],
+        options: BuildOptions, gpus: GPUEdits?, setupTimeout: Double, serverArguments: [String] = [],
+        reportConfinement confinement: Bool, replyFile: String
+    ) async throws -> HTTPResponse {
+        let reporter = options.reporter
         let http = Environment.current.http
-        let (host, environment, network) = (Environment.current.variables, env, options.networkMode)
-        let gpus = try await gpuOptions.edits(for: stored, reporter: reporter)
+        let (host, network) = (Environment.current.variables, options.networkMode)
         let server = try await runReportingErrors {
             try await Blocking.run {
                 try ImageServer(
-                    image: stored, paths: paths, hostEnvironment: host, network: network, environment: environment,
-                    gpus: gpus)
+                    image: image, paths: paths, hostEnvironment: host, network: network, environment: environment,
+                    gpus: gpus, serverArguments: serverArguments)
             }
         }
-        if image != nil { reportConfinement(server.confinement, reporter: reporter) }  // a build already said it
+        if confinement { reportConfinement(server.confinement, reporter: reporter) }
         reporter.info("starting the model on 127.0.0.1:\(server.port)")
         // The reply streams to a file, whatever its size (a large file output, megabytes of logs).
-        let replyFile = "\(paths.scratch)/prediction-\(getpid())-\(UInt32.random(in: 0...UInt32.max)).json"
-        defer { FileSystem.remove(replyFile) }
         let answer: Result<HTTPResponse, Error>
         do {
             try await server.waitUntilReady(timeout: setupTimeout, http: http)
             let body = try JSONSerialization.data(withJSONObject: ["input": inputs])
             let request = HTTPRequest(
-                method: "POST", url: "\(server.url)/predictions",
+                method: "POST", url: "\(server.url)\(endpoint)",
                 headers: [("Content-Type", "application/json")], body: .data(body))
             try FileSystem.makeDirectory(paths.scratch)
             let sink = ReplyFile(path: replyFile)
@@ -92,18 +127,7 @@ struct PredictCommand: AsyncParsableCommand {
             answer = .failure(error)
         }
         try await Blocking.run { server.stop() }
-        let response = try await runReportingErrors { try answer.get() }
-        let (jsonMode, outputPath) = (json != nil, output)
-        try await runReportingErrors {
-            try await Blocking.run {
-                let body = try PredictionBody.read(path: replyFile, status: response.status)
-                if jsonMode {
-                    try PredictionOutput.writePrediction(body, status: response.status, to: outputPath ?? "output.json")
-                } else {
-                    try PredictionOutput.handle(body, status: response.status, outputPath: outputPath)
-                }
-            }
-        }
+        return try await runReportingErrors { try answer.get() }
     }
 }
 

@@ -3,7 +3,8 @@ import Foundation
 import OCI
 import Registry
 
-/// Prints or writes a prediction's output as Cog does: strings raw, files (data URLs) to disk, the rest as JSON.
+/// Prints or writes a prediction's output as Cog does: strings raw, files (data URLs) to disk, the rest as JSON; with
+/// `-o`, text and JSON go to that file too.
 /// The reply was streamed to a file (`PredictionBody`): long strings go from there to stdout or to their file
 /// in pieces, whatever their size.
 enum PredictionOutput {
@@ -13,8 +14,8 @@ enum PredictionOutput {
         try write(object["output"] ?? NSNull(), body: body, outputPath: outputPath, index: nil)
     }
 
-    /// `--json` mode: the whole prediction (status, output, logs, metrics) written as JSON to `path`; a prediction
-    /// that did not succeed is an error after the file is written.
+    /// `--json` mode with `-o`: the whole prediction (status, output, logs, metrics) written as JSON to `path`; a
+    /// prediction that did not succeed is an error after the file is written.
     static func writePrediction(_ body: PredictionBody, status: Int, to path: String) throws {
         let object = try prediction(body, status: status)
         let temporary = FileSystem.temporarySibling(of: path)
@@ -32,8 +33,17 @@ enum PredictionOutput {
         try checkSucceeded(object, body: body, status: status)
     }
 
+    /// `--json` mode without `-o`: the whole prediction printed to standard output, as Cog prints it; a prediction
+    /// that did not succeed is an error after it is printed.
+    static func printPrediction(_ body: PredictionBody, status: Int) throws {
+        let object = try prediction(body, status: status)
+        try body.writeJSON(object, pretty: true) { FileHandle.standardOutput.write(Data($0)) }
+        FileHandle.standardOutput.write(Data("\n".utf8))
+        try checkSucceeded(object, body: body, status: status)
+    }
+
     /// The prediction object the runtime answered with.
-    private static func prediction(_ body: PredictionBody, status: Int) throws -> [String: Any] {
+    static func prediction(_ body: PredictionBody, status: Int) throws -> [String: Any] {
         guard let object = body.object as? [String: Any] else {
             throw PredictError.notAPrediction(status: status, body: body.summary(body.object))
         }
@@ -42,7 +52,7 @@ enum PredictionOutput {
 
     /// Throws the runtime's own words when the prediction did not succeed: the refused inputs of a 422 one per
     /// line, else its error (never Swift's rendering of a dictionary).
-    private static func checkSucceeded(_ object: [String: Any], body: PredictionBody, status: Int) throws {
+    static func checkSucceeded(_ object: [String: Any], body: PredictionBody, status: Int) throws {
         if status == 422, let details = object["detail"] as? [[String: Any]] {
             throw PredictError.refusedInputs(
                 details.map { detail in
@@ -66,6 +76,9 @@ enum PredictionOutput {
                 let path = index.map { "\(base).\($0)" } ?? base
                 let mime = try spill.writeDataURL(to: path)
                 try rename(path, adding: index == nil && outputPath != nil ? "" : extensionFor(mime))
+            } else if let outputPath, index == nil {
+                try spill.write(to: outputPath)
+                FileHandle.standardError.write(Data("written to \(outputPath)\n".utf8))
             } else {
                 try spill.forEachChunk { FileHandle.standardOutput.write(Data($0)) }
                 FileHandle.standardOutput.write(Data("\n".utf8))
@@ -81,6 +94,9 @@ enum PredictionOutput {
                     index.map { "\(base).\($0)\(extensionFor(mime))" } ?? (outputPath ?? "output\(extensionFor(mime))")
                 try data.write(to: URL(fileURLWithPath: path))
                 FileHandle.standardError.write(Data("written to \(path)\n".utf8))
+            } else if let outputPath, index == nil {
+                try Data(text.utf8).write(to: URL(fileURLWithPath: outputPath))
+                FileHandle.standardError.write(Data("written to \(outputPath)\n".utf8))
             } else {
                 print(text)
             }
@@ -91,6 +107,11 @@ enum PredictionOutput {
             })
         {
             for (i, item) in list.enumerated() { try write(item, body: body, outputPath: outputPath, index: i) }
+        } else if let outputPath, index == nil {
+            let file = try FileStream.create(outputPath)
+            try body.writeJSON(output, pretty: true) { try file.write($0) }
+            try file.close()
+            FileHandle.standardError.write(Data("written to \(outputPath)\n".utf8))
         } else {
             try body.writeJSON(output, pretty: true) { FileHandle.standardOutput.write(Data($0)) }
             FileHandle.standardOutput.write(Data("\n".utf8))

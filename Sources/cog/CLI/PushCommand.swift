@@ -76,7 +76,12 @@ struct PushCommand: AsyncParsableCommand {
                 try await runReportingErrors(passing: retried) {
                     // The push first: a blob found corrupt on its way out is removed, and the retry rebuilds it.
                     let reference = try ImageReference(parsing: target)
-                    let report = try await streaming.finish(built.image)
+                    let report: PushReport
+                    do {
+                        report = try await streaming.finish(built.image)
+                    } catch {
+                        throw Replicate.explain(error, pushing: reference)
+                    }
                     try LocalImages(paths: paths).save(built.image, name: target)
                     Self.announce(report, reference: reference, reporter: reporter)
                 }
@@ -100,8 +105,13 @@ struct PushCommand: AsyncParsableCommand {
     ) async throws {
         let reference = try ImageReference(parsing: target)
         reporter.info("pushing \(reference)")
-        let report = try await Self.transfer(reporter).push(
-            stored, from: blobs, to: reference, mountSources: mountSources, locations: Self.locations)
+        let report: PushReport
+        do {
+            report = try await Self.transfer(reporter).push(
+                stored, from: blobs, to: reference, mountSources: mountSources, locations: Self.locations)
+        } catch {
+            throw Replicate.explain(error, pushing: reference)
+        }
         Self.announce(report, reference: reference, reporter: reporter)
     }
 
@@ -117,7 +127,7 @@ struct PushCommand: AsyncParsableCommand {
     static func announce(_ report: PushReport, reference: ImageReference, reporter: BuildReporter) {
         reporter.pushReport(report)
         reporter.info("pushed \(reference.registry)/\(reference.repository)@\(report.digest)")
-        if reference.registry == "r8.im" { reporter.info("https://replicate.com/\(reference.repository)") }
+        if let page = Replicate.modelPage(reference) { reporter.info("\nRun your model on Replicate:\n    \(page)") }
         print("\(reference.registry)/\(reference.repository)@\(report.digest)")
     }
 }

@@ -57,38 +57,79 @@ struct ServeCommand: AsyncParsableCommand {
 }
 
 /// `cog run`: runs a command in the image with the project at /src.
+/// `cog exec` (Cog's name) or `cog run` (its older one): a command in the image, standard input passed through.
 struct RunCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "run", abstract: "Run a command in the image, with the project directory mounted at /src.")
+        commandName: "exec",
+        abstract: "Run a command in the image, with the project directory mounted at /src (also: cog run).",
+        aliases: ["run"])
 
     @Option(name: .customLong("image"), help: "An image in the local store (default: build the current project).")
     var image: String?
+    @Option(name: .shortAndLong, help: "An environment variable for the command, NAME=value (repeatable).") var env:
+        [String] = []
+    @Option(
+        name: [.customShort("p"), .customLong("publish")],
+        help: "Publish a port of the command on the host, PORT (on 127.0.0.1) or ADDRESS:PORT (repeatable).")
+    var publish: [String] = []
     @OptionGroup var gpuOptions: GPUOptions
     @OptionGroup var options: BuildOptions
     @Argument(parsing: .captureForPassthrough, help: "The command and its arguments.") var command: [String] = []
 
+    func validate() throws { _ = try Self.published(publish) }
+
     func run() async throws {
-        Environment.current.enterUserNamespaceIfPossible()
         guard !command.isEmpty else {
-            throw ValidationError("give a command to run, e.g. cog run python -c 'import torch'")
+            throw ValidationError("give a command to run, e.g. cog exec python -c 'import torch'")
+        }
+        if ["--help", "-h"].contains(command[0]) {  // captured as the command, since it comes before any operand
+            print(CogCommand.helpMessage(for: Self.self))
+            return
+        }
+        Environment.current.enterUserNamespaceIfPossible()
+        for item in env where !item.contains("=") || item.hasPrefix("=") {
+            throw ValidationError("-e takes NAME=value, not \"\(item)\"")
         }
         let reporter = options.reporter
         let paths = try await runReportingErrors { try Environment.current.checkedPaths() }
         let stored = try await Self.image(image, options: options, reporter: reporter, paths: paths)
         let (projectDirectory, _) = DebugCommand.locate(options.file)
-        let (environment, command, network) = (Environment.current.variables, self.command, options.networkMode)
+        let ports = (try? Self.published(publish)) ?? []
+        // As Cog's exec: the runtime's logs for a person to read.
+        let (host, command, network, environment) = (
+            Environment.current.variables, self.command, options.networkMode, env + ["LOG_FORMAT=console"]
+        )
         let gpus = try await gpuOptions.edits(for: stored, reporter: reporter)
         let server = try await runReportingErrors {
             try await Blocking.run {
                 try ImageServer(
-                    image: stored, paths: paths, hostEnvironment: environment, network: network, command: command,
-                    projectDirectory: projectDirectory, gpus: gpus
+                    image: stored, paths: paths, hostEnvironment: host, network: network, command: command,
+                    projectDirectory: projectDirectory, environment: environment, gpus: gpus, publish: ports,
+                    standardInput: true
                 ) { print($0) }
             }
         }
         if image != nil { reportConfinement(server.confinement, reporter: reporter) }  // a build already said it
         let status = try await Blocking.run { server.waitForExit() }
         if status != 0 { throw ExitCode(status) }
+    }
+
+    /// `-p` values as Cog's exec takes them: `PORT` (on 127.0.0.1, Cog's default host address) or
+    /// `ADDRESS:PORT`, the same port inside. IPv4 only.
+    static func published(_ values: [String]) throws -> [PublishedPort] {
+        try values.map { value in
+            let colon = value.lastIndex(of: ":")
+            let host = colon.map { String(value[..<$0]) } ?? "127.0.0.1"
+            let port = colon.map { String(value[value.index(after: $0)...]) } ?? value
+            guard let number = Int(port), (1...65535).contains(number) else {
+                throw ValidationError("invalid port \"\(value)\": -p takes PORT or ADDRESS:PORT, the port 1 to 65535")
+            }
+            guard !host.isEmpty, host.split(separator: ".").count == 4, !host.contains(":") else {
+                throw ValidationError(
+                    "invalid port \"\(value)\": the address must be IPv4, such as 0.0.0.0 or 127.0.0.1")
+            }
+            return PublishedPort(hostAddress: host, hostPort: number, guestPort: number)
+        }
     }
 
     static func image(_ name: String?, options: BuildOptions, reporter: BuildReporter, paths: CogPaths) async throws

@@ -6,11 +6,11 @@ import Registry
 
 /// The one place where the process environment becomes settings values; nothing below the command line reads
 /// it. Variables: `COG_CACHE_DIR`, `XDG_CACHE_HOME`, `HOME`, `SOURCE_DATE_EPOCH`, `COG_REGISTRY_MIRRORS`,
-/// `COG_INSECURE_REGISTRIES`, `COG_REGISTRY_RETRIES`, `COG_PUSH_*`, `SSL_CERT_FILE`, `DOCKER_CONFIG`,
-/// `REGISTRY_AUTH_FILE`, `COG_CAPTURE`, `COG_ROOTLESS`, `COG_USERNS`, `COG_UV_INDEX`, `UV_PYTHON_INSTALL_MIRROR`,
-/// `COG_CA_CERT`, `COG_PACKAGE_LAYER_MIB`, `COG_WEIGHTS_LAYER_MIB`, `BUILDKIT_PROGRESS`, `TERM`, `COG_CDI_SPEC_DIRS`,
-/// `COG_NVIDIA_DEV_DIR`, `COG_NVIDIA_LD_CACHE`, `UV_PYTHON_DOWNLOADS_JSON_URL`, and the proxy and package-index
-/// variables steps see.
+/// `COG_INSECURE_REGISTRIES`, `COG_REGISTRY_RETRIES`, `COG_PUSH_*`, `COG_LABEL_VERSION`, `GITHUB_SHA`,
+/// `GITHUB_REF_NAME`, `SSL_CERT_FILE`, `DOCKER_CONFIG`, `REGISTRY_AUTH_FILE`, `COG_CAPTURE`, `COG_ROOTLESS`,
+/// `COG_USERNS`, `COG_UV_INDEX`, `UV_PYTHON_INSTALL_MIRROR`, `COG_CA_CERT`, `COG_PACKAGE_LAYER_MIB`,
+/// `COG_WEIGHTS_LAYER_MIB`, `BUILDKIT_PROGRESS`, `TERM`, `COG_CDI_SPEC_DIRS`, `COG_NVIDIA_DEV_DIR`,
+/// `COG_NVIDIA_LD_CACHE`, `UV_PYTHON_DOWNLOADS_JSON_URL`, and the proxy and package-index variables steps see.
 struct Environment {
     let variables: [String: String]
 
@@ -83,12 +83,18 @@ struct Environment {
             settings.retry.maxAttempts = value
         }
         if let value = variables["COG_PUSH_CONCURRENCY"].flatMap(Int.init), value > 0 { settings.concurrency = value }
-        if let value = variables["COG_PUSH_CHUNK_THRESHOLD"].flatMap(Int64.init), value > 0 {
+        // Cog's names first; ours (the older names) as aliases.
+        if let value = positive(["COG_PUSH_MULTIPART_THRESHOLD", "COG_PUSH_CHUNK_THRESHOLD"]) {
             settings.chunkThreshold = value
         }
-        if let value = variables["COG_PUSH_CHUNK_SIZE"].flatMap(Int64.init), value > 0 { settings.chunkSize = value }
+        if let value = positive(["COG_PUSH_DEFAULT_CHUNK_SIZE", "COG_PUSH_CHUNK_SIZE"]) { settings.chunkSize = value }
         settings.caBundle = variables["SSL_CERT_FILE"]
         return settings
+    }
+
+    /// The first of `names` set to a positive number.
+    private func positive(_ names: [String]) -> Int64? {
+        names.lazy.compactMap { variables[$0].flatMap(Int64.init) }.first { $0 > 0 }
     }
 
     /// How far sandboxed commands are confined here, for `network`.
@@ -114,7 +120,18 @@ struct Environment {
 
     var http: CurlTransport { CurlTransport(caBundle: variables["SSL_CERT_FILE"]) }
 
-    var planOptions: BuildPlanner.Options { BuildPlanner.Options.from(environment: variables) }
+    /// Plan options for the project in `projectDirectory`: `COG_LABEL_VERSION` (the `run.cog.version` label) and the
+    /// project's git revision, where CI's `GITHUB_SHA` and `GITHUB_REF_NAME` win over git's answers, as in Cog.
+    func planOptions(projectDirectory: String) -> BuildPlanner.Options {
+        var options = BuildPlanner.Options.from(environment: variables)
+        if let label = variables["COG_LABEL_VERSION"], !label.isEmpty { options.cogVersionLabel = label }
+        let given = GitRevision(
+            commit: variables["GITHUB_SHA"].flatMap { $0.isEmpty ? nil : $0 },
+            version: variables["GITHUB_REF_NAME"].flatMap { $0.isEmpty ? nil : $0 })
+        options.revision = GitRevision.read(
+            directory: projectDirectory, given: given, searchPath: variables["PATH"] ?? "/usr/bin:/bin")
+        return options
+    }
 
     /// Settings for a build with these layer options and secrets.
     func buildSettings(layers: LayerOptions, secrets: [BuildSecret]) throws -> BuildSettings {

@@ -20,17 +20,34 @@ struct CogFinishing {
         if let file = session.settings.schemaFile {
             schema = try Self.readSchema(file)
         } else {
-            schema = try await generateSchema()
+            guard let predictor = session.plan.predictor, !predictor.isEmpty else { throw BuildError.noPredictor }
+            let predict = try await generateSchema(predictor)
+            schema = try await withTrainer(predict)
         }
         return CogMetadata(pipFreeze: freeze, schema: schema)
+    }
+
+    /// As Cog's GenerateCombined: the trainer's schema, when cog.yaml names one, merged into the predictor's under
+    /// the training names (what `cog train` checks inputs against, and what the runtime passes a training). A
+    /// trainer whose schema cannot be made costs `cog train` its checks, not the build: a warning says so.
+    private func withTrainer(_ predict: String) async throws -> String {
+        guard let trainer = session.plan.trainer, !trainer.isEmpty else { return predict }
+        do {
+            return try TrainingSchema.merge(predict: predict, train: try await generateSchema(trainer))
+        } catch BuildError.interrupted {
+            throw BuildError.interrupted
+        } catch {
+            session.progress.warning(
+                "no training schema for \(trainer) (cog train will neither check nor pass its inputs): \(error)")
+            return predict
+        }
     }
 
     /// The schema the runtime serves for the predictor in /src: read from the source without importing it
     /// (`Data/openapi_schema_static.py`), or, for what that cannot decide (it exits 3 with the reason), by
     /// importing the predictor with the image's own cog (`Data/openapi_schema.py`). Errors in the predictor (a
     /// failing import) fail the build with its output.
-    private func generateSchema() async throws -> String {
-        guard let predictor = session.plan.predictor, !predictor.isEmpty else { throw BuildError.noPredictor }
+    private func generateSchema(_ predictor: String) async throws -> String {
         let staticScript = try Self.script("openapi_schema_static")
         let importScript = try Self.script("openapi_schema")
         // stderr goes to files shown only on failure, so warnings cannot corrupt the JSON. The first line says

@@ -41,6 +41,10 @@ struct CompatibilityTables: Sendable, Equatable {
     var torch: [TorchBuild]
     var tensorflow: [TensorFlowBuild]
 
+    /// The Cog release whose behaviour (and these tables) this cog follows; built images carry it in the
+    /// `run.cog.version` label, as Cog writes its own version there (`COG_LABEL_VERSION` overrides it).
+    static let cogRelease = "0.22.0"
+
     /// The tables shipped with this binary, read once.
     static func bundled() throws(ConfigError) -> CompatibilityTables { try cached.get() }
 

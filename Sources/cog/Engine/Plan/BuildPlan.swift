@@ -23,6 +23,8 @@ public struct BuildPlan: Sendable, Equatable {
 /// The version of this cog.
 public enum CogVersion {
     public static let this = "0.1.0"
+    /// This cog as the `run.cog.builder` label names it.
+    static let builder = "cog-daemonless \(this)"
 }
 
 /// The image configuration a plan produces, on top of the base image's.
@@ -40,11 +42,15 @@ struct PlannedImageConfig: Sendable, Equatable {
 }
 
 extension BuildPlan {
-    /// Label keys, namespace `run.cog.` as Cog writes them.
+    /// Label keys: namespace `run.cog.` as Cog writes them (`builder` is ours: this cog's own version, as Cog
+    /// has no such label), and the OCI annotations for the project's git revision.
     enum Label {
         static let version = "run.cog.version"
         static let config = "run.cog.config"
         static let hasInit = "run.cog.has_init"
+        static let builder = "run.cog.builder"
+        static let revision = "org.opencontainers.image.revision"
+        static let sourceVersion = "org.opencontainers.image.version"
     }
 
     /// The `.env` steps folded into one list: first-set order, last value wins.

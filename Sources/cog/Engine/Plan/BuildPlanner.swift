@@ -25,6 +25,10 @@ public enum BuildPlanner {
         public var pythonDownloadsJSON: String?
         /// `COG_CA_CERT` as given (resolved by `CACertificate` when planning).
         public var caCertificate: String?
+        /// The `run.cog.version` label: the Cog release followed, unless `COG_LABEL_VERSION` says otherwise.
+        public var cogVersionLabel: String = CompatibilityTables.cogRelease
+        /// The project's git revision, recorded in OCI labels (none in tests' plans unless given).
+        public var revision = GitRevision()
 
         public init(
             uvIndex: String = "https://pypi.org/simple", pythonInstallMirror: String? = nil,
@@ -115,9 +119,9 @@ public enum BuildPlanner {
             exposedPorts: ["5000/tcp"],
             env: BuildPlan.netEnvironment(of: steps),
             labels: [
-                BuildPlan.Label.version: CogVersion.this, BuildPlan.Label.config: config.labelJSON(),
-                BuildPlan.Label.hasInit: "true",
-            ])
+                BuildPlan.Label.version: options.cogVersionLabel, BuildPlan.Label.config: config.labelJSON(),
+                BuildPlan.Label.hasInit: "true", BuildPlan.Label.builder: CogVersion.builder,
+            ].merging(options.revision.labels) { _, new in new })
         return BuildPlan(
             baseImage: base, pythonVersion: config.pythonVersion, steps: steps, image: image, config: config,
             predictor: config.config.predict, trainer: config.config.train,

@@ -27,12 +27,17 @@ public final class ImageServer: Sendable {
     ///   - projectDirectory: bind-mounted at /src instead of the image's copy (as `cog serve` and `cog run` do).
     ///   - environment: `NAME=value` for the model, replacing the image's.
     ///   - gpus: the GPUs to give the model (`GPUAccess.find`), nil for none.
+    ///   - publish: a command's ports published on the host (`cog exec -p`; on the host's network its ports are
+    ///     the host's already).
+    ///   - serverArguments: added to the image's command (`--x-mode train` for `cog train`).
+    ///   - standardInput: the command reads cog's standard input (`cog exec`), else /dev/null.
     public init(
         image: StoredImage, paths: CogPaths, hostEnvironment: [String: String],
         network: Confinement.Network = .isolated,
         command: [String]? = nil, projectDirectory: String? = nil, environment: [String] = [],
-        gpus: GPUEdits? = nil,
-        address: String = "127.0.0.1", port requested: Int? = nil, echo: (@Sendable (String) -> Void)? = nil
+        gpus: GPUEdits? = nil, serverArguments: [String] = [], publish: [PublishedPort] = [],
+        address: String = "127.0.0.1", port requested: Int? = nil, standardInput: Bool = false,
+        echo: (@Sendable (String) -> Void)? = nil
     ) throws {
         port = try requested ?? Self.freePort()
         self.address = address
@@ -47,7 +52,7 @@ public final class ImageServer: Sendable {
             .directories(
                 for: zip(image.manifest.layers, image.configuration.rootfs.diffIDs).map { ($0.0.digest, $0.1) })
         let config = image.configuration.config
-        var argv = command ?? ((config?.entrypoint ?? []) + (config?.cmd ?? []))
+        var argv = command ?? ((config?.entrypoint ?? []) + (config?.cmd ?? []) + serverArguments)
         if command == nil, confinement.network == .host, argv.contains("cog.server.http") {
             argv += ["--host", address]  // the runtime listens on 0.0.0.0 unless told
         }
@@ -57,9 +62,12 @@ public final class ImageServer: Sendable {
             workingDirectory: config?.workingDir ?? "/src")
         if command == nil, confinement.network == .isolated {
             step.published = [PublishedPort(hostAddress: address, hostPort: port, guestPort: port)]
+        } else if command != nil, confinement.network == .isolated {
+            step.published = publish
         }
         if let projectDirectory { step.secrets.append((projectDirectory, "/src")) }
         step.ownProcessGroup = false  // Ctrl-C at the terminal stops the model, also during its setup()
+        step.standardInput = standardInput
         let (log, errors, cancel, stack) = (self.log, self.errors, self.cancel, Array(lowers.reversed()))
         let finalStep = gpus.map { $0.apply(to: step) } ?? step
         work = BackgroundWork {

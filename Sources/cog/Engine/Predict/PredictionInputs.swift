@@ -3,8 +3,9 @@ import Foundation
 /// `-i name=value` and `-i name=@file` turned into the JSON a prediction takes, typed by the OpenAPI schema.
 public enum PredictionInputs {
     /// Builds `{"name": value, …}`; repeated names become arrays; files become data URLs.
-    public static func parse(_ items: [String], schema: String?) throws -> [String: Any] {
-        let types = Self.inputTypes(schema: schema)
+    /// - Parameter training: typed by the schema's `TrainingInput` (`cog train`), else `Input`.
+    public static func parse(_ items: [String], schema: String?, training: Bool = false) throws -> [String: Any] {
+        let types = Self.inputTypes(schema: schema, training: training)
         var result: [String: Any] = [:]
         for item in items {
             guard let equals = item.firstIndex(of: "=") else {
@@ -30,18 +31,16 @@ public enum PredictionInputs {
     }
 
     /// Refuses inputs the schema's `Input` component does not declare, in Cog's words (`pkg/predict/
-    /// input_validation.go`): the CLI is stricter than the runtime, which would silently drop them.
-    /// - Throws: `PredictError.unknownInputs`.
-    public static func checkNames(_ inputs: [String: Any], schema: String?) throws {
-        guard let data = schema?.data(using: .utf8),
-            let root = try? JSONSerialization.jsonObject(with: data) as? [String: Any],
-            let schemas = (root["components"] as? [String: Any])?["schemas"] as? [String: Any],
-            let input = schemas["Input"] as? [String: Any]
-        else { return }
+    /// input_validation.go`): the CLI is stricter than the runtime, which would silently drop them. Then the inputs
+    /// the component requires that are missing, before the model starts.
+    /// - Throws: `PredictError.unknownInputs`, `PredictError.missingInputs`.
+    public static func checkNames(_ inputs: [String: Any], schema: String?, training: Bool = false) throws {
+        guard let input = component(schema: schema, training: training) else { return }
         let declared = (input["properties"] as? [String: Any]) ?? [:]
         let unknown = inputs.keys.filter { declared[$0] == nil }.sorted()
-        guard !unknown.isEmpty else { return }
-        throw PredictError.unknownInputs(unknown, valid: declared.keys.sorted())
+        if !unknown.isEmpty { throw PredictError.unknownInputs(unknown, valid: declared.keys.sorted()) }
+        let missing = ((input["required"] as? [String]) ?? []).filter { inputs[$0] == nil }.sorted()
+        if !missing.isEmpty { throw PredictError.missingInputs(missing) }
     }
 
     /// `--json`: the inputs as one JSON object, given inline, as `@file`, or `@-` (standard input).
@@ -85,14 +84,10 @@ public enum PredictionInputs {
         }
     }
 
-    static func inputTypes(schema: String?) -> [String: (type: String?, itemType: String?)] {
-        guard let data = schema?.data(using: .utf8),
-            let root = try? JSONSerialization.jsonObject(with: data) as? [String: Any],
-            let components = root["components"] as? [String: Any],
-            let schemas = components["schemas"] as? [String: Any],
-            let input = schemas["Input"] as? [String: Any],
-            let properties = input["properties"] as? [String: Any]
-        else { return [:] }
+    static func inputTypes(schema: String?, training: Bool = false) -> [String: (type: String?, itemType: String?)] {
+        guard let properties = component(schema: schema, training: training)?["properties"] as? [String: Any] else {
+            return [:]
+        }
         var result: [String: (type: String?, itemType: String?)] = [:]
         for (name, value) in properties {
             let property = value as? [String: Any]
@@ -112,5 +107,15 @@ public enum PredictionInputs {
         ]
         let mime = types[(path as NSString).pathExtension.lowercased()] ?? "application/octet-stream"
         return "data:\(mime);base64,\(data.base64EncodedString())"
+    }
+
+    /// The schema's input component: `TrainingInput` for a training (none when the schema lacks it: the
+    /// predictor's `Input` says nothing about a trainer's inputs), else `Input`.
+    static func component(schema: String?, training: Bool) -> [String: Any]? {
+        guard let data = schema?.data(using: .utf8),
+            let root = try? JSONSerialization.jsonObject(with: data) as? [String: Any],
+            let schemas = (root["components"] as? [String: Any])?["schemas"] as? [String: Any]
+        else { return nil }
+        return schemas[training ? "TrainingInput" : "Input"] as? [String: Any]
     }
 }
