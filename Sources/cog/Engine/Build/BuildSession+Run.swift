@@ -14,10 +14,20 @@ extension BuildSession {
             parent: state.chainKey,
             material: material
                 + (run.splitsPackages ? "\npackages \(split.minimumPackageBytes) \(split.maximumPackageLayers)" : ""))
-        if !settings.noCache, let entries = cache.lookup(key, blobs: settings.paths.blobs),
-            let directories = try await cachedLayers(entries)
+        registryCache.noteStep(key)
+        var entries = settings.noCache ? nil : cache.lookup(key, blobs: settings.paths.blobs)
+        var imported: String?
+        if !settings.noCache, entries == nil,
+            let hit = try await registryCache.importStep(key, into: cache, blobs: settings.paths.blobs)
         {
+            (entries, imported) = (hit.entries, hit.source)
+        }
+        if let entries, let directories = try await cachedLayers(entries) {
             progress.step(index, of: total, "RUN \(run.summary)", cached: true)
+            if let imported {
+                let bytes = entries.reduce(Int64(0)) { $0 + $1.size }
+                progress.info("   imported from the registry cache \(imported) (\(ByteCount(bytes)))")
+            }
             for (entry, directory) in zip(entries, directories) {
                 state.append(
                     .written(descriptor: entry.descriptor, diffID: entry.diffID, directory: directory),
