@@ -87,6 +87,23 @@ import Testing
             warnings.contains { $0.hasPrefix("warning: registry cache \(refusing) cannot be used: ") }, "\(warnings)")
         #expect(!third.stderr.contains("ran in"), "the working cache still served every step")
         #expect(Self.digest(third.stdout) == Self.digest(first.stdout))
+
+        // MARK: a cache whose downloads break off mid-transfer, every time: one warning, the steps run here
+        let breaking = try BackgroundProcess(
+            [
+                "python3", "\(packageRoot)/testdata/registry/fault-proxy.py", "--target", scene.registry.address,
+                "--dir", "{DIR}", "--faults", "cut-download:AFTER=100000:COUNT=1000",
+            ], label: "breaking-cache")
+        let broken = "127.0.0.1:\(breaking.port)/cache/model"
+        let fourth = try scene.cog(
+            ["build", "--cache-from", broken, "--progress", "plain"], in: machineB,
+            extra: ["COG_CACHE_DIR": "\(scene.dir.path)/cache-d"])
+        #expect(fourth.status == 0, "\(fourth.stderr.suffix(3000))")
+        let brokenWarnings = fourth.stderr.split(separator: "\n").filter { $0.hasPrefix("warning:") }
+        #expect(brokenWarnings.count == 1, "\(brokenWarnings)")
+        #expect(brokenWarnings.first?.hasPrefix("warning: registry cache \(broken) cannot be used: ") == true)
+        #expect(fourth.stderr.contains("ran in"), "the steps ran here")
+        #expect(breaking.log.contains { $0.contains("cut-download") }, "a download was cut: \(breaking.log)")
     }
 
     @Test func aCacheThatIsGoneOnlySlowsTheBuild() throws {

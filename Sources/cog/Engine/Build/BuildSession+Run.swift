@@ -15,19 +15,13 @@ extension BuildSession {
             material: material
                 + (run.splitsPackages ? "\npackages \(split.minimumPackageBytes) \(split.maximumPackageLayers)" : ""))
         registryCache.noteStep(key)
-        var entries = settings.noCache ? nil : cache.lookup(key, blobs: settings.paths.blobs)
-        var imported: String?
-        if !settings.noCache, entries == nil,
-            let hit = try await registryCache.importStep(key, into: cache, blobs: settings.paths.blobs)
-        {
-            (entries, imported) = (hit.entries, hit.source)
+        let entries = settings.noCache ? nil : cache.lookup(key, blobs: settings.paths.blobs)
+        if !settings.noCache, entries == nil, let hit = await registryCache.lookup(key) {
+            importStep(hit, run: run, key: key, index: index)
+            return
         }
         if let entries, let directories = try await cachedLayers(entries) {
             progress.step(index, of: total, "RUN \(run.summary)", cached: true)
-            if let imported {
-                let bytes = entries.reduce(Int64(0)) { $0 + $1.size }
-                progress.info("   imported from the registry cache \(imported) (\(ByteCount(bytes)))")
-            }
             for (entry, directory) in zip(entries, directories) {
                 state.append(
                     .written(descriptor: entry.descriptor, diffID: entry.diffID, directory: directory),
@@ -38,6 +32,7 @@ extension BuildSession {
             return
         }
         progress.step(index, of: total, "RUN \(run.summary)", cached: false)
+        try await registryCache.awaitImports()  // the step runs on the imported layers' files
         let (secrets, caches) = try mounts(of: run)
         var request = StepRunner.Step(
             command: ["/bin/sh", "-c", run.command],

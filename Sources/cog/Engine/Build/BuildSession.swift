@@ -68,16 +68,14 @@ public final class BuildSession {
         onStepsStarting()
         let metadata: CogMetadata
         do {
-            for (offset, step) in plan.steps.enumerated() {
-                if cancel.isSet { throw BuildError.interrupted }
-                try await execute(step, index: offset + 2)
-            }
+            try await runSteps()
             if cancel.isSet { throw BuildError.interrupted }
             progress.step(total - 1, of: total, "pip freeze and OpenAPI schema", cached: false)
             metadata = try await CogFinishing(session: self).readMetadata()
             try await settle()
             if cancel.isSet { throw BuildError.interrupted }
         } catch {
+            try? await registryCache.awaitImports()
             try? await settle()  // the steps that finished are cached for the next try
             throw error
         }

@@ -60,38 +60,90 @@ final class RegistryStepCache: Sendable {
     /// Records a RUN step of this build, for the export.
     func noteStep(_ key: Digest) { keys.withLock { $0.append(key) } }
 
-    /// Looks `key` up in each `--cache-from` repository in turn. A hit's layers are downloaded into `blobs` (each
-    /// checked against its digest) and recorded in the local `cache` as if the step had run here.
-    /// - Returns: the entries and the name of the cache they came from; nil on a miss everywhere.
-    /// - Throws: only when the local cache cannot record the entry; a failing registry is given up on instead.
-    func importStep(_ key: Digest, into cache: StepCache, blobs: BlobStore) async throws -> (
-        entries: [StepCache.Entry], source: String
-    )? {
-        for source in sources where usable(source.name) {
-            let entry: StepCacheEntry
-            do {
-                guard let found = try await source.entry(for: key) else { continue }
-                try await source.download(found, into: blobs, concurrency: concurrency)
-                entry = found
-            } catch {
-                giveUp(source.name, error)
-                continue
-            }
-            let entries = entry.layers.map { layer in
+    /// A step found in a `--cache-from` repository: its entry, the entries the local cache gets for it, and the
+    /// cache's name.
+    struct Hit: Sendable {
+        let entry: StepCacheEntry
+        let source: StepCacheRepository
+        var entries: [StepCache.Entry] {
+            entry.layers.map { layer in
                 StepCache.Entry(
                     digest: layer.descriptor.digest, diffID: layer.diffID, size: layer.descriptor.size,
                     mediaType: layer.descriptor.mediaType, label: layer.label)
             }
-            try cache.store(entries: entries, for: key)
-            return (entries, source.name)
+        }
+    }
+
+    /// A layer of a registry cache could not be fetched after its step was taken from there: the build goes back
+    /// to the base without that cache (`BuildSession.runSteps`).
+    struct ImportFailed: Error {}
+
+    /// Imports still downloading or unpacking, in step order.
+    private let pending = Mutex<[Task<Void, Error>]>([])
+
+    /// Looks `key` up in each `--cache-from` repository in turn (a manifest and a config: two small requests).
+    /// - Returns: the first hit; nil on a miss everywhere (a failing cache is given up on, with its warning).
+    func lookup(_ key: Digest) async -> Hit? {
+        for source in sources where usable(source.name) {
+            do {
+                if let entry = try await source.entry(for: key) { return Hit(entry: entry, source: source) }
+            } catch {
+                giveUp(source.name, error)
+            }
         }
         return nil
+    }
+
+    /// Starts fetching a hit's layers into `paths.blobs` (each checked against its digest), records them in the
+    /// local `cache` as if the step had run here, and unpacks them into the layer store, while the build goes on
+    /// with the next steps; `announce` is told of each blob once it is stored. `awaitImports` waits for it.
+    func startImport(
+        _ hit: Hit, key: Digest, cache: StepCache, paths: CogPaths, announce: (@Sendable (Descriptor) -> Void)?
+    ) {
+        let (concurrency, name) = (concurrency, hit.source.name)
+        let task = Task { [self] in
+            do {
+                try await hit.source.download(hit.entry, into: paths.blobs, concurrency: concurrency)
+            } catch {
+                giveUp(name, error)
+                throw ImportFailed()
+            }
+            try cache.store(entries: hit.entries, for: key)
+            for layer in hit.entry.layers { announce?(layer.descriptor) }
+            let layers = paths.layers
+            let blobs = paths.blobs
+            _ = try await Blocking.run {
+                try hit.entry.layers.map { layer in
+                    try layers.unpack(blob: blobs.path(for: layer.descriptor.digest), diffID: layer.diffID) {
+                        try blobs.verifyIntegrity(layer.descriptor.digest, size: layer.descriptor.size)
+                    }
+                }
+            }
+        }
+        pending.withLock { $0.append(task) }
+    }
+
+    /// Waits until every import started has its layers unpacked.
+    /// - Throws: `ImportFailed` when a cache failed under one (after all have ended), or what unpacking threw.
+    func awaitImports() async throws {
+        let tasks = pending.withLock { tasks in
+            defer { tasks.removeAll() }
+            return tasks
+        }
+        var failure: Error?
+        for task in tasks {
+            do { try await task.value } catch { failure = failure ?? error }
+        }
+        if let failure { throw failure }
     }
 
     /// Stores each RUN step of this build (as the local cache holds it) in every `--cache-to` repository that
     /// has no entry for its key yet; called once the steps have succeeded.
     func export(from cache: StepCache, blobs: BlobStore) async {
-        let entries = keys.withLock { $0 }.compactMap { key in
+        var seen = Set<Digest>()
+        // A build that went back to the base after a failed import noted its steps twice.
+        let ordered = keys.withLock { $0 }.filter { seen.insert($0).inserted }
+        let entries = ordered.compactMap { key in
             cache.lookup(key, blobs: blobs).map { layers in
                 StepCacheEntry(
                     key: key,
