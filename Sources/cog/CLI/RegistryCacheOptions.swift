@@ -14,7 +14,7 @@ struct RegistryCacheOptions: ParsableArguments {
     @Option(
         name: .customLong("cache-to"),
         help: ArgumentHelp(
-            "Store each step's layers in this registry repository once the build succeeds (repeatable).",
+            "Store each step's layers in this registry repository once the steps have succeeded (repeatable).",
             valueName: "ref"))
     var cacheTo: [String] = []
 
