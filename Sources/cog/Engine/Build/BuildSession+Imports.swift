@@ -7,7 +7,7 @@ extension BuildSession {
     /// that finished are in the local cache by then, so only what is missing is built.
     func runSteps() async throws {
         let start = state
-        while true {
+        for attempt in 1... {
             do {
                 for (offset, step) in plan.steps.enumerated() {
                     if cancel.isSet { throw BuildError.interrupted }
@@ -15,7 +15,9 @@ extension BuildSession {
                 }
                 try await registryCache.awaitImports()
                 return
-            } catch is RegistryStepCache.ImportFailed {
+            } catch let failure as RegistryStepCache.ImportFailed {
+                // Each failure gives up a cache or removes a damaged blob; a few are enough.
+                if attempt > 3 { throw failure }
                 try await settle()
                 state = start
                 progress.info("   going back to the base image without that cache")

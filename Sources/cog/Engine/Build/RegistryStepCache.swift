@@ -76,7 +76,11 @@ final class RegistryStepCache: Sendable {
 
     /// A layer of a registry cache could not be fetched after its step was taken from there: the build goes back
     /// to the base without that cache (`BuildSession.runSteps`).
-    struct ImportFailed: Error {}
+    struct ImportFailed: Error, CustomStringConvertible {
+        var description: String {
+            "layers taken from a registry cache could not be fetched or unpacked (see the warnings)"
+        }
+    }
 
     /// Imports still downloading or unpacking, in step order.
     private let pending = Mutex<[Task<Void, Error>]>([])
@@ -112,12 +116,19 @@ final class RegistryStepCache: Sendable {
             for layer in hit.entry.layers { announce?(layer.descriptor) }
             let layers = paths.layers
             let blobs = paths.blobs
-            _ = try await Blocking.run {
-                try hit.entry.layers.map { layer in
-                    try layers.unpack(blob: blobs.path(for: layer.descriptor.digest), diffID: layer.diffID) {
-                        try blobs.verifyIntegrity(layer.descriptor.digest, size: layer.descriptor.size)
+            do {
+                _ = try await Blocking.run {
+                    try hit.entry.layers.map { layer in
+                        try layers.unpack(blob: blobs.path(for: layer.descriptor.digest), diffID: layer.diffID) {
+                            try blobs.verifyIntegrity(layer.descriptor.digest, size: layer.descriptor.size)
+                        }
                     }
                 }
+            } catch OCIError.corruptBlob(let digest, let path, let found, let removed) {
+                // Damaged on disk since it arrived: removed, so going back fetches it again.
+                progress.warning(
+                    "\(OCIError.corruptBlob(digest, path: path, found: found, removed: removed)); fetching it again")
+                throw ImportFailed()
             }
         }
         pending.withLock { $0.append(task) }
