@@ -20,6 +20,7 @@ struct BuildOptions: ParsableArguments {
     @Option(help: "Progress output: auto, tty, plain, json or quiet.")
     var progress = Environment.current.variables["BUILDKIT_PROGRESS"] ?? "auto"
     @OptionGroup var base: BaseImageOptions
+    @OptionGroup var registryCache: RegistryCacheOptions
     @Option(
         name: .customLong("openapi-schema"),
         help: "Use this OpenAPI schema (a JSON file) instead of generating it from the predictor.")
@@ -92,6 +93,7 @@ struct BuildOptions: ParsableArguments {
         }
         var settings = try environment.buildSettings(layers: layers, secrets: parsed)
         settings.noCache = noCache
+        settings.registryCache = registryCache.settings
         settings.schemaFile = openAPISchema
         settings.network = networkMode
         settings.weights.separateWeights = separateWeights

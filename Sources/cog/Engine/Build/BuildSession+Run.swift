@@ -14,9 +14,13 @@ extension BuildSession {
             parent: state.chainKey,
             material: material
                 + (run.splitsPackages ? "\npackages \(split.minimumPackageBytes) \(split.maximumPackageLayers)" : ""))
-        if !settings.noCache, let entries = cache.lookup(key, blobs: settings.paths.blobs),
-            let directories = try await cachedLayers(entries)
-        {
+        registryCache.noteStep(key)
+        let entries = settings.noCache ? nil : cache.lookup(key, blobs: settings.paths.blobs)
+        if !settings.noCache, entries == nil, let hit = await registryCache.lookup(key) {
+            importStep(hit, run: run, key: key, index: index)
+            return
+        }
+        if let entries, let directories = try await cachedLayers(entries) {
             progress.step(index, of: total, "RUN \(run.summary)", cached: true)
             for (entry, directory) in zip(entries, directories) {
                 state.append(
@@ -28,6 +32,7 @@ extension BuildSession {
             return
         }
         progress.step(index, of: total, "RUN \(run.summary)", cached: false)
+        try await registryCache.awaitImports()  // the step runs on the imported layers' files
         let (secrets, caches) = try mounts(of: run)
         var request = StepRunner.Step(
             command: ["/bin/sh", "-c", run.command],

@@ -6,6 +6,11 @@ extension BuildSession {
     /// Runs one step of the plan (RUN steps in `BuildSession+Run.swift`).
     func execute(_ step: BuildStep, index: Int) async throws {
         switch step {
+        case .env, .run: break
+        // These read the image's tree (whether a directory exists, its mode): imported layers must be unpacked.
+        case .workdir, .copyFile, .copyArtifacts, .copyProject: try await registryCache.awaitImports()
+        }
+        switch step {
         case .env(let variables):
             progress.step(
                 index, of: total, "ENV " + variables.map { "\($0.name)=\($0.value)" }.joined(separator: " "),

@@ -20,6 +20,8 @@ public final class BuildSession {
     let onLayerWritten: (@Sendable (Descriptor, ImageReference?) -> Void)?
     let runner: StepRunner
     let cache: StepCache
+    /// `--cache-from` and `--cache-to`.
+    let registryCache: RegistryStepCache
     /// Secrets given as values become files here, readable by the caller only, for this build.
     let secretFiles: String
     var state = ImageState(workingDirectory: "/", history: [], chainKey: StepCache.noParent)
@@ -47,6 +49,7 @@ public final class BuildSession {
             cacheRoot: settings.paths.root,
             host: settings.host)
         cache = StepCache(directory: settings.paths.steps)
+        registryCache = RegistryStepCache(settings: settings, progress: progress)
         secretFiles = "\(settings.paths.scratch)/secrets-\(getpid())"
         capture = OverlayCapture(
             runner: runner, blobs: settings.paths.blobs, layers: settings.paths.layers,
@@ -65,19 +68,18 @@ public final class BuildSession {
         onStepsStarting()
         let metadata: CogMetadata
         do {
-            for (offset, step) in plan.steps.enumerated() {
-                if cancel.isSet { throw BuildError.interrupted }
-                try await execute(step, index: offset + 2)
-            }
+            try await runSteps()
             if cancel.isSet { throw BuildError.interrupted }
             progress.step(total - 1, of: total, "pip freeze and OpenAPI schema", cached: false)
             metadata = try await CogFinishing(session: self).readMetadata()
             try await settle()
             if cancel.isSet { throw BuildError.interrupted }
         } catch {
+            try? await registryCache.awaitImports()
             try? await settle()  // the steps that finished are cached for the next try
             throw error
         }
+        await registryCache.export(from: cache, blobs: settings.paths.blobs)
         try await addSchemaLayer(metadata.schema)
         progress.step(total, of: total, "write image config and manifest", cached: false)
         let image = try assemble(base: base, metadata: metadata)

@@ -22,6 +22,8 @@ public struct BuildSettings: Sendable {
     public var secrets: [BuildSecret]
     /// Run every step again instead of reusing the step cache.
     public var noCache = false
+    /// Registry repositories used as step caches (`--cache-from`, `--cache-to`).
+    public var registryCache = RegistryCacheSettings()
     /// `--openapi-schema`: a schema file to use instead of generating one.
     public var schemaFile: String?
     /// Force the snapshot capture method (`COG_CAPTURE=snapshot`); otherwise overlay where it mounts.

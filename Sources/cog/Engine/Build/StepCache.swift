@@ -37,11 +37,16 @@ struct StepCache: Sendable {
     }
 
     func store(_ layers: [(layer: WrittenLayer, label: String?)], for key: Digest) throws {
-        let entries = layers.map { layer, label in
-            Entry(
-                digest: layer.descriptor.digest, diffID: layer.diffID, size: layer.descriptor.size,
-                mediaType: layer.descriptor.mediaType, label: label)
-        }
+        try store(
+            entries: layers.map { layer, label in
+                Entry(
+                    digest: layer.descriptor.digest, diffID: layer.diffID, size: layer.descriptor.size,
+                    mediaType: layer.descriptor.mediaType, label: label)
+            }, for: key)
+    }
+
+    /// Records `entries`, whose blobs are in the store, under `key` (a step imported from a registry cache).
+    func store(entries: [Entry], for key: Digest) throws {
         try FileSystem.makeDirectory(directory)
         try FileSystem.writeAtomically(
             try CanonicalJSON.encode(Record(layers: entries)), to: "\(directory)/\(key.encoded).json")
