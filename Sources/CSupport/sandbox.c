@@ -51,6 +51,7 @@
 
 static pid_t child_pid = -1;
 FILE *sandbox_created_log = NULL;
+void (*sandbox_fail_hook)(void) = NULL;
 
 void sandbox_fail(const char *fmt, ...) {
     int saved = errno;
@@ -61,6 +62,9 @@ void sandbox_fail(const char *fmt, ...) {
     if (saved) fprintf(stderr, ": %s", strerror(saved));
     fputc('\n', stderr);
     va_end(ap);
+    void (*hook)(void) = sandbox_fail_hook;
+    sandbox_fail_hook = NULL;
+    if (hook) hook();
     _exit(125);
 }
 

@@ -23,7 +23,9 @@ struct options {
     char **command;
 };
 
-/* Prints "cog sandbox: <message>[: strerror(errno)]" and exits 125. */
+/* Called once by sandbox_fail before it exits (chroot isolation takes back what it put into the tree). */
+extern void (*sandbox_fail_hook)(void);
+/* Prints "cog sandbox: <message>[: strerror(errno)]", runs the hook, and exits 125. */
 __attribute__((noreturn, format(printf, 1, 2))) void sandbox_fail(const char *fmt, ...);
 
 /* sandbox_root.c: assembles the step's root under o->root (overlay or the directory as is, /proc with the

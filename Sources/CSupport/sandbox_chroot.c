@@ -43,8 +43,9 @@ struct undo {
 };
 
 static struct undo *undos;
-static int nundos, rootfd = -1;
+static int nundos, rootfd = -1, undo_failed;
 static pid_t command_pid = -1;
+static volatile sig_atomic_t stop_requested;
 
 static struct undo *record(enum undo_kind kind, const char *path, const char *other) {
     if (nundos == 4 * MAX_ITEMS) { errno = 0; sandbox_fail("too many mounts for chroot isolation"); }
@@ -75,19 +76,19 @@ static void touch_dir(const char *relative) {
     u->times[1] = st.st_mtim;
 }
 
-/* Opens the parent of `relative` (made when missing, each new directory recorded), sets `name` to its last
-   component and `parent` to the parent's relative path. */
-static int open_parent(const char *relative, char parent[4096], const char **name) {
+/* Opens the parent of `relative` (with `create`, made when missing, each new directory recorded), sets `name` to
+   its last component and `parent` to the parent's relative path. */
+static int open_parent(const char *relative, char parent[4096], const char **name, int create) {
     snprintf(parent, 4096, "%s", relative);
     char *slash = strrchr(parent, '/');
     *name = relative + (slash ? slash - parent + 1 : 0);
     if (slash) *slash = 0;
     else parent[0] = 0;
     int fd = open_dir(parent);
-    if (fd >= 0 || errno != ENOENT) return fd;
+    if (fd >= 0 || errno != ENOENT || !create) return fd;
     char grand[4096];
     const char *own;
-    int up = open_parent(parent, grand, &own);
+    int up = open_parent(parent, grand, &own, 1);
     if (up < 0) return -1;
     if (mkdirat(up, own, 0755) != 0) sandbox_fail("create /%s inside the image", parent);
     close(up);
@@ -124,7 +125,7 @@ static void place(const char *spec, int kind, dev_t tree_device) {
         sandbox_fail("cannot put %s at /%s with chroot isolation: it must be on the file system of the image's tree", source, target);
     }
     if (!S_ISDIR(st.st_mode) && !S_ISREG(st.st_mode)) { errno = 0; sandbox_fail("bind source %s is neither a file nor a directory", source); }
-    int parent = open_parent(target, parent_path, &name);
+    int parent = open_parent(target, parent_path, &name, 1);
     if (parent < 0) sandbox_fail("open the parent of /%s inside the image", target);
     struct stat existing;
     if (fstatat(parent, name, &existing, AT_SYMLINK_NOFOLLOW) == 0) {
@@ -212,7 +213,8 @@ static void undo_all(FILE *log) {
         struct undo *u = &undos[i];
         char parent_path[4096];
         const char *name;
-        int parent = u->kind == UNDO_TIMES ? open_dir(u->path) : open_parent(u->path, parent_path, &name);
+        /* Nothing is made again here: what the command removed stays removed. */
+        int parent = u->kind == UNDO_TIMES ? open_dir(u->path) : open_parent(u->path, parent_path, &name, 0);
         if (parent < 0) continue;
         switch (u->kind) {
         case UNDO_UNLINK: unlinkat(parent, name, 0); break;
@@ -221,7 +223,10 @@ static void undo_all(FILE *log) {
             /* What goes back to the host must still be a directory (a step may have put a symlink there). */
             struct stat st;
             if (fstatat(parent, name, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISDIR(st.st_mode)) {
-                if (renameat(parent, name, AT_FDCWD, u->other) != 0) fprintf(stderr, "cog sandbox: cannot move /%s back to %s: %s\n", u->path, u->other, strerror(errno));
+                if (renameat(parent, name, AT_FDCWD, u->other) != 0) {
+                    fprintf(stderr, "cog sandbox: cannot move /%s back to %s: %s\n", u->path, u->other, strerror(errno));
+                    undo_failed = 1;
+                }
             } else {
                 unlinkat(parent, name, 0);
                 mkdir(u->other, 0755);
@@ -230,7 +235,10 @@ static void undo_all(FILE *log) {
         }
         case UNDO_PUT_BACK:
             unlinkat(parent, name, 0);
-            if (renameat(parent, u->other, parent, name) != 0) fprintf(stderr, "cog sandbox: cannot put /%s back: %s\n", u->path, strerror(errno));
+            if (renameat(parent, u->other, parent, name) != 0) {
+                fprintf(stderr, "cog sandbox: cannot put /%s back: %s\n", u->path, strerror(errno));
+                undo_failed = 1;
+            }
             if (log) fprintf(log, "~%s\n", u->path);
             break;
         case UNDO_NONE: break;
@@ -246,7 +254,11 @@ static void undo_all(FILE *log) {
 static void kill_command(int sig) {
     (void)sig;
     if (command_pid > 0) kill(-command_pid, SIGKILL);
+    else stop_requested = 1; /* still putting mounts in place: the command never starts */
 }
+
+/* sandbox_fail while mounts are in place: they are taken back first. */
+static void undo_before_failing(void) { undo_all(NULL); }
 
 /* Kills and reaps every process left: the command's group, then whatever was reparented to this subreaper. */
 static void kill_leftovers(void) {
@@ -272,24 +284,34 @@ int sandbox_run_chroot(struct options *o) {
     if (!undos || rootfd < 0 || fstat(rootfd, &tree) != 0) sandbox_fail("open %s", o->root);
     FILE *log = sandbox_created_log;
     sandbox_created_log = NULL;
+    signal(SIGINT, kill_command);
+    signal(SIGTERM, kill_command);
+    signal(SIGHUP, kill_command);
+    sandbox_fail_hook = undo_before_failing;
     make_dev();
     for (int i = 0; i < o->ntmpfs; i++) {
         char parent_path[4096];
         const char *name, *target = o->tmpfs[i];
         while (*target == '/') target++;
-        int parent = open_parent(target, parent_path, &name);
+        int parent = open_parent(target, parent_path, &name, 1);
         if (parent >= 0 && mkdirat(parent, name, 01777) == 0) record(UNDO_RMDIR, target, NULL);
         if (parent >= 0) close(parent);
     }
     for (int i = 0; i < o->nbinds; i++) place(o->binds[i], o->bind_kind[i], tree.st_dev);
     note_placed();
     prctl(PR_SET_CHILD_SUBREAPER, 1);
-    signal(SIGINT, kill_command);
-    signal(SIGTERM, kill_command);
-    signal(SIGHUP, kill_command);
+    if (stop_requested) {
+        undo_all(log);
+        return 128 + SIGTERM;
+    }
+    pid_t parent = getpid();
     command_pid = fork();
     if (command_pid < 0) sandbox_fail("fork");
     if (command_pid == 0) {
+        sandbox_fail_hook = NULL; /* the parent takes the mounts back */
+        /* If the sandbox dies, so does the command (whatever it left is killed by cog's clean-up of the tree). */
+        prctl(PR_SET_PDEATHSIG, SIGKILL);
+        if (getppid() != parent) _exit(125);
         setsid();
         if (fchdir(rootfd) != 0 || chroot(".") != 0) sandbox_fail("chroot into %s", o->root);
         if (chdir(o->cwd) != 0 && chdir("/") != 0) sandbox_fail("chdir %s", o->cwd);
@@ -302,7 +324,12 @@ int sandbox_run_chroot(struct options *o) {
     int status = 0;
     while (waitpid(command_pid, &status, 0) < 0 && errno == EINTR) {}
     kill_leftovers();
+    sandbox_fail_hook = NULL;
     undo_all(log);
     if (log) fclose(log);
+    if (undo_failed) {
+        fprintf(stderr, "cog sandbox: what was put into the tree for the command could not all be taken back\n");
+        return 125;
+    }
     return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
 }

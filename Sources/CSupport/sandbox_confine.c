@@ -92,8 +92,14 @@ static void install_filter(int keep_chroot) {
         jump(&p, (uint32_t)refused[i], 0, 1);
         ret(&p, ERRNO(EPERM));
     }
-    /* Without a PID namespace (chroot isolation) the processes outside are visible: no tracing them. */
+    /* Without a PID namespace (chroot isolation) the processes outside are visible: no tracing them, and no
+       signal to every process at once (kill(-1)): cog and its sandbox would go with it. */
     if (!keep_chroot) {
+        jump(&p, SYS_kill, 0, 4);
+        load(&p, LOW_ARG(0));
+        jump(&p, 0xffffffffu, 0, 1);
+        ret(&p, ERRNO(EPERM));
+        load(&p, (uint32_t)offsetof(struct seccomp_data, nr));
         int tracing[] = {SYS_ptrace, SYS_process_vm_readv, SYS_process_vm_writev, SYS_kcmp, SYS_pidfd_getfd};
         for (size_t i = 0; i < sizeof tracing / sizeof *tracing; i++) {
             jump(&p, (uint32_t)tracing[i], 0, 1);

@@ -78,6 +78,10 @@ import Testing
             except OSError as e:
                 print('chroot refused', e.errno)
             print('ptrace', 'refused' if libc.ptrace(16, 1, 0, 0) != 0 else 'ALLOWED')
+            try:
+                os.kill(-1, 0); print('kill-all ALLOWED')
+            except OSError as e:
+                print('kill-all refused', e.errno)
             for _ in range(40): os.chdir('..')
             open('\(marker)', 'w').write('x')
             print('root holds', sorted(os.listdir('/'))[:3])
@@ -99,6 +103,7 @@ import Testing
         #expect(build.status == 0, "\(build.output.suffix(3000))")
         #expect(build.output.contains("chroot refused 1"), "\(build.output.suffix(2000))")
         #expect(build.output.contains("ptrace refused"))
+        #expect(build.output.contains("kill-all refused 1"), "kill(-1) would take cog and its sandbox with it")
         #expect(!FileManager.default.fileExists(atPath: marker), "the step wrote on the builder's /tmp")
     }
 }

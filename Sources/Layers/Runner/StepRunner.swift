@@ -95,10 +95,24 @@ public struct StepRunner: Sendable {
             createdMountpoints: result.createdMountpoints)
     }
 
+    /// The folder of a cache mount under `mounts/`: the id itself when it is a plain name (`pip-cache`), else a
+    /// digest of it. An id comes from cog.yaml (BuildKit's default is the target path, `/root/.cache/pip`), and
+    /// `id=../../home` must not name a folder outside the cache.
+    static func mountDirectory(_ id: String) -> String {
+        let plain = id.utf8.allSatisfy {
+            $0 < 128
+                && (isalnum(Int32($0)) != 0 || $0 == UInt8(ascii: "-") || $0 == UInt8(ascii: "_")
+                    || $0 == UInt8(ascii: "."))
+        }
+        if plain && !id.isEmpty && id != "." && id != ".." { return id }
+        let digest = (try? Digest.sha256(Data(id.utf8)).encoded) ?? "invalid"
+        return "id-\(digest.prefix(32))"
+    }
+
     /// Locks the step's cache mounts while it runs (BuildKit's `sharing=locked`, as the plan prints them): two
     /// builds on one cache never run apt on the same lists at once. Taken in name order, so builds cannot deadlock.
     private func lockCaches(of step: Step) throws -> [FileLock] {
-        let ids = Set(step.caches.map(\.id)).sorted()
+        let ids = Set(step.caches.map { Self.mountDirectory($0.id) }).sorted()
         guard !ids.isEmpty else { return [] }
         try FileSystem.makeDirectory("\(cacheRoot)/mounts")
         return try ids.map { try FileLock("\(cacheRoot)/mounts/\($0).lock") }
@@ -142,7 +156,7 @@ public struct StepRunner: Sendable {
             configuration.binds.append(.init(source: file, destination: file, readOnly: true))
         }
         for cache in step.caches {
-            let dir = "\(cacheRoot)/mounts/\(cache.id)"
+            let dir = "\(cacheRoot)/mounts/\(Self.mountDirectory(cache.id))"
             try FileSystem.makeDirectory(dir)
             configuration.binds.append(.init(source: dir, destination: cache.target, readOnly: false))
         }

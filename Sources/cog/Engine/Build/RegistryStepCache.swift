@@ -1,4 +1,5 @@
 import Foundation
+import Layers
 import OCI
 import Registry
 import Synchronization
@@ -98,8 +99,8 @@ final class RegistryStepCache: Sendable {
         return nil
     }
 
-    /// Starts fetching a hit's layers into `paths.blobs` (each checked against its digest), records them in the
-    /// local `cache` as if the step had run here, and unpacks them into the layer store, while the build goes on
+    /// Starts fetching a hit's layers into `paths.blobs` (each checked against its digest and its diffID), unpacks
+    /// them into the layer store and records them in the local `cache` as if the step had run here, while the build goes on
     /// with the next steps; `announce` is told of each blob once it is stored. `awaitImports` waits for it.
     func startImport(
         _ hit: Hit, key: Digest, cache: StepCache, paths: CogPaths, announce: (@Sendable (Descriptor) -> Void)?
@@ -112,8 +113,6 @@ final class RegistryStepCache: Sendable {
                 giveUp(name, error)
                 throw ImportFailed()
             }
-            try cache.store(entries: hit.entries, for: key)
-            for layer in hit.entry.layers { announce?(layer.descriptor) }
             let layers = paths.layers
             let blobs = paths.blobs
             do {
@@ -121,6 +120,12 @@ final class RegistryStepCache: Sendable {
                     try hit.entry.layers.map { layer in
                         try layers.unpack(blob: blobs.path(for: layer.descriptor.digest), diffID: layer.diffID) {
                             try blobs.verifyIntegrity(layer.descriptor.digest, size: layer.descriptor.size)
+                            // The entry's word for the uncompressed content is checked before the layer store
+                            // files it under that name, where every later build would trust it.
+                            let found = try UncompressedDigest.of(blob: blobs.path(for: layer.descriptor.digest))
+                            guard found == layer.diffID else {
+                                throw DiffIDMismatch(blob: layer.descriptor.digest, claimed: layer.diffID, found: found)
+                            }
                         }
                     }
                 }
@@ -129,7 +134,14 @@ final class RegistryStepCache: Sendable {
                 progress.warning(
                     "\(OCIError.corruptBlob(digest, path: path, found: found, removed: removed)); fetching it again")
                 throw ImportFailed()
+            } catch {
+                // A layer that does not unpack or is not what its entry says: the cache is not used again.
+                giveUp(name, error)
+                throw ImportFailed()
             }
+            // Recorded only once unpacked and checked: a later build trusts the local cache without looking again.
+            try cache.store(entries: hit.entries, for: key)
+            for layer in hit.entry.layers { announce?(layer.descriptor) }
         }
         pending.withLock { $0.append(task) }
     }
@@ -187,5 +199,15 @@ final class RegistryStepCache: Sendable {
     private func giveUp(_ name: String, _ error: Error) {
         guard failed.withLock({ $0.insert(name).inserted }) else { return }
         progress.warning("registry cache \(name) cannot be used: \(error); the build goes on without it")
+    }
+}
+
+/// A registry cache entry's layer whose uncompressed content is not what the entry's diffID says.
+struct DiffIDMismatch: Error, CustomStringConvertible {
+    let blob: Digest
+    let claimed: Digest
+    let found: Digest
+    var description: String {
+        "layer \(blob) uncompresses to \(found), not to the \(claimed) its cache entry claims (a poisoned or broken entry)"
     }
 }

@@ -40,7 +40,12 @@ public struct GitRevision: Sendable, Equatable {
     private static func run(_ git: String, _ arguments: [String]) -> String? {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: git)
-        process.arguments = arguments
+        // The project's own git config must not run programs on the build machine (core.fsmonitor runs one when
+        // `describe --dirty` refreshes the index), nor may git write to the checkout.
+        process.arguments = ["-c", "core.fsmonitor=false", "-c", "core.hooksPath=/dev/null"] + arguments
+        process.environment = [
+            "PATH": "/usr/bin:/bin", "GIT_CONFIG_NOSYSTEM": "1", "GIT_OPTIONAL_LOCKS": "0", "GIT_TERMINAL_PROMPT": "0",
+        ]
         let output = Pipe()
         process.standardOutput = output
         process.standardError = FileHandle.nullDevice

@@ -1,0 +1,46 @@
+import Foundation
+import TestSupport
+import Testing
+
+/// A registry cache whose entries lie about their layers (real blobs, a false diffID: what a poisoned cache would
+/// serve to plant content under the name of a layer every build trusts): the lie is found before the layer store
+/// files anything under that name, the cache gets its one warning, and the steps run here.
+@Suite(.serialized) struct RegistryCachePoisonTests {
+    @Test func anEntryWhoseLayerIsNotItsDiffIDIsRefused() throws {
+        let scene = try Scene("registry-cache-poison")
+        let honest = "\(scene.registry.address)/cache/honest"
+        let poisoned = "\(scene.registry.address)/cache/poisoned"
+        let machineA = try scene.project("a/model", RegistryCacheTests.yaml)
+        let first = try scene.cog(
+            ["build", "--cache-to", honest, "--progress", "plain"], in: machineA,
+            extra: ["COG_CACHE_DIR": "\(scene.dir.path)/cache-a"])
+        #expect(first.status == 0, "\(first.stderr.suffix(3000))")
+        let copy = try runCommand([
+            "python3", "\(packageRoot)/testdata/registry/poison-cache.py", scene.registry.address, "cache/honest",
+            "cache/poisoned",
+        ])
+        #expect(copy.status == 0 && (Int(copy.stdout.trimmingCharacters(in: .whitespacesAndNewlines)) ?? 0) > 0)
+
+        let machineB = try scene.project("b/model", RegistryCacheTests.yaml)
+        let second = try scene.cog(
+            ["build", "--cache-from", poisoned, "--progress", "plain"], in: machineB,
+            extra: ["COG_CACHE_DIR": "\(scene.dir.path)/cache-b"])
+        #expect(second.status == 0, "\(second.stderr.suffix(3000))")
+        let warnings = second.stderr.split(separator: "\n").filter { $0.hasPrefix("warning:") }
+        #expect(warnings.count == 1, "\(warnings)")
+        #expect(warnings.first?.contains("its cache entry claims (a poisoned or broken entry)") == true, "\(warnings)")
+        #expect(second.stderr.contains("ran in"), "the steps ran here")
+        // Nothing was filed under the false name.
+        let fake = "\(scene.dir.path)/cache-b/layers/sha256/\(sha256Hex("not this layer"))"
+        #expect(!FileManager.default.fileExists(atPath: fake))
+        // A later build on that machine, without the cache, builds what machine A built.
+        let again = try scene.cog(
+            ["build", "--progress", "plain"], in: machineB, extra: ["COG_CACHE_DIR": "\(scene.dir.path)/cache-b"])
+        #expect(again.status == 0, "\(again.stderr.suffix(3000))")
+    }
+
+    func sha256Hex(_ text: String) -> String {
+        let result = try? runCommand(["sh", "-c", "printf '%s' '\(text)' | sha256sum | cut -d' ' -f1"])
+        return result?.stdout.trimmingCharacters(in: .whitespacesAndNewlines) ?? ""
+    }
+}
