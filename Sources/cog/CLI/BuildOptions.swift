@@ -101,10 +101,12 @@ struct BuildOptions: ParsableArguments {
     }
 
     /// Loads cog.yaml, plans, and builds. Errors are printed and turned into exit code 1.
-    /// - Parameter listener: given the loaded config, what to call with each layer blob as soon as it is written
-    ///   (push while building), or nil.
+    /// - Parameters:
+    ///   - project: copy the project into the image, or leave it out to mount it at /src.
+    ///   - listener: given the loaded config, what to call with each layer blob as soon as it is written (push
+    ///     while building), or nil.
     func build(
-        reporter: BuildReporter,
+        reporter: BuildReporter, project: ProjectSource = .copied,
         listener: (LoadedConfig) throws -> (@Sendable (Descriptor, ImageReference?) -> Void)? = { _ in nil }
     ) async throws -> (built: BuiltImage, loaded: LoadedConfig, paths: CogPaths) {
         let (projectDirectory, configFile) = DebugCommand.locate(file)
@@ -123,9 +125,10 @@ struct BuildOptions: ParsableArguments {
             printError(error.description)
             throw ExitCode(1)
         }
-        let settings = try await runReportingErrors {
+        var settings = try await runReportingErrors {
             try self.settings(environment, projectDirectory: loaded.projectDirectory)
         }
+        settings.project = project
         let onLayerWritten = try await runReportingErrors { try listener(loaded) }
         let interruption = Interruption(reporter: reporter)
         defer { interruption.end() }

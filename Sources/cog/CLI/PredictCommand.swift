@@ -11,7 +11,7 @@ struct PredictCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "predict", abstract: "Run a prediction, without Docker.",
         discussion:
-            "Without IMAGE, builds the model in the current directory first. Starts the cog runtime on a free loopback port, waits for /health-check to say READY, posts the inputs, prints text output or writes files, and stops everything."
+            "Without IMAGE, builds the model in the current directory, all but the project, and mounts the project at /src (an edit needs no rebuild). Starts the cog runtime on a free loopback port, waits for /health-check to say READY, posts the inputs, prints text output or writes files, and stops everything."
     )
 
     @Argument(help: "An image in the local store (from cog build -t / cog push).") var image: String?
@@ -55,13 +55,8 @@ struct PredictCommand: AsyncParsableCommand {
         Environment.current.enterUserNamespaceIfPossible()
         let reporter = options.reporter
         let paths = try await runReportingErrors { try Environment.current.checkedPaths() }
-        let stored: StoredImage
-        if let image {
-            stored = try await runReportingErrors { try LocalImages(paths: paths).load(name: image) }
-        } else {
-            stored = try await options.build(reporter: reporter).built.image
-        }
-        let schema = stored.configuration.config?.labels?["run.cog.openapi_schema"]
+        let model = try await ModelToRun.resolve(image, options: options, reporter: reporter, paths: paths)
+        let (stored, schema) = (model.image, model.schema)
         let inputs = try await runReportingErrors {
             let inputs = try json.map(PredictionInputs.parseJSON) ?? PredictionInputs.parse(input, schema: schema)
             try PredictionInputs.checkNames(inputs, schema: schema)
@@ -70,7 +65,7 @@ struct PredictCommand: AsyncParsableCommand {
         let replyFile = "\(paths.scratch)/prediction-\(getpid())-\(UInt32.random(in: 0...UInt32.max)).json"
         defer { FileSystem.remove(replyFile) }
         let response = try await Self.post(
-            inputs, to: "/predictions", image: stored, paths: paths, environment: env, options: options,
+            inputs, to: "/predictions", model: model, paths: paths, environment: env, options: options,
             gpus: try await gpuOptions.edits(for: stored, reporter: reporter), setupTimeout: setupTimeout,
             reportConfinement: image != nil, replyFile: replyFile)
         let (jsonMode, outputPath) = (json != nil, output)
@@ -94,7 +89,7 @@ extension PredictCommand {
     /// (`/predictions`, `/trainings`) and stops it; the reply streams into `replyFile`.
     /// - Parameter reportConfinement: say how the model is confined (when no build said it already).
     static func post(
-        _ inputs: [String: Any], to endpoint: String, image: StoredImage, paths: CogPaths, environment: [String],
+        _ inputs: [String: Any], to endpoint: String, model: ModelToRun, paths: CogPaths, environment: [String],
         options: BuildOptions, gpus: GPUEdits?, setupTimeout: Double, serverArguments: [String] = [],
         reportConfinement confinement: Bool, replyFile: String
     ) async throws -> HTTPResponse {
@@ -104,8 +99,9 @@ extension PredictCommand {
         let server = try await runReportingErrors {
             try await Blocking.run {
                 try ImageServer(
-                    image: image, paths: paths, hostEnvironment: host, network: network, environment: environment,
-                    gpus: gpus, serverArguments: serverArguments)
+                    image: model.image, paths: paths, hostEnvironment: host, network: network,
+                    projectDirectory: model.projectDirectory, environment: environment, gpus: gpus,
+                    serverArguments: serverArguments)
             }
         }
         if confinement { reportConfinement(server.confinement, reporter: reporter) }

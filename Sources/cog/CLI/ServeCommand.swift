@@ -10,7 +10,7 @@ struct ServeCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "serve", abstract: "Serve the model's HTTP API, without Docker.",
         discussion:
-            "Without IMAGE, builds the model in the current directory first. Stops on Ctrl-C, taking every process it started with it."
+            "Without IMAGE, builds the model in the current directory, all but the project, and mounts the project at /src (restart to serve an edit; no rebuild). Stops on Ctrl-C, taking every process it started with it."
     )
 
     @Argument(help: "An image in the local store.") var image: String?
@@ -34,16 +34,16 @@ struct ServeCommand: AsyncParsableCommand {
         Environment.current.enterUserNamespaceIfPossible()
         let reporter = options.reporter
         let paths = try await runReportingErrors { try Environment.current.checkedPaths() }
-        let stored = try await RunCommand.image(image, options: options, reporter: reporter, paths: paths)
+        let model = try await ModelToRun.resolve(image, options: options, reporter: reporter, paths: paths)
         let (environment, port, address, network) = (
             Environment.current.variables, self.port, host, options.networkMode
         )
-        let gpus = try await gpuOptions.edits(for: stored, reporter: reporter)
+        let gpus = try await gpuOptions.edits(for: model.image, reporter: reporter)
         let server = try await runReportingErrors {
             try await Blocking.run {
                 try ImageServer(
-                    image: stored, paths: paths, hostEnvironment: environment, network: network, gpus: gpus,
-                    address: address, port: port
+                    image: model.image, paths: paths, hostEnvironment: environment, network: network,
+                    projectDirectory: model.projectDirectory, gpus: gpus, address: address, port: port
                 ) { reporter.output($0) }
             }
         }
@@ -92,7 +92,9 @@ struct RunCommand: AsyncParsableCommand {
         }
         let reporter = options.reporter
         let paths = try await runReportingErrors { try Environment.current.checkedPaths() }
-        let stored = try await Self.image(image, options: options, reporter: reporter, paths: paths)
+        let stored = try await ModelToRun.resolve(
+            image, options: options, reporter: reporter, paths: paths, schema: false
+        ).image
         let (projectDirectory, _) = DebugCommand.locate(options.file)
         let ports = (try? Self.published(publish)) ?? []
         // As Cog's exec: the runtime's logs for a person to read.
@@ -130,13 +132,6 @@ struct RunCommand: AsyncParsableCommand {
             }
             return PublishedPort(hostAddress: host, hostPort: number, guestPort: number)
         }
-    }
-
-    static func image(_ name: String?, options: BuildOptions, reporter: BuildReporter, paths: CogPaths) async throws
-        -> StoredImage
-    {
-        if let name { return try await runReportingErrors { try LocalImages(paths: paths).load(name: name) } }
-        return try await options.build(reporter: reporter).built.image
     }
 }
 

@@ -9,7 +9,7 @@ struct TrainCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "train", abstract: "Run a training, without Docker.",
         discussion:
-            "Without IMAGE, builds the model in the current directory first. Inputs are checked against the schema's TrainingInput. The output is written to -o: a file output decoded, text as it is, anything else as JSON."
+            "Without IMAGE, builds the model in the current directory, all but the project, and mounts the project at /src. Inputs are checked against the schema's TrainingInput. The output is written to -o: a file output decoded, text as it is, anything else as JSON."
     )
 
     @Argument(help: "An image in the local store (from cog build -t / cog push).") var image: String?
@@ -35,9 +35,8 @@ struct TrainCommand: AsyncParsableCommand {
         Environment.current.enterUserNamespaceIfPossible()
         let reporter = options.reporter
         let paths = try await runReportingErrors { try Environment.current.checkedPaths() }
-        let stored = try await RunCommand.image(image, options: options, reporter: reporter, paths: paths)
-        let labels = stored.configuration.config?.labels
-        let schema = labels?["run.cog.openapi_schema"]
+        let model = try await ModelToRun.resolve(image, options: options, reporter: reporter, paths: paths)
+        let (stored, schema) = (model.image, model.schema)
         let inputs = try await runReportingErrors {
             guard Self.hasTrainer(stored) else { throw CommandError.invalidSetting(Self.noTrainer) }
             let inputs = try PredictionInputs.parse(input, schema: schema, training: true)
@@ -47,7 +46,7 @@ struct TrainCommand: AsyncParsableCommand {
         let replyFile = "\(paths.scratch)/training-\(getpid())-\(UInt32.random(in: 0...UInt32.max)).json"
         defer { FileSystem.remove(replyFile) }
         let response = try await PredictCommand.post(
-            inputs, to: "/trainings", image: stored, paths: paths, environment: env, options: options,
+            inputs, to: "/trainings", model: model, paths: paths, environment: env, options: options,
             gpus: try await gpuOptions.edits(for: stored, reporter: reporter), setupTimeout: setupTimeout,
             serverArguments: ["--x-mode", "train"], reportConfinement: image != nil, replyFile: replyFile)
         let path = output

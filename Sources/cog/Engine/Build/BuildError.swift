@@ -18,6 +18,8 @@ public enum BuildError: Error, CustomStringConvertible {
     case schemaNotJSON(output: String)
     case schemaFileUnreadable(path: String, cause: SystemCallError)
     case schemaFileNotObject(path: String)
+    /// The schema could not be written into the mounted project's `.cog`.
+    case schemaNotWritten(path: String, cause: SystemCallError)
     case interrupted
     /// Neither a user namespace nor a mount namespace can be made, and cog does not run as root.
     case noIsolationPossible
@@ -63,6 +65,9 @@ public enum BuildError: Error, CustomStringConvertible {
                 "could not generate the OpenAPI schema: the generator printed something that is not JSON:\n\(output.suffix(2000))"
         case .schemaFileUnreadable(let path, let cause):
             return "--openapi-schema \(path): cannot read the file (\(cause.reason))"
+        case .schemaNotWritten(let path, let cause):
+            return
+                "cannot write the OpenAPI schema to \(path), where the runtime reads it through the /src mount (\(cause.reason)); make the project's .cog a writable directory"
         case .schemaFileNotObject(let path):
             return "--openapi-schema \(path): not a JSON object (give the schema cog serves at /openapi.json)"
         case .noIsolationPossible:

@@ -9,7 +9,7 @@ extension BuildSession {
         let start = state
         for attempt in 1... {
             do {
-                for (offset, step) in plan.steps.enumerated() {
+                for (offset, step) in steps.enumerated() {
                     if cancel.isSet { throw BuildError.interrupted }
                     try await execute(step, index: offset + 2)
                 }

@@ -27,7 +27,12 @@ public final class BuildSession {
     var state = ImageState(workingDirectory: "/", history: [], chainKey: StepCache.noParent)
     var capture: any StepCapture
     /// Steps, plus the base, the metadata and the image config.
-    var total: Int { plan.steps.count + 3 }
+    var total: Int { steps.count + 3 }
+    /// The plan's steps this build runs: all of them, or, with the project mounted, those before its copy.
+    var steps: [BuildStep] {
+        guard case .mounted = settings.project else { return plan.steps }
+        return Array(plan.steps.prefix { if case .copyProject = $0 { false } else { true } })
+    }
     /// The most layers an image may get: containerd and Docker refuse images of more than about 127 layers
     /// (overlay's own limit is 500 lower dirs), and an image someone builds on needs room above it.
     static let layerBudget = 100
@@ -70,7 +75,9 @@ public final class BuildSession {
         do {
             try await runSteps()
             if cancel.isSet { throw BuildError.interrupted }
-            progress.step(total - 1, of: total, "pip freeze and OpenAPI schema", cached: false)
+            let facts =
+                settings.project == .copied ? "pip freeze and OpenAPI schema" : "OpenAPI schema of the mounted project"
+            progress.step(total - 1, of: total, facts, cached: false)
             metadata = try await CogFinishing(session: self).readMetadata()
             try await settle()
             if cancel.isSet { throw BuildError.interrupted }
@@ -80,10 +87,15 @@ public final class BuildSession {
             throw error
         }
         await registryCache.export(from: cache, blobs: settings.paths.blobs)
-        try await addSchemaLayer(metadata.schema)
+        if settings.project == .copied, let schema = metadata.schema {
+            try await addSchemaLayer(schema)
+        } else if let schema = metadata.schema {
+            try writeMountedSchema(schema)
+        }
         progress.step(total, of: total, "write image config and manifest", cached: false)
         let image = try assemble(base: base, metadata: metadata)
-        return BuiltImage(image: image, baseReference: base.reference, baseImage: base.image)
+        return BuiltImage(
+            image: image, baseReference: base.reference, baseImage: base.image, schema: metadata.schema)
     }
 
     /// What killed builds were writing: scratch dirs, and blobs and layer dirs under temporary names.
@@ -143,4 +155,7 @@ public struct BuiltImage: Sendable {
     public let image: StoredImage
     public let baseReference: ImageReference
     public let baseImage: StoredImage
+    /// The OpenAPI schema the model serves (with the project mounted, from the project as it is now); nil when
+    /// none was made (`cog exec`).
+    public let schema: String?
 }

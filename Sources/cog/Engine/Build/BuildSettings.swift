@@ -30,6 +30,8 @@ public struct BuildSettings: Sendable {
     public var forceSnapshotCapture = false
     /// The steps' network (`--network`).
     public var network: Confinement.Network = .isolated
+    /// Whether the project is copied into the image (`cog build`) or mounted at /src when the model runs.
+    public var project: ProjectSource = .copied
 
     /// How far steps are shut off from the host, as this machine allows.
     var confinement: Confinement { .detect(network: network, searchPath: host["PATH"] ?? "/usr/bin:/bin") }
@@ -64,6 +66,18 @@ public struct BuildSettings: Sendable {
         formatter.formatOptions = [.withInternetDateTime]
         return formatter.string(from: Date(timeIntervalSince1970: TimeInterval(layers.sourceDateEpoch)))
     }
+}
+
+/// How the project reaches the model. `cog build` copies it into layers; `cog predict`, `serve`, `train` and
+/// `exec` without an image build everything but that copy (as Cog's ExcludeSource builds) and mount the project at
+/// /src, so an edit to the code needs no new layer.
+public enum ProjectSource: Sendable, Equatable {
+    /// `COPY . /src` (and the weights layers), the schema as a layer and a label, `pip freeze` as a label.
+    case copied
+    /// Neither the project nor the steps after its copy, nor the weights, nor labels of code facts. With
+    /// `schema`, the OpenAPI schema is generated from the project mounted at /src and written to its
+    /// `.cog/openapi_schema.json`, where the runtime reads it through the mount (`cog exec` needs none).
+    case mounted(schema: Bool)
 }
 
 /// Where a build reports what it does. The command line prints it (plain, live or JSON); tests collect it.

@@ -12,19 +12,29 @@ struct CogFinishing {
     /// Where the schema goes inside the image.
     static let schemaPath = "src/.cog/openapi_schema.json"
 
-    /// `pip freeze` and the schema (from `--openapi-schema`, or generated for the plan's predictor).
+    /// `pip freeze` and the schema (from `--openapi-schema`, or generated for the plan's predictor). With the
+    /// project mounted: the schema only, from the mounted project, and only when asked for.
     func readMetadata() async throws -> CogMetadata {
-        let freeze = try await inspect(
-            ["/bin/sh", "-c", "python -m pip freeze 2>/dev/null"], workingDirectory: "/", what: "pip freeze")
-        let schema: String
-        if let file = session.settings.schemaFile {
-            schema = try Self.readSchema(file)
-        } else {
-            guard let predictor = session.plan.predictor, !predictor.isEmpty else { throw BuildError.noPredictor }
-            let predict = try await generateSchema(predictor)
-            schema = try await withTrainer(predict)
+        switch session.settings.project {
+        case .copied:
+            let freeze = try await inspect(
+                ["/bin/sh", "-c", "python -m pip freeze 2>/dev/null"], workingDirectory: "/", what: "pip freeze")
+            return CogMetadata(pipFreeze: freeze, schema: try await schema())
+        case .mounted(let wanted):
+            return CogMetadata(pipFreeze: nil, schema: wanted ? try await schema() : nil)
         }
-        return CogMetadata(pipFreeze: freeze, schema: schema)
+    }
+
+    private func schema() async throws -> String {
+        if let file = session.settings.schemaFile { return try Self.readSchema(file) }
+        guard let predictor = session.plan.predictor, !predictor.isEmpty else { throw BuildError.noPredictor }
+        return try await withTrainer(try await generateSchema(predictor))
+    }
+
+    /// The project at /src for steps reading it, read-only, when it is mounted rather than copied.
+    private var projectMounts: [SandboxConfiguration.Bind] {
+        guard case .mounted = session.settings.project else { return [] }
+        return [.init(source: session.projectDirectory, destination: "/src", readOnly: true)]
     }
 
     /// As Cog's GenerateCombined: the trainer's schema, when cog.yaml names one, merged into the predictor's under
@@ -88,15 +98,16 @@ struct CogFinishing {
     private func inspect(_ command: [String], workingDirectory: String, what: String, extraEnvironment: [String] = [])
         async throws -> String
     {
-        let step = StepRunner.Step(
+        var step = StepRunner.Step(
             command: command, environment: session.state.environmentList + extraEnvironment,
             workingDirectory: workingDirectory)
+        step.mounts = projectMounts
         let collected = OutputTail(limit: .max)
-        let (capture, cancel, stack) = (
-            session.capture, session.cancel, session.state.stack(blobs: session.settings.paths.blobs)
+        let (capture, cancel, stack, request) = (
+            session.capture, session.cancel, session.state.stack(blobs: session.settings.paths.blobs), step
         )
         let status = try await Blocking.run {
-            try capture.inspect(step, on: stack, cancel: cancel) { collected.add($0) }
+            try capture.inspect(request, on: stack, cancel: cancel) { collected.add($0) }
         }
         guard status == 0 else {
             if cancel.isSet { throw BuildError.interrupted }
@@ -121,18 +132,20 @@ struct CogFinishing {
     static func labels(plan: BuildPlan, base: BaseImage, metadata: CogMetadata) -> [String: String] {
         var labels = base.image.configuration.config?.labels ?? [:]
         for (key, value) in plan.image.labels { labels[key] = value }
-        labels["run.cog.pip_freeze"] = metadata.pipFreeze
-        labels["run.cog.openapi_schema"] = metadata.schema
         labels["org.opencontainers.image.base.name"] = base.reference.description
         labels["org.opencontainers.image.base.digest"] = base.image.descriptor.digest.description
+        guard let freeze = metadata.pipFreeze else { return labels }  // a mounted project's image: no code facts
+        labels["run.cog.pip_freeze"] = freeze
+        labels["run.cog.openapi_schema"] = metadata.schema
         return labels
     }
 }
 
-/// The facts Cog records about a built image.
+/// The facts Cog records about a built image. With the project mounted there is no `pip freeze`, and the schema
+/// (of the code as it is now) is no label: the image config stays the same whatever the code.
 struct CogMetadata {
-    let pipFreeze: String
-    let schema: String
+    let pipFreeze: String?
+    let schema: String?
 }
 
 extension BuildSession {
@@ -141,6 +154,18 @@ extension BuildSession {
         try await addLayer(
             entries: fileEntries(path: CogFinishing.schemaPath, contents: Array(schema.utf8)),
             createdBy: "COPY openapi_schema.json /src/.cog/")
+    }
+
+    /// The schema where the runtime reads it through the mount, `.cog/openapi_schema.json` in the project, as Cog
+    /// writes it there.
+    func writeMountedSchema(_ schema: String) throws {
+        let directory = "\(projectDirectory)/.cog"
+        do {
+            try FileSystem.makeDirectory(directory)
+            try FileSystem.writeAtomically(Data(schema.utf8), to: "\(directory)/openapi_schema.json")
+        } catch let OCIError.system(cause) {
+            throw BuildError.schemaNotWritten(path: "\(directory)/openapi_schema.json", cause: cause)
+        }
     }
 
     /// Writes the image config and the manifest (OCI media types, base layers' digests kept) into the store.

@@ -24,7 +24,8 @@ public final class ImageServer: Sendable {
     ///   - hostEnvironment: the caller's environment (proxies and CA settings the model sees, as build steps do;
     ///     `PATH` to find slirp4netns).
     ///   - network: `--network`; `.none` leaves nothing to publish the server on.
-    ///   - projectDirectory: bind-mounted at /src instead of the image's copy (as `cog serve` and `cog run` do).
+    ///   - projectDirectory: bind-mounted read-write at /src instead of the image's copy (an image built with the
+    ///     project mounted has none), as Cog's `predict`, `serve`, `train` and `exec` mount it.
     ///   - environment: `NAME=value` for the model, replacing the image's.
     ///   - gpus: the GPUs to give the model (`GPUAccess.find`), nil for none.
     ///   - publish: a command's ports published on the host (`cog exec -p`; on the host's network its ports are
@@ -65,7 +66,9 @@ public final class ImageServer: Sendable {
         } else if command != nil, confinement.network == .isolated {
             step.published = publish
         }
-        if let projectDirectory { step.secrets.append((projectDirectory, "/src")) }
+        if let projectDirectory {  // read-write, as Cog's volume: what the model writes there stays
+            step.mounts.append(.init(source: projectDirectory, destination: "/src", readOnly: false))
+        }
         step.ownProcessGroup = false  // Ctrl-C at the terminal stops the model, also during its setup()
         step.standardInput = standardInput
         let (log, errors, cancel, stack) = (self.log, self.errors, self.cancel, Array(lowers.reversed()))
