@@ -88,4 +88,33 @@ import Testing
         #expect(second.status == 0, "\(second.stderr.suffix(3000))")
         #expect((try? String(contentsOfFile: output, encoding: .utf8)) == "ababab")
     }
+
+    /// `cog serve` without an image builds first; SIGTERM then still stops it (the build's own signal handling,
+    /// over by then, once left the server deaf to it).
+    @Test func serveWithoutAnImageStopsOnSIGTERM() throws {
+        let scene = try Scene("live-serve")
+        let project = try scene.project("model", ParityTests.model, files: ["predict.py": Self.predictor("one")])
+        let port = try closedPort()
+        let environment = scene.environment.map { "\($0.key)=\($0.value)" }
+        let server = try spawnDetached(
+            ["env", "-C", project] + environment + [Scene.cog, "serve", "-p", port, "--progress", "plain"],
+            log: "\(scene.dir.path)/serve.log")
+        defer { kill(server, SIGKILL) }
+        var ready = false
+        for _ in 0..<600 where !ready {
+            let health = try runCommand(["curl", "-sf", "http://127.0.0.1:\(port)/health-check"])
+            ready = health.status == 0 && health.stdout.contains("READY")
+            if !ready { usleep(250_000) }
+        }
+        let log = { (try? String(contentsOfFile: "\(scene.dir.path)/serve.log", encoding: .utf8)) ?? "" }
+        #expect(ready, "\(log().suffix(3000))")
+        kill(server, SIGTERM)
+        var status: Int32 = 0
+        var ended = false
+        for _ in 0..<120 where !ended {
+            ended = waitpid(server, &status, WNOHANG) == server
+            if !ended { usleep(250_000) }
+        }
+        #expect(ended, "cog serve still runs 30 s after SIGTERM: \(log().suffix(2000))")
+    }
 }

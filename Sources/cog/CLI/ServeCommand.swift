@@ -135,24 +135,45 @@ struct RunCommand: AsyncParsableCommand {
     }
 }
 
-/// Waits for SIGINT or SIGTERM.
-final class StopSignal: @unchecked Sendable {
-    private var sources: [DispatchSourceSignal] = []
-    private let stream: AsyncStream<Void>
-    private let continuation: AsyncStream<Void>.Continuation
+/// The write end of `StopSignal`'s pipe, for its signal handler (a C function: no captures).
+nonisolated(unsafe) private var stopSignalPipe: Int32 = -1
+
+/// Waits for SIGINT or SIGTERM. A plain handler writing to a pipe, not a dispatch source: after a build (whose
+/// interruption handling installed and removed dispatch sources for the same signals) a dispatch source could
+/// miss the signal, delivered to a thread that did not block it while it was ignored, and `cog serve` without an
+/// image kept running after SIGTERM.
+final class StopSignal: Sendable {
+    private let readEnd: Int32
 
     init() {
-        (stream, continuation) = AsyncStream<Void>.makeStream()
+        var ends: [Int32] = [-1, -1]
+        _ = ends.withUnsafeMutableBufferPointer { pipe($0.baseAddress) }
+        readEnd = ends[0]
+        stopSignalPipe = ends[1]
         for number in [SIGINT, SIGTERM] {
-            signal(number, SIG_IGN)
-            let source = DispatchSource.makeSignalSource(signal: number)
-            source.setEventHandler { [continuation] in continuation.yield() }
-            source.resume()
-            sources.append(source)
+            signal(number) { _ in
+                var byte: UInt8 = 1
+                _ = write(stopSignalPipe, &byte, 1)
+            }
         }
+        var set = sigset_t()
+        sigemptyset(&set)
+        sigaddset(&set, SIGINT)
+        sigaddset(&set, SIGTERM)
+        pthread_sigmask(SIG_UNBLOCK, &set, nil)
     }
 
     func wait() async {
-        for await _ in stream { return }
+        let readEnd = readEnd
+        _ = try? await Blocking.run {
+            // This thread takes the signals too, in case every other one blocks them.
+            var set = sigset_t()
+            sigemptyset(&set)
+            sigaddset(&set, SIGINT)
+            sigaddset(&set, SIGTERM)
+            pthread_sigmask(SIG_UNBLOCK, &set, nil)
+            var byte: UInt8 = 0
+            while read(readEnd, &byte, 1) < 0 && errno == EINTR {}
+        }
     }
 }
