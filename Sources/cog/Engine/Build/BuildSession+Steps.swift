@@ -43,6 +43,7 @@ extension BuildSession {
                 createdBy: "COPY local_package_artifacts/ \(LocalArtifact.directory)/")
         case .copyProject(let destination, let excludes):
             progress.step(index, of: total, "COPY . \(destination)", cached: false)
+            chainKeyBeforeProject = state.chainKey
             try await copyProject(destination: destination, excludes: excludes)
         case .run(let run):
             try await runStep(run, material: step.cacheKeyMaterial, index: index)

@@ -26,6 +26,8 @@ public final class BuildSession {
     let secretFiles: String
     var state = ImageState(workingDirectory: "/", history: [], chainKey: StepCache.noParent)
     var capture: any StepCapture
+    /// The chain key before the project copy: what `pip freeze` depends on (the project is not on its path).
+    var chainKeyBeforeProject: Digest?
     /// Steps, plus the base, the metadata and the image config.
     var total: Int { steps.count + 3 }
     /// The plan's steps this build runs: all of them, or, with the project mounted, those before its copy.
