@@ -143,11 +143,19 @@ public enum FileSystem {
 
     /// Writes `data` to `path` through a temporary name and a rename, so readers never see half a file.
     public static func writeAtomically(_ data: Data, to path: String, mode: mode_t = 0o644) throws {
-        let temporary = temporarySibling(of: path)
-        do {
+        try writeAtomically(to: path) { temporary in
             let file = try FileStream.create(temporary, mode: mode, exclusive: true)
             try file.write(data)
             try file.close()
+        }
+    }
+
+    /// Has `write` make the file at a temporary name next to `path`, then renames it to `path`; on failure the
+    /// temporary is removed and `path` is left as it was.
+    public static func writeAtomically(to path: String, _ write: (_ temporary: String) throws -> Void) throws {
+        let temporary = temporarySibling(of: path)
+        do {
+            try write(temporary)
             try rename(temporary, to: path)
         } catch {
             remove(temporary)

@@ -43,12 +43,7 @@ struct PredictCommand: AsyncParsableCommand {
             printError(
                 "warning: --output value does not have a .json suffix: \((output as NSString).lastPathComponent)")
         }
-        for item in env
-        where !(item.split(separator: "=", maxSplits: 1).first.map { !$0.isEmpty && !$0.contains(" ") } ?? false)
-            || !item.contains("=")
-        {
-            throw ValidationError("-e takes NAME=value, not \"\(item)\"")
-        }
+        try Self.checkEnvironment(env)
     }
 
     func run() async throws {
@@ -164,5 +159,17 @@ final class ReplyFile: Sendable {
             return true
         }
         if !streamed { try FileSystem.writeAtomically(response.body, to: path) }
+    }
+}
+
+extension PredictCommand {
+    /// The `-e NAME=value` items of `predict`, `train`, `serve` and `exec`: a name without spaces, then `=`.
+    static func checkEnvironment(_ items: [String]) throws {
+        for item in items {
+            let name = item.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false).first ?? ""
+            guard item.contains("="), !name.isEmpty, !name.contains(" ") else {
+                throw ValidationError("-e takes NAME=value, not \"\(item)\"")
+            }
+        }
     }
 }

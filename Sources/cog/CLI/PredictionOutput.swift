@@ -18,16 +18,11 @@ enum PredictionOutput {
     /// prediction that did not succeed is an error after the file is written.
     static func writePrediction(_ body: PredictionBody, status: Int, to path: String) throws {
         let object = try prediction(body, status: status)
-        let temporary = FileSystem.temporarySibling(of: path)
-        do {
+        try FileSystem.writeAtomically(to: path) { temporary in
             let file = try FileStream.create(temporary)
             try body.writeJSON(object, pretty: true) { try file.write($0) }
             try file.write(Data("\n".utf8))
             try file.close()
-            try FileSystem.rename(temporary, to: path)
-        } catch {
-            FileSystem.remove(temporary)
-            throw error
         }
         FileHandle.standardError.write(Data("written to \(path)\n".utf8))
         try checkSucceeded(object, body: body, status: status)

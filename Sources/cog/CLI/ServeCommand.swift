@@ -87,9 +87,7 @@ struct RunCommand: AsyncParsableCommand {
             return
         }
         Environment.current.enterUserNamespaceIfPossible()
-        for item in env where !item.contains("=") || item.hasPrefix("=") {
-            throw ValidationError("-e takes NAME=value, not \"\(item)\"")
-        }
+        try PredictCommand.checkEnvironment(env)
         let reporter = options.reporter
         let paths = try await runReportingErrors { try Environment.current.checkedPaths() }
         let stored = try await ModelToRun.resolve(

@@ -26,9 +26,7 @@ struct TrainCommand: AsyncParsableCommand {
         if options.networkMode == .none {
             throw ValidationError("--network none leaves the model's server unreachable; use default or host")
         }
-        for item in env where !item.contains("=") || item.hasPrefix("=") {
-            throw ValidationError("-e takes NAME=value, not \"\(item)\"")
-        }
+        try PredictCommand.checkEnvironment(env)
     }
 
     func run() async throws {
@@ -78,27 +76,22 @@ extension PredictionOutput {
             FileHandle.standardError.write(Data("warning: No output generated\n".utf8))
             return
         }
-        let temporary = FileSystem.temporarySibling(of: path)
-        do {
+        try FileSystem.writeAtomically(to: path) { temporary in
             let spilled = body.spilled(output)
             if let spilled, try spilled.prefix(5) == "data:" {
                 _ = try spilled.writeDataURL(to: temporary)
-            } else {
-                let file = try FileStream.create(temporary)
-                if let spilled {
-                    try spilled.forEachChunk { try file.write($0) }
-                } else if let text = output as? String {
-                    try file.write(Self.decodedDataURL(text) ?? Data(text.utf8))
-                } else {
-                    try body.writeJSON(output, pretty: true) { try file.write($0) }
-                    try file.write(Data("\n".utf8))
-                }
-                try file.close()
+                return
             }
-            try FileSystem.rename(temporary, to: path)
-        } catch {
-            FileSystem.remove(temporary)
-            throw error
+            let file = try FileStream.create(temporary)
+            if let spilled {
+                try spilled.forEachChunk { try file.write($0) }
+            } else if let text = output as? String {
+                try file.write(Self.decodedDataURL(text) ?? Data(text.utf8))
+            } else {
+                try body.writeJSON(output, pretty: true) { try file.write($0) }
+                try file.write(Data("\n".utf8))
+            }
+            try file.close()
         }
         FileHandle.standardError.write(Data("Written output to: \(path)\n".utf8))
     }
