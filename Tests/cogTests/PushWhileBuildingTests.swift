@@ -76,7 +76,13 @@ import Testing
         let secondEvents = Self.events(other.stderr)
         let secondSent = try #require(
             secondEvents.first { $0["event"] == "push-summary" }?["sent"].flatMap(Int64.init))
-        #expect(secondSent * 10 < firstSent, "second model sent \(secondSent) bytes, the first \(firstSent)")
+        let uploaded = secondEvents.filter { $0["event"] == "push-blob" && $0["outcome"] == "uploaded" }.map {
+            "\($0["digest"] ?? "") \($0["size"] ?? "") B"
+        }
+        #expect(
+            secondSent * 10 < firstSent,
+            "second model sent \(secondSent) bytes, the first \(firstSent); uploaded: \(uploaded); \(other.stderr.suffix(4000))"
+        )
         #expect(secondEvents.contains { $0["message"]?.contains("schema from importing the predictor") == true })
         let copy = try runCommand([
             "skopeo", "copy", "--src-tls-verify=false", "docker://\(registry.address)/models/second:v1",
