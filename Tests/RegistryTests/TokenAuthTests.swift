@@ -12,6 +12,9 @@ import Testing
             [
                 "python3", "\(packageRoot)/testdata/registry/token-server.py", "--dir", "{DIR}", "--user",
                 "alice:s3cret",
+                // Long enough that a run slowed by a busy machine never sees the token expire (it did once at
+                // the default 300 s, and we then fetched a second token, rightly).
+                "--expires", "3600",
             ], label: "tokens")
         let registry = try TestRegistry(["--token-auth", tokens.directory.path])
         let dir = try TemporaryDirectory()
