@@ -43,10 +43,24 @@ public struct ImageTransfer: Sendable {
         _ reference: ImageReference, into store: BlobStore, platform: Platform = .linuxAMD64,
         onLayer: LayerArrived? = nil
     ) async throws -> StoredImage {
+        try await pull(reference, into: store, platform: platform, layers: true, onLayer: onLayer)
+    }
+
+    /// Resolves `reference` as `pull` does, storing its manifest and config but none of its layers.
+    public func resolve(_ reference: ImageReference, into store: BlobStore, platform: Platform = .linuxAMD64)
+        async throws -> StoredImage
+    {
+        try await pull(reference, into: store, platform: platform, layers: false, onLayer: nil)
+    }
+
+    private func pull(
+        _ reference: ImageReference, into store: BlobStore, platform: Platform, layers: Bool, onLayer: LayerArrived?
+    ) async throws -> StoredImage {
         let clients = try pullClients(for: reference.registry)
         for (index, client) in clients.enumerated() {
             do {
-                return try await pull(reference, with: client, into: store, platform: platform, onLayer: onLayer)
+                return try await pull(
+                    reference, with: client, into: store, platform: platform, layers: layers, onLayer: onLayer)
             } catch let error as RegistryError where index + 1 < clients.count {
                 if case .http(_, _, let status, _, _, _) = error, status != 404 { throw error }
                 if case .unauthorized = error { throw error }
@@ -62,7 +76,7 @@ public struct ImageTransfer: Sendable {
 
     private func pull(
         _ reference: ImageReference, with client: RegistryClient, into store: BlobStore, platform: Platform,
-        onLayer: LayerArrived?
+        layers fetchLayers: Bool, onLayer: LayerArrived?
     ) async throws -> StoredImage {
         let repository = reference.repository
         // HEAD first (Docker Hub does not count it against the pull limit): a manifest already in the store is
@@ -104,7 +118,7 @@ public struct ImageTransfer: Sendable {
         }
         let diffIDs = Dictionary(
             zip(manifest.layers.map(\.digest), configuration.rootfs.diffIDs), uniquingKeysWith: { first, _ in first })
-        let layers = manifest.layers.sorted { $0.size > $1.size }
+        let layers = fetchLayers ? manifest.layers.sorted { $0.size > $1.size } : []
         try await forEach(layers, limit: settings.concurrency) { layer in
             try await client.getBlob(repository: repository, descriptor: layer, into: store, progress: progress)
             if let onLayer, let diffID = diffIDs[layer.digest] { onLayer(layer, diffID) }

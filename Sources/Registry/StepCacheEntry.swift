@@ -22,15 +22,20 @@ public struct StepCacheEntry: Sendable, Equatable {
     /// The step's cache key (a digest of its inputs, never of a secret's content).
     public var key: Digest
     public var layers: [Layer]
+    /// Facts the step found that are no layer (a whole build's entry keeps Cog's metadata here), by name; carried
+    /// as config labels named `factLabelPrefix` + name.
+    public var facts: [String: String]
 
-    public init(key: Digest, layers: [Layer]) {
+    public init(key: Digest, layers: [Layer], facts: [String: String] = [:]) {
         self.key = key
         self.layers = layers
+        self.facts = facts
     }
 
     /// The label of the config naming the key, and the annotation naming a layer's package.
     public static let keyLabel = "dev.cog.step-cache.key"
     public static let layerLabelAnnotation = "dev.cog.step-cache.label"
+    public static let factLabelPrefix = "dev.cog.step-cache.fact."
 
     /// The tag of `key`'s entry: distribution-spec tags are `[A-Za-z0-9_][A-Za-z0-9._-]{0,127}`, and a key's hex
     /// (64 characters) after the prefix fits.
@@ -38,9 +43,11 @@ public struct StepCacheEntry: Sendable, Equatable {
 
     /// The config document (canonical JSON, so every machine writes the same bytes for the same entry).
     func configuration() throws -> Data {
-        try CanonicalJSON.encode(
+        var labels = [Self.keyLabel: key.description]
+        for (name, value) in facts { labels[Self.factLabelPrefix + name] = value }
+        return try CanonicalJSON.encode(
             ImageConfiguration(
-                config: .init(labels: [Self.keyLabel: key.description]),
+                config: .init(labels: labels),
                 rootfs: .init(diffIDs: layers.map(\.diffID))))
     }
 
@@ -71,6 +78,11 @@ public struct StepCacheEntry: Sendable, Equatable {
             )
         }
         self.key = key
+        var facts: [String: String] = [:]
+        for (label, value) in configuration.config?.labels ?? [:] where label.hasPrefix(Self.factLabelPrefix) {
+            facts[String(label.dropFirst(Self.factLabelPrefix.count))] = value
+        }
+        self.facts = facts
         layers = zip(manifest.layers, configuration.rootfs.diffIDs).map { descriptor, diffID in
             var plain = descriptor
             plain.annotations = nil

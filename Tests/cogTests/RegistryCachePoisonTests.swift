@@ -17,7 +17,7 @@ import Testing
         #expect(first.status == 0, "\(first.stderr.suffix(3000))")
         let copy = try runCommand([
             "python3", "\(packageRoot)/testdata/registry/poison-cache.py", scene.registry.address, "cache/honest",
-            "cache/poisoned",
+            "cache/poisoned", "--without-whole",
         ])
         #expect(copy.status == 0 && (Int(copy.stdout.trimmingCharacters(in: .whitespacesAndNewlines)) ?? 0) > 0)
 
@@ -37,6 +37,48 @@ import Testing
         let again = try scene.cog(
             ["build", "--progress", "plain"], in: machineB, extra: ["COG_CACHE_DIR": "\(scene.dir.path)/cache-b"])
         #expect(again.status == 0, "\(again.stderr.suffix(3000))")
+    }
+
+    /// The whole build's entry lies too: a machine taking the build whole from it trusts the entry's diffIDs for
+    /// the image (as BuildKit's lazy imports do; nothing is read), but files nothing under them: the steps it
+    /// records are checked when first unpacked, so a later build that needs their files finds the lie and runs them.
+    @Test func aLyingWholeBuildFilesNothingUnderItsFalseNames() throws {
+        let scene = try Scene("registry-cache-poison-whole")
+        let honest = "\(scene.registry.address)/cache/honest"
+        let poisoned = "\(scene.registry.address)/cache/poisoned"
+        let machineA = try scene.project("a/model", RegistryCacheTests.yaml)
+        let first = try scene.cog(
+            ["build", "--cache-to", honest, "--progress", "plain"], in: machineA,
+            extra: ["COG_CACHE_DIR": "\(scene.dir.path)/cache-a"])
+        #expect(first.status == 0, "\(first.stderr.suffix(3000))")
+        let copy = try runCommand([
+            "python3", "\(packageRoot)/testdata/registry/poison-cache.py", scene.registry.address, "cache/honest",
+            "cache/poisoned",
+        ])
+        #expect(copy.status == 0, "\(copy.output)")
+
+        let machineB = try scene.project("b/model", RegistryCacheTests.yaml)
+        let environment = ["COG_CACHE_DIR": "\(scene.dir.path)/cache-b"]
+        let second = try scene.cog(
+            ["build", "--cache-from", poisoned, "--progress", "plain"], in: machineB, extra: environment)
+        #expect(second.status == 0, "\(second.stderr.suffix(3000))")
+        #expect(second.stderr.contains("the whole build was in the step cache"), "\(second.stderr.suffix(3000))")
+        let fake = "\(scene.dir.path)/cache-b/layers/sha256/\(sha256Hex("not this layer"))"
+        #expect(!FileManager.default.fileExists(atPath: fake))
+
+        // A code edit: the steps' files are needed now, the recorded entries are checked, and the steps run.
+        try scene.project(
+            "b/model", RegistryCacheTests.yaml,
+            files: [
+                "predict.py":
+                    "from cog import BasePredictor\nclass Predictor(BasePredictor):\n    def predict(self) -> str:\n        return 'edited'\n"
+            ])
+        let third = try scene.cog(["build", "--progress", "plain"], in: machineB, extra: environment)
+        #expect(third.status == 0, "\(third.stderr.suffix(3000))")
+        let warnings = third.stderr.split(separator: "\n").filter { $0.hasPrefix("warning:") }
+        #expect(!warnings.isEmpty && warnings.allSatisfy { $0.contains("its cache entry claims") }, "\(warnings)")
+        #expect(third.stderr.contains("ran in"), "the steps ran here")
+        #expect(!FileManager.default.fileExists(atPath: fake))
     }
 
     func sha256Hex(_ text: String) -> String {

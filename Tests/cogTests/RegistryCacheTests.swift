@@ -40,7 +40,8 @@ import Testing
         let steps = Self.runLines(first.stderr).count
         #expect(steps >= 4, "\(first.stderr.suffix(3000))")
         #expect(
-            first.stderr.contains("registry cache \(cache): \(steps) steps stored, 0 there already"),
+            first.stderr.contains(
+                "registry cache \(cache): \(steps) steps stored, 0 there already; the whole build stored"),
             "\(first.stderr.suffix(2000))")
 
         // MARK: machine B imports every step: none runs, the image is the same
@@ -57,6 +58,11 @@ import Testing
             "\(second.stderr.suffix(3000))")
         #expect(!second.stderr.contains("warning:"), "\(second.stderr.suffix(2000))")
         #expect(Self.digest(second.stdout) == Self.digest(first.stdout), "the same image on both machines")
+        // The whole build was exported: machine B neither unpacked a layer nor ran Python for the metadata.
+        #expect(second.stderr.contains("the whole build was in the step cache: nothing unpacked, nothing run"))
+        let unpacked = (try? FileManager.default.contentsOfDirectory(atPath: "\(scene.dir.path)/cache-b/layers/sha256"))
+        #expect((unpacked ?? []).isEmpty, "layers unpacked on machine B: \(unpacked ?? [])")
+
         #expect(Self.digest(first.stdout).hasPrefix("sha256:"))
 
         // MARK: entries are never replaced: exporting again (from a push, in BuildKit's form) stores nothing
@@ -66,7 +72,10 @@ import Testing
                 "type=registry,ref=\(cache),mode=max", "--progress", "plain",
             ], in: machineB, extra: ["COG_CACHE_DIR": "\(scene.dir.path)/cache-b"])
         #expect(again.status == 0, "\(again.stderr.suffix(3000))")
-        #expect(again.stderr.contains("registry cache \(cache): 0 steps stored, \(steps) there already"))
+        #expect(
+            again.stderr.contains(
+                "registry cache \(cache): 0 steps stored, \(steps) there already; the whole build there already"),
+            "\(again.stderr.suffix(2000))")
         #expect(again.stdout.contains("@\(Self.digest(first.stdout))"), "the same image pushed: \(again.stdout)")
 
         // MARK: a cache that is down and one that answers 500: one warning each, the next source still used

@@ -1,10 +1,12 @@
 #!/usr/bin/env python3
 """Copies every step-cache entry (tags cog-step-*) of one repository to another of the same registry, with the
 first layer's diffID in each entry's config replaced by another digest: a poisoned cache, whose blobs are real
-but whose word for their content is false.  poison-cache.py REGISTRY FROM_REPO TO_REPO"""
+but whose word for their content is false.  poison-cache.py REGISTRY FROM_REPO TO_REPO [--without-whole]
+(--without-whole: leave out the entries of whole builds, those whose config carries Cog's metadata)"""
 import hashlib, json, sys, urllib.request
 
 registry, source, target = sys.argv[1:4]
+without_whole = "--without-whole" in sys.argv[4:]
 base = f"http://{registry}/v2"
 manifest_type = "application/vnd.oci.image.manifest.v1+json"
 
@@ -22,6 +24,9 @@ for tag in tags:
         continue
     manifest = json.loads(request("GET", f"{base}/{source}/manifests/{tag}", headers={"Accept": manifest_type})[0])
     config = json.loads(request("GET", f"{base}/{source}/blobs/{manifest['config']['digest']}")[0])
+    labels = (config.get("config") or {}).get("Labels") or {}
+    if without_whole and any(name.startswith("dev.cog.step-cache.fact.") for name in labels):
+        continue
     config["rootfs"]["diff_ids"][0] = "sha256:" + hashlib.sha256(b"not this layer").hexdigest()
     body = json.dumps(config).encode()
     digest = "sha256:" + hashlib.sha256(body).hexdigest()

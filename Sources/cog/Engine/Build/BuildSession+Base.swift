@@ -64,7 +64,7 @@ extension BuildSession {
         return BaseImage(reference: reference, image: image)
     }
 
-    private func initialState(of base: StoredImage, reference: ImageReference, directories: [String]) throws
+    func initialState(of base: StoredImage, reference: ImageReference, directories: [String]) throws
         -> ImageState
     {
         var history = base.configuration.history ?? []

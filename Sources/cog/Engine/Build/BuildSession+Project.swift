@@ -6,7 +6,8 @@ extension BuildSession {
     /// `COPY . /src` as layers: the model weights first, each file in a layer of its own (cached by the file's
     /// identity, so a rebuild neither reads nor compresses it again), then the code. A code edit changes only the
     /// code layer, so a push uploads only that.
-    func copyProject(destination: String, excludes: [String]) async throws {
+    /// With `unpack` false its layers only go into the blob store (a build taken whole from the caches).
+    func copyProject(destination: String, excludes: [String], unpack: Bool = true) async throws {
         let files = ProjectFiles(directory: projectDirectory, excludes: excludes, ownState: [settings.paths.root])
         let (entries, sockets) = try await Blocking.run { try files.entries(destination: destination) }
         for socket in sockets {
@@ -17,15 +18,16 @@ extension BuildSession {
             rule: settings.weights)
         var diffIDs: [Digest] = []
         for group in selection.groups {
-            diffIDs.append(try await addWeightsLayer(group, destination: destination))
+            diffIDs.append(try await addWeightsLayer(group, destination: destination, unpack: unpack))
         }
-        diffIDs.append(try await addLayer(entries: selection.code, createdBy: "COPY . \(destination)").diffID)
+        diffIDs.append(
+            try await addLayer(entries: selection.code, createdBy: "COPY . \(destination)", unpack: unpack).diffID)
         state.chainKey = try StepCache.key(
             parent: state.chainKey, material: "copy-project " + diffIDs.map(\.description).joined(separator: " "))
     }
 
     /// One weights layer, from the step cache when its files have not changed (same path, size, mtime, inode).
-    private func addWeightsLayer(_ entries: [TarEntry], destination: String) async throws -> Digest {
+    private func addWeightsLayer(_ entries: [TarEntry], destination: String, unpack: Bool) async throws -> Digest {
         let label = entries.compactMap { entry -> String? in
             guard case .regular = entry.kind else { return nil }
             return String(entry.path.description.dropFirst(destination.count))
@@ -36,7 +38,9 @@ extension BuildSession {
         if !settings.noCache, let cached = cache.lookup(key, blobs: settings.paths.blobs)?.first {
             let paths = settings.paths
             let directory = try await Blocking.run {
-                try paths.layers.unpack(blob: paths.blobs.path(for: cached.digest), diffID: cached.diffID)
+                unpack
+                    ? try paths.layers.unpack(blob: paths.blobs.path(for: cached.digest), diffID: cached.diffID)
+                    : paths.layers.directory(for: cached.diffID)
             }
             state.append(
                 .written(descriptor: cached.descriptor, diffID: cached.diffID, directory: directory),
@@ -45,7 +49,8 @@ extension BuildSession {
             progress.info("   weights \(label): cached layer")
             return cached.diffID
         }
-        let layer = try await addLayer(entries: entries, createdBy: createdBy, label: "weights \(label)")
+        let layer = try await addLayer(
+            entries: entries, createdBy: createdBy, label: "weights \(label)", unpack: unpack)
         try cache.store([(layer, "weights \(label)")], for: key)
         progress.info("   weights \(label): layer of its own (\(ByteCount(layer.descriptor.size)))")
         return layer.diffID

@@ -6,14 +6,8 @@ extension BuildSession {
     /// A RUN step: from the step cache when its key is there, else run by the capture method, its layer written
     /// while the build goes on.
     func runStep(_ run: RunStep, material: String, index: Int) async throws {
-        let split = packageSplit(for: run, index: index)
-        // Secrets enter the key by their mount's definition only (as in BuildKit): neither a secret's content nor
-        // whether one was given rebuilds the step, so `cog predict` (no secrets) reuses what `cog build --secret`
-        // built, and no content is stored.
-        let key = try StepCache.key(
-            parent: state.chainKey,
-            material: material
-                + (run.splitsPackages ? "\npackages \(split.minimumPackageBytes) \(split.maximumPackageLayers)" : ""))
+        let split = packageSplit(for: run, index: index, layerCount: state.layers.count)
+        let key = try runKey(run, material: material, split: split)
         registryCache.noteStep(key)
         let entries = settings.noCache ? nil : cache.lookup(key, blobs: settings.paths.blobs)
         if !settings.noCache, entries == nil, let hit = await registryCache.lookup(key) {
@@ -76,12 +70,23 @@ extension BuildSession {
         }
     }
 
-    /// The split for a package step, within the image's layer budget; none for other steps.
-    private func packageSplit(for run: RunStep, index: Int) -> LayerSplit {
+    /// A RUN step's cache key. Secrets enter it by their mount's definition only (as in BuildKit): neither a
+    /// secret's content nor whether one was given rebuilds the step, so `cog predict` (no secrets) reuses what
+    /// `cog build --secret` built, and no content is stored.
+    func runKey(_ run: RunStep, material: String, split: LayerSplit) throws -> Digest {
+        try StepCache.key(
+            parent: state.chainKey,
+            material: material
+                + (run.splitsPackages ? "\npackages \(split.minimumPackageBytes) \(split.maximumPackageLayers)" : ""))
+    }
+
+    /// The split for a package step over `layerCount` layers, within the image's layer budget; none for other
+    /// steps.
+    func packageSplit(for run: RunStep, index: Int, layerCount: Int) -> LayerSplit {
         guard run.splitsPackages else { return .none }
         var split = settings.packageSplit
         // Room for every later step, the weights layers and the schema layer.
-        let reserved = state.layers.count + (total - index) + settings.weights.maximumLayers + 1
+        let reserved = layerCount + (total - index) + settings.weights.maximumLayers + 1
         split.maximumPackageLayers = max(0, min(split.maximumPackageLayers, Self.layerBudget - reserved))
         return split
     }
@@ -95,11 +100,19 @@ extension BuildSession {
                 try entries.map { entry in
                     try paths.layers.unpack(blob: paths.blobs.path(for: entry.digest), diffID: entry.diffID) {
                         try paths.blobs.verifyIntegrity(entry.digest, size: entry.size)
+                        guard entry.unchecked == true else { return }
+                        let found = try UncompressedDigest.of(blob: paths.blobs.path(for: entry.digest))
+                        guard found == entry.diffID else {
+                            throw DiffIDMismatch(blob: entry.digest, claimed: entry.diffID, found: found)
+                        }
                     }
                 }
             }
         } catch let error as OCIError {
             guard case .corruptBlob = error else { throw error }
+            progress.warning("\(error); running the step again")
+            return nil
+        } catch let error as DiffIDMismatch {
             progress.warning("\(error); running the step again")
             return nil
         }

@@ -73,14 +73,20 @@ extension BuildSession {
     }
 
     /// Writes `entries` as a layer and unpacks it into the layer store (off the cooperative pool).
+    /// With `unpack` false the layer only goes into the blob store (a build taken whole from the caches).
     @discardableResult
-    func addLayer(entries: [TarEntry], createdBy: String, label: String? = nil) async throws -> WrittenLayer {
+    func addLayer(entries: [TarEntry], createdBy: String, label: String? = nil, unpack: Bool = true) async throws
+        -> WrittenLayer
+    {
         let (paths, options) = (settings.paths, settings.layers)
         let (layer, directory) = try await Blocking.run {
             let layer = try LayerWriter.write(entries: entries, to: paths.blobs, options: options)
+            let blob = paths.blobs.path(for: layer.descriptor.digest)
             return (
                 layer,
-                try paths.layers.unpack(blob: paths.blobs.path(for: layer.descriptor.digest), diffID: layer.diffID)
+                unpack
+                    ? try paths.layers.unpack(blob: blob, diffID: layer.diffID)
+                    : paths.layers.directory(for: layer.diffID)
             )
         }
         state.append(

@@ -67,7 +67,9 @@ public final class BuildSession {
     /// - Returns: the image (its blobs in the content store) and where its base came from.
     public func run() async throws -> BuiltImage {
         removeWhatKilledBuildsLeft()
+        if let whole = try await buildFromCaches() { return whole }
         let base = try await pullBase()
+        let baseCounts = (layers: state.layers.count, history: state.history.count)
         try chooseCapture()
         try FileSystem.makeDirectory(secretFiles)
         chmod(secretFiles, 0o700)
@@ -88,12 +90,14 @@ public final class BuildSession {
             try? await settle()  // the steps that finished are cached for the next try
             throw error
         }
-        await registryCache.export(from: cache, blobs: settings.paths.blobs)
         if settings.project == .copied, let schema = metadata.schema {
+            let key = try WholeBuild.key(after: state.chainKey, plan: plan, settings: settings)
             try await addSchemaLayer(schema)
+            if settings.schemaFile == nil { try keepWholeBuild(under: key, metadata: metadata, after: baseCounts) }
         } else if let schema = metadata.schema {
             try writeMountedSchema(schema)
         }
+        await registryCache.export(from: cache, blobs: settings.paths.blobs)
         progress.step(total, of: total, "write image config and manifest", cached: false)
         let image = try assemble(base: base, metadata: metadata)
         return BuiltImage(

@@ -58,7 +58,7 @@ final class RegistryStepCache: Sendable {
         for (name, error) in failures { giveUp(name, error) }
     }
 
-    /// Records a RUN step of this build, for the export.
+    /// Records a RUN step of this build (or the whole build's entry), for the export.
     func noteStep(_ key: Digest) { keys.withLock { $0.append(key) } }
 
     /// A step found in a `--cache-from` repository: its entry, the entries the local cache gets for it, and the
@@ -86,17 +86,42 @@ final class RegistryStepCache: Sendable {
     /// Imports still downloading or unpacking, in step order.
     private let pending = Mutex<[Task<Void, Error>]>([])
 
+    /// Answers given so far, by key: a build taken whole from the caches that turns out not to be asks again.
+    private let answers = Mutex<[Digest: Hit?]>([:])
+
     /// Looks `key` up in each `--cache-from` repository in turn (a manifest and a config: two small requests).
     /// - Returns: the first hit; nil on a miss everywhere (a failing cache is given up on, with its warning).
     func lookup(_ key: Digest) async -> Hit? {
+        if let answer = answers.withLock({ $0[key] }), answer.map({ usable($0.source.name) }) ?? true {
+            return answer
+        }
+        var found: Hit?
         for source in sources where usable(source.name) {
             do {
-                if let entry = try await source.entry(for: key) { return Hit(entry: entry, source: source) }
+                if let entry = try await source.entry(for: key) {
+                    found = Hit(entry: entry, source: source)
+                    break
+                }
             } catch {
                 giveUp(source.name, error)
             }
         }
-        return nil
+        answers.withLock { $0[key] = found }
+        return found
+    }
+
+    /// Downloads a hit's layers into `blobs` (those not there yet, each checked against its digest), neither
+    /// unpacking them nor checking their diffIDs: a build taken whole from the caches puts them into the image as
+    /// the entry describes them (BuildKit's lazy cache imports do the same), and what the local cache records of
+    /// them is checked when it is first unpacked (`StepCache.Entry.unchecked`).
+    /// - Throws: `ImportFailed` once the cache was given up on (its warning).
+    func fetch(_ hit: Hit, into blobs: BlobStore) async throws {
+        do {
+            try await hit.source.download(hit.entry, into: blobs, concurrency: concurrency)
+        } catch {
+            giveUp(hit.source.name, error)
+            throw ImportFailed()
+        }
     }
 
     /// Starts fetching a hit's layers into `paths.blobs` (each checked against its digest and its diffID), unpacks
@@ -167,28 +192,35 @@ final class RegistryStepCache: Sendable {
         // A build that went back to the base after a failed import noted its steps twice.
         let ordered = keys.withLock { $0 }.filter { seen.insert($0).inserted }
         let entries = ordered.compactMap { key in
-            cache.lookup(key, blobs: blobs).map { layers in
+            cache.lookupWithFacts(key, blobs: blobs).map { found in
                 StepCacheEntry(
                     key: key,
-                    layers: layers.map {
+                    layers: found.layers.map {
                         StepCacheEntry.Layer(descriptor: $0.descriptor, diffID: $0.diffID, label: $0.label)
-                    })
+                    }, facts: found.facts)
             }
         }
         guard !entries.isEmpty else { return }
         for target in targets where usable(target.name) {
             let start = Date()
             var stored = 0
+            var whole = ""
             do {
                 for entry in entries {
-                    if try await target.store(entry, from: blobs, locations: locations) { stored += 1 }
+                    let new = try await target.store(entry, from: blobs, locations: locations)
+                    if entry.facts.isEmpty {
+                        stored += new ? 1 : 0
+                    } else {
+                        whole = new ? "; the whole build stored" : "; the whole build there already"
+                    }
                 }
             } catch {
                 giveUp(target.name, error)
                 continue
             }
+            let steps = entries.filter(\.facts.isEmpty).count
             progress.info(
-                "   registry cache \(target.name): \(stored) step\(stored == 1 ? "" : "s") stored, \(entries.count - stored) there already (\(BuildSession.seconds(since: start)))"
+                "   registry cache \(target.name): \(stored) step\(stored == 1 ? "" : "s") stored, \(steps - stored) there already\(whole) (\(BuildSession.seconds(since: start)))"
             )
         }
     }

@@ -12,6 +12,8 @@ struct StepCache: Sendable {
         var mediaType: MediaType
         /// The package a layer of a split step holds.
         var label: String?
+        /// Recorded from a registry cache without reading the blob: its diffID is checked before it is unpacked.
+        var unchecked: Bool?
 
         var descriptor: Descriptor { Descriptor(mediaType: mediaType, digest: digest, size: size) }
     }
@@ -19,6 +21,8 @@ struct StepCache: Sendable {
     /// What a key's file holds.
     private struct Record: Codable {
         var layers: [Entry]
+        /// A whole build's entry: Cog's metadata (`FinishedBuild`).
+        var facts: [String: String]?
     }
 
     let directory: String
@@ -28,12 +32,17 @@ struct StepCache: Sendable {
 
     /// The layers stored under `key`, when every blob is still in the store.
     func lookup(_ key: Digest, blobs: BlobStore) -> [Entry]? {
+        lookupWithFacts(key, blobs: blobs)?.layers
+    }
+
+    /// The layers and facts stored under `key`, when every blob is still in the store.
+    func lookupWithFacts(_ key: Digest, blobs: BlobStore) -> (layers: [Entry], facts: [String: String])? {
         let path = "\(directory)/\(key.encoded).json"
         guard let data = try? FileSystem.read(path),
             let record = try? JSONDecoder().decode(Record.self, from: data),
             !record.layers.isEmpty, record.layers.allSatisfy({ blobs.contains($0.digest) })
         else { return nil }
-        return record.layers
+        return (record.layers, record.facts ?? [:])
     }
 
     func store(_ layers: [(layer: WrittenLayer, label: String?)], for key: Digest) throws {
@@ -46,10 +55,10 @@ struct StepCache: Sendable {
     }
 
     /// Records `entries`, whose blobs are in the store, under `key` (a step imported from a registry cache).
-    func store(entries: [Entry], for key: Digest) throws {
+    func store(entries: [Entry], facts: [String: String]? = nil, for key: Digest) throws {
         try FileSystem.makeDirectory(directory)
         try FileSystem.writeAtomically(
-            try CanonicalJSON.encode(Record(layers: entries)), to: "\(directory)/\(key.encoded).json")
+            try CanonicalJSON.encode(Record(layers: entries, facts: facts)), to: "\(directory)/\(key.encoded).json")
     }
 
     /// The key of a step: its parent's key and the step's own material.
