@@ -30,13 +30,15 @@ func errorMessages(_ yaml: String, files: [String: String] = [:]) throws -> [Str
 }
 
 /// The plan for `yaml` in a fresh project holding `files`.
-func plan(_ yaml: String, files: [String: String] = [:], base: String? = nil, options: BuildPlanner.Options = .init())
-    throws -> BuildPlan
-{
+func plan(
+    _ yaml: String, files: [String: String] = [:], base: String? = nil, cogBase: CogBaseImage? = nil,
+    options: BuildPlanner.Options = .init()
+) throws -> BuildPlan {
     let project = try makeProject(yaml, files: files)
     let loaded = try ConfigLoader.load(projectDirectory: project.path)
     return try BuildPlanner.plan(
-        config: loaded.config, projectDirectory: project.path, baseImageOverride: base, options: options)
+        config: loaded.config, projectDirectory: project.path, baseImageOverride: base, cogBase: cogBase,
+        options: options)
 }
 
 /// The `RunStep`s of a plan.

@@ -26,7 +26,7 @@ import Testing
             ["build", "--cache-from", poisoned, "--progress", "plain"], in: machineB,
             extra: ["COG_CACHE_DIR": "\(scene.dir.path)/cache-b"])
         #expect(second.status == 0, "\(second.stderr.suffix(3000))")
-        let warnings = second.stderr.split(separator: "\n").filter { $0.hasPrefix("warning:") }
+        let warnings = warningLines(second.stderr)
         #expect(warnings.count == 1, "\(warnings)")
         #expect(warnings.first?.contains("its cache entry claims (a poisoned or broken entry)") == true, "\(warnings)")
         #expect(second.stderr.contains("ran in"), "the steps ran here")

@@ -11,7 +11,11 @@ struct Scene {
     init(_ label: String) throws {
         registry = try PipelineTests.registryWithBase()
         dir = try TemporaryDirectory(label)
-        environment = ["COG_REGISTRY_MIRRORS": "docker.io=\(registry.address)", "COG_CACHE_DIR": "\(dir.path)/cache"]
+        // cog-base images are looked up in the loopback registry (which has none), never on r8.im.
+        environment = [
+            "COG_REGISTRY_MIRRORS": "docker.io=\(registry.address)", "COG_CACHE_DIR": "\(dir.path)/cache",
+            "COG_REGISTRY_HOST": registry.address,
+        ]
     }
 
     /// A project folder `name` with `cog.yaml` and files; a predictor returning "ok" unless one is given.
@@ -71,4 +75,12 @@ func flipByte(in path: String, at offset: UInt64) throws {
     let byte = try handle.read(upToCount: 1) ?? Data([0])
     try handle.seek(toOffset: offset)
     try handle.write(contentsOf: Data([byte[0] ^ 0x01]))
+}
+
+/// The `warning:` lines of a command's standard error, without the cog-base fallback every default build prints
+/// where no cog-base image is found.
+func warningLines(_ stderr: String) -> [Substring] {
+    stderr.split(separator: "\n").filter {
+        $0.hasPrefix("warning:") && !$0.hasPrefix("warning: Could not find a suitable base image")
+    }
 }

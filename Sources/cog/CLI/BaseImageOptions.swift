@@ -3,7 +3,8 @@ import CogEngine
 import Foundation
 
 /// How the base image is chosen: cog's choice, `--base-image`, or Cog's `--use-cuda-base-image` and
-/// `--use-cog-base-image` switches (accepted so that Cog's command lines work unchanged).
+/// `--use-cog-base-image` switches. As in Cog, a cog-base image (`r8.im/cog-base:<tag>`) is tried unless
+/// `--use-cog-base-image=false` or `--base-image` is given.
 struct BaseImageOptions: ParsableArguments {
     @Option(name: .customLong("base-image"), help: "Build on this image instead of the one cog chooses.")
     var baseImage: String?
@@ -16,7 +17,7 @@ struct BaseImageOptions: ParsableArguments {
     @Option(
         name: .customLong("use-cog-base-image"),
         help:
-            "true (also given bare) or false; accepted for Cog compatibility: this cog never uses r8.im/cog-base images (the base is python-slim or nvidia/cuda)."
+            "true (also given bare) or false. Not given: build on Replicate's r8.im/cog-base image for this CUDA, Python and torch when the registry has it, else (one warning) on python-slim or nvidia/cuda. true: that image or an error. false: never."
     )
     var useCogBaseImage: String?
 
@@ -51,10 +52,25 @@ struct BaseImageOptions: ParsableArguments {
         return nil
     }
 
-    /// What the user should know about the switches given.
-    var notes: [String] {
-        useCogBaseImage?.lowercased() == "true"
-            ? ["--use-cog-base-image: cog-base images are not used; the image builds on python-slim or nvidia/cuda"]
-            : []
+    /// `--use-cog-base-image` as Cog reads it; `--base-image` names the base, so no cog-base image is tried.
+    var cogBaseRequest: CogBaseImage.Request {
+        if baseImage != nil { return .off }
+        switch useCogBaseImage?.lowercased() {
+        case "true": return .required
+        case "false": return .off
+        default: return .byDefault
+        }
+    }
+
+    /// The cog-base image to build on, if any, checked with the registry; its warnings go to `warn`.
+    /// - Throws: `CogBaseImageError` when `--use-cog-base-image=true` and no cog-base image can be used.
+    func cogBase(for config: CompletedConfig, environment: Environment, warn: (String) -> Void) async throws
+        -> CogBaseImage?
+    {
+        let selection = try await CogBaseImage.select(
+            for: config, request: cogBaseRequest, registryHost: environment.registryHost,
+            registry: environment.registry, credentials: environment.dockerConfig)
+        for warning in selection.warnings { warn(warning) }
+        return selection.image
     }
 }

@@ -116,13 +116,18 @@ struct BuildOptions: ParsableArguments {
         do {
             loaded = try ConfigLoader.load(projectDirectory: projectDirectory, configFile: configFile)
             for warning in loaded.warnings { reporter.warning(warning.description) }
-            for note in base.notes { reporter.warning(note) }
+            let cogBase = try await base.cogBase(for: loaded.config, environment: environment) {
+                reporter.warning($0)
+            }
             plan = try BuildPlanner.plan(
                 config: loaded.config, projectDirectory: loaded.projectDirectory,
-                baseImageOverride: base.override(for: loaded.config),
+                baseImageOverride: base.override(for: loaded.config), cogBase: cogBase,
                 options: environment.planOptions(projectDirectory: loaded.projectDirectory))
+        } catch let error as CogBaseImageError {
+            printError("error: \(error)")
+            throw ExitCode(1)
         } catch {
-            printError(error.description)
+            printError("\(error)")
             throw ExitCode(1)
         }
         var settings = try await runReportingErrors {

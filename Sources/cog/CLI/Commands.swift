@@ -11,7 +11,7 @@ struct LoginCommand: AsyncParsableCommand {
             "For r8.im: opens the token page's address, reads the CLI token and verifies it with Replicate. For other registries: a username and a password (or token), checked against the registry's /v2/ endpoint."
     )
 
-    @Argument(help: "Registry host.") var registry = Environment.current.variables["COG_REGISTRY_HOST"] ?? "r8.im"
+    @Argument(help: "Registry host.") var registry = Environment.current.registryHost
     @Flag(name: .customLong("token-stdin"), help: "Read the token (or password) from standard input.") var tokenStdin =
         false
     @Option(name: .shortAndLong, help: "Username (registries other than r8.im).") var username: String?

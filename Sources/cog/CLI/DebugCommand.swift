@@ -3,7 +3,7 @@ import CogEngine
 import Foundation
 
 /// `cog debug`: prints the build plan as a Dockerfile, then exits; on a bad cog.yaml prints every error.
-struct DebugCommand: ParsableCommand {
+struct DebugCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "debug", abstract: "Print the build plan for cog.yaml as a Dockerfile.",
         discussion: "Warnings go to standard error. Exits 1, printing every problem found, when the config is invalid.")
@@ -12,19 +12,25 @@ struct DebugCommand: ParsableCommand {
     var file = "cog.yaml"
     @OptionGroup var base: BaseImageOptions
 
-    func run() throws {
+    func run() async throws {
         let (projectDirectory, configFile) = Self.locate(file)
         do {
             let loaded = try ConfigLoader.load(projectDirectory: projectDirectory, configFile: configFile)
             for warning in loaded.warnings { printError(warning.description) }
-            for note in base.notes { printError("warning: \(note)") }
+            let environment = Environment.current
+            let cogBase = try await base.cogBase(for: loaded.config, environment: environment) {
+                printError("warning: \($0)")
+            }
             let plan = try BuildPlanner.plan(
                 config: loaded.config, projectDirectory: projectDirectory,
-                baseImageOverride: base.override(for: loaded.config),
-                options: Environment.current.planOptions(projectDirectory: projectDirectory))
+                baseImageOverride: base.override(for: loaded.config), cogBase: cogBase,
+                options: environment.planOptions(projectDirectory: projectDirectory))
             print(plan.dockerfile(), terminator: "")
+        } catch let error as CogBaseImageError {
+            printError("error: \(error)")
+            throw ExitCode(1)
         } catch {
-            printError(error.description)
+            printError("\(error)")
             throw ExitCode(1)
         }
     }

@@ -6,7 +6,7 @@ import Registry
 
 /// The one place where the process environment becomes settings values; nothing below the command line reads
 /// it. Variables: `COG_CACHE_DIR`, `XDG_CACHE_HOME`, `HOME`, `SOURCE_DATE_EPOCH`, `COG_REGISTRY_MIRRORS`,
-/// `COG_INSECURE_REGISTRIES`, `COG_REGISTRY_RETRIES`, `COG_PUSH_*`, `COG_LABEL_VERSION`, `GITHUB_SHA`,
+/// `COG_INSECURE_REGISTRIES`, `COG_REGISTRY_RETRIES`, `COG_REGISTRY_HOST`, `COG_PUSH_*`, `COG_LABEL_VERSION`, `GITHUB_SHA`,
 /// `GITHUB_REF_NAME`, `SSL_CERT_FILE`, `DOCKER_CONFIG`, `REGISTRY_AUTH_FILE`, `COG_CAPTURE`, `COG_ROOTLESS`,
 /// `COG_USERNS`, `COG_UV_INDEX`, `UV_PYTHON_INSTALL_MIRROR`, `COG_CA_CERT`, `COG_PACKAGE_LAYER_MIB`,
 /// `COG_WEIGHTS_LAYER_MIB`, `BUILDKIT_PROGRESS`, `TERM`, `COG_CDI_SPEC_DIRS`, `COG_NVIDIA_DEV_DIR`,
@@ -67,6 +67,13 @@ struct Environment {
 
     /// `SOURCE_DATE_EPOCH` (default 0, 1970-01-01).
     var sourceDateEpoch: Int64 { variables["SOURCE_DATE_EPOCH"].flatMap { Int64($0) } ?? 0 }
+
+    /// Replicate's registry, where `cog login` goes by default and cog-base images come from: `COG_REGISTRY_HOST`
+    /// (a host, optionally with a path: `ghcr.io/replicate/cog`), else `r8.im`.
+    var registryHost: String {
+        guard let host = variables["COG_REGISTRY_HOST"], !host.isEmpty else { return CogBaseImage.defaultRegistryHost }
+        return host.hasSuffix("/") ? String(host.dropLast()) : host
+    }
 
     var registry: RegistrySettings {
         var settings = RegistrySettings()

@@ -142,12 +142,19 @@ struct CogFinishing {
         return String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
     }
 
-    /// The image's labels: the base's, the plan's, then the metadata and the base's name and digest.
+    /// The image's labels: the base's, the plan's, then the metadata, the base's name and digest, and a cog-base
+    /// image's last layer.
     static func labels(plan: BuildPlan, base: BaseImage, metadata: CogMetadata) -> [String: String] {
         var labels = base.image.configuration.config?.labels ?? [:]
         for (key, value) in plan.image.labels { labels[key] = value }
         labels["org.opencontainers.image.base.name"] = base.reference.description
         labels["org.opencontainers.image.base.digest"] = base.image.descriptor.digest.description
+        // As Cog: the cog-base image's last layer by its DiffID (the config's rootfs.diff_ids) and its index.
+        if plan.cogBaseImage != nil, let last = base.image.configuration.rootfs.diffIDs.last {
+            labels[BuildPlan.Label.cogBaseImageLastLayerSHA] = last.description
+            labels[BuildPlan.Label.cogBaseImageLastLayerIndex] = String(
+                base.image.configuration.rootfs.diffIDs.count - 1)
+        }
         guard let freeze = metadata.pipFreeze else { return labels }  // a mounted project's image: no code facts
         labels["run.cog.pip_freeze"] = freeze
         labels["run.cog.openapi_schema"] = metadata.schema

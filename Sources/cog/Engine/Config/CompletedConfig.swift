@@ -17,6 +17,9 @@ public struct CompletedConfig: Sendable, Equatable {
     var configFile: String
     /// Package archives from the project that the requirements install (copied in before them).
     var localArtifacts: [LocalArtifact] = []
+    /// The version the first `torch` requirement names (`2.3` in `torch==2.3`), as Cog's `TorchVersion` reads it;
+    /// nil when torch is not required or names no version. It chooses the cog-base image's tag.
+    var torchVersion: String?
 
     var gpu: Bool { config.build.gpu }
 }

@@ -78,7 +78,7 @@ struct ConfigCompleter {
             environment: environment, configFile: configFile,
             localArtifacts: lines.compactMap { artifacts[$0.text] }.reduce(into: []) {
                 if !$0.contains($1) { $0.append($1) }
-            })
+            }, torchVersion: torch?.version)
     }
 
     // MARK: - Requirements

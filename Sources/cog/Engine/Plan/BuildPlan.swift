@@ -15,6 +15,8 @@ public struct BuildPlan: Sendable, Equatable {
     /// The predictor (`predict.py:Predictor`) and trainer the image serves, for Cog's finishing (the schema).
     var predictor: String?
     var trainer: String?
+    /// The cog-base image the plan builds on (`r8.im/cog-base:python3.12`), nil on python-slim or nvidia/cuda.
+    var cogBaseImage: String?
     /// Project paths (files or directories) that cog.yaml's `weights` name as local sources: their files get
     /// layers of their own, before the code layer.
     var weightPaths: [String] = []
@@ -48,6 +50,9 @@ extension BuildPlan {
         static let version = "run.cog.version"
         static let config = "run.cog.config"
         static let hasInit = "run.cog.has_init"
+        static let cogBaseImageName = "run.cog.cog-base-image-name"
+        static let cogBaseImageLastLayerSHA = "run.cog.cog-base-image-last-layer-sha"
+        static let cogBaseImageLastLayerIndex = "run.cog.cog-base-image-last-layer-idx"
         static let builder = "run.cog.builder"
         static let revision = "org.opencontainers.image.revision"
         static let sourceVersion = "org.opencontainers.image.version"

@@ -55,19 +55,27 @@ extension BuildPlanner {
         ].joined(separator: "; ")
     }
 
+    /// How Python packages are installed: with the base's pip (python-slim), or with uv as Cog does, adding
+    /// `--break-system-packages` where Python is "externally managed" (PEP 668: uv's own Pythons).
+    enum Installer: Equatable {
+        case pip
+        case uv(breakSystemPackages: Bool)
+    }
+
     /// The generated requirements.txt and its install, then the cog runtime (Cog's `pipInstalls` and `installCog`).
-    static func pythonPackages(_ config: CompletedConfig, kind: BaseKind) -> [BuildStep] {
+    static func pythonPackages(_ config: CompletedConfig, installer: Installer) -> [BuildStep] {
         var steps: [BuildStep] = []
         let pipCache = RunMount.cache(target: "/root/.cache/pip", id: "pip-cache")
         let pre = config.runtime.preRelease ? "--pre " : ""
+        let breaking = installer == .uv(breakSystemPackages: true) ? "--break-system-packages " : ""
         if !config.localArtifacts.isEmpty { steps.append(.copyArtifacts(config.localArtifacts)) }
         if !config.requirements.isEmpty {
             let contents = Array((config.requirements.joined(separator: "\n") + "\n").utf8)
             steps.append(.copyFile(path: "/tmp/requirements.txt", contents: contents, mode: 0o644))
             let install =
-                kind == .python
+                installer == .pip
                 ? "python -m pip install --cache-dir /root/.cache/pip -r /tmp/requirements.txt"
-                : "uv run pip install --break-system-packages --cache-dir /root/.cache/pip -r /tmp/requirements.txt"
+                : "uv run pip install \(breaking)--cache-dir /root/.cache/pip -r /tmp/requirements.txt"
             steps.append(
                 .run(
                     RunStep(
@@ -78,12 +86,11 @@ extension BuildPlanner {
         if !config.localArtifacts.isEmpty {
             // As Cog: a local archive may have brought its own cog; the runtime chosen by cog.yaml comes next.
             let uninstall =
-                kind == .python
-                ? "python -m pip uninstall -y cog coglet" : "uv pip uninstall --break-system-packages cog coglet"
+                installer == .pip ? "python -m pip uninstall -y cog coglet" : "uv pip uninstall \(breaking)cog coglet"
             steps.append(.run(RunStep(command: uninstall, summary: "uninstall cog and coglet before the runtime")))
         }
         let runtime = config.runtime.requirement
-        if kind == .python {
+        if installer == .pip {
             steps.append(
                 .run(
                     RunStep(
@@ -93,7 +100,7 @@ extension BuildPlanner {
             steps.append(
                 .run(
                     RunStep(
-                        command: "\(cflags) uv pip install --break-system-packages \(pre)--no-cache \(runtime)",
+                        command: "\(cflags) uv pip install \(breaking)\(pre)--no-cache \(runtime)",
                         mounts: [.cache(target: "/root/.cache/uv", id: "uv-cache")], summary: "install \(runtime)",
                         splitsPackages: true)))
         }

@@ -60,43 +60,23 @@ public enum BuildPlanner {
     enum BaseKind: Sendable, Equatable { case python, withoutPython }
 
     /// The plan for `config` in `projectDirectory` (whose `.dockerignore` is read).
-    /// - Parameter baseImageOverride: a base to use instead of the one cog chooses. Python is provisioned on it when
-    ///   its repository is named for CUDA, or when cog would have chosen nvidia/cuda and it is not named `python`.
+    /// - Parameters:
+    ///   - baseImageOverride: a base to use instead of the one cog chooses. Python is provisioned on it when its
+    ///     repository is named for CUDA, or when cog would have chosen nvidia/cuda and it is not named `python`.
+    ///   - cogBase: the cog-base image to build on (Cog's path with its own base image), found in the registry.
     /// - Throws: `ConfigError` when `.dockerignore` cannot be read, or `COG_CA_CERT` is not a certificate.
     public static func plan(
         config: CompletedConfig, projectDirectory: String, baseImageOverride: String? = nil,
-        options: Options = Options()
+        cogBase: CogBaseImage? = nil, options: Options = Options()
     ) throws(ConfigError) -> BuildPlan {
         let chosenBase = config.cudaBaseImage ?? "python:\(config.pythonVersion)-slim"
-        let base = baseImageOverride ?? chosenBase
-        let kind = baseKind(base, gpu: config.cudaBaseImage != nil)
-        var steps: [BuildStep] = []
-        // MARK: preamble and init process
-        steps.append(.env(preamble))
-        if let pem = try options.caCertificate.flatMap(CACertificate.resolve) { steps += CACertificate.steps(pem) }
-        steps.append(
-            .run(
-                aptInstall(
-                    ["tini"], recommends: false, then: "ln -sf /usr/bin/tini /sbin/tini", summary: "install tini")))
-        if !config.environment.isEmpty { steps.append(.env(config.environment)) }
-        // MARK: system packages
-        let packages = config.config.build.systemPackages
-        if !packages.isEmpty {
-            steps.append(
-                .run(
-                    aptInstall(
-                        packages, recommends: true, then: nil,
-                        summary: "apt-get install \(packages.joined(separator: " "))")))
+        let base = cogBase?.reference ?? baseImageOverride ?? chosenBase
+        var steps: [BuildStep]
+        if let cogBase {
+            steps = try cogBaseSteps(config, cogBase: cogBase, options: options)
+        } else {
+            steps = try standardSteps(config, kind: baseKind(base, gpu: config.cudaBaseImage != nil), options: options)
         }
-        // MARK: Python, requirements, cog runtime
-        if kind == .withoutPython { steps += provisionPython(config.pythonVersion, options: options) }
-        steps += pythonPackages(config, kind: kind)
-        steps.append(
-            .run(
-                RunStep(
-                    command:
-                        #"find / -type f -name "*python*.so" -printf "%h\n" | sort -u > /etc/ld.so.conf.d/cog.conf && ldconfig"#,
-                    summary: "ldconfig for Python libraries")))
         // MARK: run commands
         steps += try runCommands(config.config.build)
         // MARK: the model: /src, its env, the project
@@ -114,18 +94,58 @@ public enum BuildPlanner {
                         command: "cp /src/\(config.configFile) /src/cog.yaml",
                         summary: "use \(config.configFile) as cog.yaml")))
         }
+        var labels = [
+            BuildPlan.Label.version: options.cogVersionLabel, BuildPlan.Label.config: config.labelJSON(),
+            BuildPlan.Label.hasInit: "true", BuildPlan.Label.builder: CogVersion.builder,
+        ].merging(options.revision.labels) { _, new in new }
+        if let cogBase { labels[BuildPlan.Label.cogBaseImageName] = cogBase.reference }
         let image = PlannedImageConfig(
             entrypoint: ["/sbin/tini", "--"], cmd: ["python", "-m", "cog.server.http"], workingDir: "/src",
             exposedPorts: ["5000/tcp"],
-            env: BuildPlan.netEnvironment(of: steps),
-            labels: [
-                BuildPlan.Label.version: options.cogVersionLabel, BuildPlan.Label.config: config.labelJSON(),
-                BuildPlan.Label.hasInit: "true", BuildPlan.Label.builder: CogVersion.builder,
-            ].merging(options.revision.labels) { _, new in new })
+            env: BuildPlan.netEnvironment(of: steps), labels: labels)
         return BuildPlan(
             baseImage: base, pythonVersion: config.pythonVersion, steps: steps, image: image, config: config,
-            predictor: config.config.predict, trainer: config.config.train,
+            predictor: config.config.predict, trainer: config.config.train, cogBaseImage: cogBase?.reference,
             weightPaths: localWeightPaths(config.config.weights, projectDirectory: projectDirectory))
+    }
+
+    /// Cog's steps on python-slim or nvidia/cuda: the preamble, tini, the environment, system packages, Python
+    /// where the base has none, requirements and the cog runtime, then ldconfig for Python's libraries.
+    private static func standardSteps(_ config: CompletedConfig, kind: BaseKind, options: Options) throws(ConfigError)
+        -> [BuildStep]
+    {
+        var steps: [BuildStep] = []
+        // MARK: preamble and init process
+        steps.append(.env(preamble))
+        if let pem = try options.caCertificate.flatMap(CACertificate.resolve) { steps += CACertificate.steps(pem) }
+        steps.append(
+            .run(
+                aptInstall(
+                    ["tini"], recommends: false, then: "ln -sf /usr/bin/tini /sbin/tini", summary: "install tini")))
+        if !config.environment.isEmpty { steps.append(.env(config.environment)) }
+        // MARK: system packages
+        steps += systemPackages(config.config.build.systemPackages)
+        // MARK: Python, requirements, cog runtime
+        if kind == .withoutPython { steps += provisionPython(config.pythonVersion, options: options) }
+        steps += pythonPackages(config, installer: kind == .python ? .pip : .uv(breakSystemPackages: true))
+        steps.append(
+            .run(
+                RunStep(
+                    command:
+                        #"find / -type f -name "*python*.so" -printf "%h\n" | sort -u > /etc/ld.so.conf.d/cog.conf && ldconfig"#,
+                    summary: "ldconfig for Python libraries")))
+        return steps
+    }
+
+    /// `build.system_packages` installed with apt (recommends included, as Cog does), if any.
+    static func systemPackages(_ packages: [String]) -> [BuildStep] {
+        guard !packages.isEmpty else { return [] }
+        return [
+            .run(
+                aptInstall(
+                    packages, recommends: true, then: nil,
+                    summary: "apt-get install \(packages.joined(separator: " "))"))
+        ]
     }
 
     /// The `weights` sources that are paths in the project (bare, `./`, `file://` or absolute inside it), relative
