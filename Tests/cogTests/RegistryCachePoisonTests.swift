@@ -75,7 +75,7 @@ import Testing
             ])
         let third = try scene.cog(["build", "--progress", "plain"], in: machineB, extra: environment)
         #expect(third.status == 0, "\(third.stderr.suffix(3000))")
-        let warnings = third.stderr.split(separator: "\n").filter { $0.hasPrefix("warning:") }
+        let warnings = warningLines(third.stderr)
         #expect(!warnings.isEmpty && warnings.allSatisfy { $0.contains("its cache entry claims") }, "\(warnings)")
         #expect(third.stderr.contains("ran in"), "the steps ran here")
         #expect(!FileManager.default.fileExists(atPath: fake))
