@@ -61,9 +61,9 @@ def git_args(source):
 
 def load_scripts(source, commit):
     """{name: text} of the .txtar scripts at `commit`."""
-    how = ("Get Cog's repository first, e.g. `git clone https://github.com/replicate/cog /tmp/cog` and "
-           "COG_SOURCE=/tmp/cog (or the agent's fetch tool on github:replicate/cog, which leaves a bare git "
-           f"directory at {DEFAULT_SOURCE}); the scripts are read at commit {commit}.")
+    how = ("Get Cog's repository first, with its history (the pinned commit is not the newest): "
+           "`git clone https://github.com/replicate/cog /tmp/cog` and COG_SOURCE=/tmp/cog; a bare mirror works too "
+           f"(default {DEFAULT_SOURCE}). The scripts are read at commit {commit} (COG_COMMIT).")
     if not os.path.isdir(source):
         fail_setup(f"no Cog repository at {source}. {how}")
     git = git_args(source)
