@@ -38,7 +38,6 @@ DEFAULT_SOURCE = "/work/.mirror/replicate+cog/repo"
 TESTS_DIR = "integration-tests/tests"
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 PYTHON_TAGS = ["3.10-slim", "3.11-slim", "3.12-slim", "3.13-slim"]
-SERVE_WAIT_S = float(os.environ.get("COG_SERVE_WAIT", "300"))
 # Host variables a test passes on (Cog's propagatedEnvVars, and this project's settings).
 PROPAGATED = ["COG_SDK_WHEEL", "COGLET_WHEEL", "COG_MODEL_REGISTRY", "RUST_LOG", "COG_CA_CERT", "COG_REGISTRY_HOST",
               "COG_ROOTLESS", "COG_CAPTURE", "SSL_CERT_FILE", "LANG", "USER", "LOGNAME", "TERM"]
@@ -563,7 +562,7 @@ class TestScript:
 # The run
 
 
-def setup_environment(state, cog_bin):
+def setup_environment(state):
     """Starts (or reuses) the loopback registry holding the python stand-ins; returns (address, started_here)."""
     registry_dir = os.path.join(state, "registry")
     pid_file = os.path.join(registry_dir, "pid")
@@ -637,7 +636,7 @@ def main():
         fail_setup(f"no cog binary at {cog_bin} (swift build -c release --product cog, or set COG_BIN)")
     state = os.path.abspath(os.environ.get("COG_INTEGRATION_DIR", "/var/tmp/cog-integration"))
     os.makedirs(os.path.join(state, "work"), exist_ok=True)
-    registry, started_registry = setup_environment(state, cog_bin)
+    registry, started_registry = setup_environment(state)
     harness = Harness(cog_bin, state, ROOT, go_expand)
     shim_dir = harness.write_docker_shim(os.path.join(state, "bin"))
     print(f"Cog {commit[:12]} from {source}; cog {cog_bin}; registry {registry}; state {state}", flush=True)
