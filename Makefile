@@ -1,7 +1,7 @@
 # The two quick-start commands are `make demo` and `make test`; both install what they need first.
 SWIFT ?= swift
 
-.PHONY: deps build demo test lint bench-layers bench-registry bench-build
+.PHONY: deps build demo test lint bench-layers bench-registry bench-build cog-integration cog-integration-selftest
 
 deps:
 	./scripts/install-deps.sh
@@ -28,3 +28,14 @@ bench-build: deps
 
 bench-registry: deps
 	./bench/registry.sh
+
+# Cog's own integration tests (replicate/cog integration-tests/tests/*.txtar, read from a git directory at the
+# pinned commit; see README "Cog's integration tests") against the release binary. Slow (a build per script):
+# not part of `make test`. ARGS="--filter REGEX" runs some; COG_SOURCE=/path/to/cog-git-dir says where Cog is.
+cog-integration: deps
+	flock /tmp/swift-build.lock $(SWIFT) build -c release --product cog
+	nice -n 19 python3 scripts/cog-integration-tests.py $(ARGS)
+
+# The runner's own test (its testscript dialect, on testdata/cog-integration/; no cog needed, a second).
+cog-integration-selftest:
+	python3 -m unittest discover -s scripts -p 'test_cog_integration_runner.py'

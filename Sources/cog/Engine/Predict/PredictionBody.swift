@@ -52,11 +52,12 @@ public struct PredictionBody: Sendable {
         return String(decoding: data, as: UTF8.self)
     }
 
-    /// Writes `value` as JSON to `sink`, long strings copied from the file in pieces.
+    /// Writes `value` as JSON to `sink`, long strings copied from the file in pieces; `pretty` indents it as Cog
+    /// does (`JSONIndent`).
     public func writeJSON(_ value: Any, pretty: Bool, to sink: (UnsafeRawBufferPointer) throws -> Void) throws {
-        var options: JSONSerialization.WritingOptions = [.sortedKeys, .fragmentsAllowed, .withoutEscapingSlashes]
-        if pretty { options.insert(.prettyPrinted) }
-        let text = try JSONSerialization.data(withJSONObject: value, options: options)
+        let options: JSONSerialization.WritingOptions = [.sortedKeys, .fragmentsAllowed, .withoutEscapingSlashes]
+        let compact = try JSONSerialization.data(withJSONObject: value, options: options)
+        let text = pretty ? JSONIndent.indent(compact) : compact
         // JSONSerialization writes the placeholder's NUL as \u0000: splice the raw text in there.
         let token = Array("\"\\u0000cog-spill:".utf8)
         var rest = text[...]
