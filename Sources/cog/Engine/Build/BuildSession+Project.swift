@@ -3,9 +3,9 @@ import Layers
 import OCI
 
 extension BuildSession {
-    /// `COPY . /src` as layers: the model weights first, each file in a layer of its own (cached by the file's
-    /// identity, so a rebuild neither reads nor compresses it again), then the code. A code edit changes only the
-    /// code layer, so a push uploads only that.
+    /// `COPY . /src` as layers: the model weights first, each file in a layer of its own, then the code; each
+    /// layer cached by its files' identity, so a rebuild neither reads nor compresses unchanged files again. A code
+    /// edit changes only the code layer, so a push uploads only that.
     /// With `unpack` false its layers only go into the blob store (a build taken whole from the caches).
     func copyProject(destination: String, excludes: [String], unpack: Bool = true) async throws {
         let files = ProjectFiles(directory: projectDirectory, excludes: excludes, ownState: [settings.paths.root])
@@ -18,23 +18,33 @@ extension BuildSession {
             rule: settings.weights)
         var diffIDs: [Digest] = []
         for group in selection.groups {
-            diffIDs.append(try await addWeightsLayer(group, destination: destination, unpack: unpack))
+            let label = group.compactMap { entry -> String? in
+                guard case .regular = entry.kind else { return nil }
+                return String(entry.path.description.dropFirst(destination.count))
+            }.joined(separator: " ")
+            let (diffID, size) = try await addProjectLayer(
+                group, kind: "weights", createdBy: "COPY \(label) \(destination)/ (weights)", label: "weights \(label)",
+                unpack: unpack)
+            progress.info(
+                "   weights \(label): " + (size.map { "layer of its own (\(ByteCount($0)))" } ?? "cached layer"))
+            diffIDs.append(diffID)
         }
         diffIDs.append(
-            try await addLayer(entries: selection.code, createdBy: "COPY . \(destination)", unpack: unpack).diffID)
+            try await addProjectLayer(
+                selection.code, kind: "code", createdBy: "COPY . \(destination)", label: nil, unpack: unpack
+            ).diffID)
         state.chainKey = try StepCache.key(
             parent: state.chainKey, material: "copy-project " + diffIDs.map(\.description).joined(separator: " "))
     }
 
-    /// One weights layer, from the step cache when its files have not changed (same path, size, mtime, inode).
-    private func addWeightsLayer(_ entries: [TarEntry], destination: String, unpack: Bool) async throws -> Digest {
-        let label = entries.compactMap { entry -> String? in
-            guard case .regular = entry.kind else { return nil }
-            return String(entry.path.description.dropFirst(destination.count))
-        }.joined(separator: " ")
+    /// A layer of project files, from the step cache when its files have not changed (same path, size, mtime,
+    /// ctime, inode).
+    /// - Returns: its diffID, and its compressed size when it was written now (nil: cached).
+    private func addProjectLayer(
+        _ entries: [TarEntry], kind: String, createdBy: String, label: String?, unpack: Bool
+    ) async throws -> (diffID: Digest, written: Int64?) {
         let key = try StepCache.key(
-            parent: StepCache.noParent, material: "weights \(settings.layerMaterial)\n" + Self.identity(of: entries))
-        let createdBy = "COPY \(label) \(destination)/ (weights)"
+            parent: StepCache.noParent, material: "\(kind) \(settings.layerMaterial)\n" + Self.identity(of: entries))
         if !settings.noCache, let cached = cache.lookup(key, blobs: settings.paths.blobs)?.first {
             let paths = settings.paths
             let directory = try await Blocking.run {
@@ -44,28 +54,33 @@ extension BuildSession {
             }
             state.append(
                 .written(descriptor: cached.descriptor, diffID: cached.diffID, directory: directory),
-                createdBy: createdBy, created: settings.created, label: "weights \(label)")
+                createdBy: createdBy, created: settings.created, label: label)
             layerWritten(cached.descriptor)
-            progress.info("   weights \(label): cached layer")
-            return cached.diffID
+            return (cached.diffID, nil)
         }
-        let layer = try await addLayer(
-            entries: entries, createdBy: createdBy, label: "weights \(label)", unpack: unpack)
-        try cache.store([(layer, "weights \(label)")], for: key)
-        progress.info("   weights \(label): layer of its own (\(ByteCount(layer.descriptor.size)))")
-        return layer.diffID
+        let layer = try await addLayer(entries: entries, createdBy: createdBy, label: label, unpack: unpack)
+        try cache.store([(layer, label)], for: key)
+        return (layer.diffID, layer.descriptor.size)
     }
 
-    /// What identifies a weights layer's content without reading it: each entry's path, mode and owner, and each
-    /// file's size, modification time (nanoseconds), device and inode.
+    /// What identifies a project layer's content without reading it: each entry's path, mode and owner, and each
+    /// file's size, modification and change times (nanoseconds), device and inode.
     static func identity(of entries: [TarEntry]) -> String {
         entries.map { entry in
             var line = "\(entry.path) \(entry.mode) \(entry.uid) \(entry.gid) \(entry.mtime)"
+            switch entry.kind {
+            case .regular(.bytes(let bytes)): line += " bytes " + ((try? Digest.sha256(Data(bytes)).description) ?? "?")
+            case .symlink(let target), .hardlink(let target): line += " -> \(target)"
+            default: break
+            }
             if case .regular(.file(let path, let size)) = entry.kind {
                 var st = stat()
                 let found = path.withCString { stat($0, &st) } == 0
                 line +=
-                    " \(size) \(found ? "\(st.st_mtim.tv_sec).\(st.st_mtim.tv_nsec) \(st.st_dev) \(st.st_ino)" : "?")"
+                    " \(size) "
+                    + (found
+                        ? "\(st.st_mtim.tv_sec).\(st.st_mtim.tv_nsec) \(st.st_ctim.tv_sec).\(st.st_ctim.tv_nsec) \(st.st_dev) \(st.st_ino)"
+                        : "?")
             }
             return line
         }.joined(separator: "\n")
