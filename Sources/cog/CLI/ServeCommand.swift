@@ -16,12 +16,19 @@ struct ServeCommand: AsyncParsableCommand {
     @Argument(help: "An image in the local store.") var image: String?
     @Option(name: .shortAndLong, help: "Port to listen on.") var port = 8393
     @Option(help: "Address to listen on (0.0.0.0 for every interface).") var host = "127.0.0.1"
+    @Option(
+        name: .customLong("upload-url"),
+        help: "Where the runtime uploads file outputs (PUT), as in Cog; passed to the model's server.")
+    var uploadURL: String?
     @OptionGroup var gpuOptions: GPUOptions
     @OptionGroup var options: BuildOptions
 
     func validate() throws {
         if options.networkMode == .none {
             throw ValidationError("--network none leaves the model's server unreachable; use default or host")
+        }
+        if let uploadURL, URL(string: uploadURL)?.scheme.map({ ["http", "https"].contains($0) }) != true {
+            throw ValidationError("--upload-url must be an http:// or https:// URL (not \"\(uploadURL)\")")
         }
         if options.networkMode != .host,
             host.split(separator: ".").count != 4 || !host.allSatisfy({ $0.isNumber || $0 == "." })
@@ -38,12 +45,14 @@ struct ServeCommand: AsyncParsableCommand {
         let (environment, port, address, network) = (
             Environment.current.variables, self.port, host, options.networkMode
         )
+        let upload = uploadURL.map { ["--upload-url", $0] } ?? []
         let gpus = try await gpuOptions.edits(for: model.image, reporter: reporter)
         let server = try await runReportingErrors {
             try await Blocking.run {
                 try ImageServer(
                     image: model.image, paths: paths, hostEnvironment: environment, network: network,
-                    projectDirectory: model.projectDirectory, gpus: gpus, address: address, port: port
+                    projectDirectory: model.projectDirectory, gpus: gpus, serverArguments: upload, address: address,
+                    port: port
                 ) { reporter.output($0) }
             }
         }

@@ -1,0 +1,66 @@
+import Foundation
+import TestSupport
+import Testing
+
+/// `cog serve --upload-url URL` as in Cog: the runtime PUTs each file output there and answers with its URL instead
+/// of inlining the bytes.
+@Suite(.serialized) struct UploadURLTests {
+    static let predictor = """
+        from cog import BasePredictor, Path
+
+        class Predictor(BasePredictor):
+            def predict(self) -> Path:
+                out = Path("/tmp/result.txt")
+                out.write_text("uploaded by the runtime\\n")
+                return out
+
+        """
+
+    @Test func fileOutputsArePutToTheUploadURL() throws {
+        let scene = try Scene("upload-url")
+        let project = try scene.project("model", ParityTests.model, files: ["predict.py": Self.predictor])
+        let receiver = try BackgroundProcess(
+            ["python3", "\(packageRoot)/testdata/upload/upload-receiver.py", "{DIR}"], label: "upload-receiver")
+        let port = try closedPort()
+        let environment = scene.environment.map { "\($0.key)=\($0.value)" }
+        // The host's network, so the model reaches the receiver on the host's loopback.
+        let server = try spawnDetached(
+            ["env", "-C", project] + environment + [
+                Scene.cog, "serve", "-p", port, "--network", "host", "--upload-url",
+                "http://127.0.0.1:\(receiver.port)/uploads/", "--progress", "plain",
+            ],
+            log: "\(scene.dir.path)/serve.log")
+        defer {
+            kill(server, SIGTERM)
+            var status: Int32 = 0
+            waitpid(server, &status, 0)
+        }
+        let log = { (try? String(contentsOfFile: "\(scene.dir.path)/serve.log", encoding: .utf8)) ?? "" }
+        var ready = false
+        for _ in 0..<600 where !ready {
+            let health = try runCommand(["curl", "-sf", "http://127.0.0.1:\(port)/health-check"])
+            ready = health.status == 0 && health.stdout.contains("READY")
+            if !ready { usleep(250_000) }
+        }
+        #expect(ready, "\(log().suffix(3000))")
+        let prediction = try runCommand([
+            "curl", "-sf", "-X", "POST", "-H", "Content-Type: application/json", "-d", #"{"input": {}}"#,
+            "http://127.0.0.1:\(port)/predictions",
+        ])
+        #expect(prediction.status == 0, "\(prediction.output) \(log().suffix(2000))")
+        #expect(prediction.stdout.contains("http://127.0.0.1:\(receiver.port)/"), "\(prediction.stdout)")
+        #expect(!prediction.stdout.contains("data:"), "the bytes are not inlined: \(prediction.stdout)")
+        let received = try FileManager.default.contentsOfDirectory(atPath: receiver.directory.path)
+            .filter { $0.hasPrefix("received-") }
+        #expect(received.count == 1, "\(received)")
+        let bytes = try String(
+            contentsOfFile: "\(receiver.directory.path)/\(received.first ?? "")", encoding: .utf8)
+        #expect(bytes == "uploaded by the runtime\n")
+    }
+
+    @Test func anUploadURLThatIsNoHTTPURLIsRefused() throws {
+        let refused = try runCommand([Scene.cog, "serve", "--upload-url", "ftp://example.com/"])
+        #expect(refused.status != 0)
+        #expect(refused.stderr.contains("--upload-url must be an http:// or https:// URL"), "\(refused.stderr)")
+    }
+}
