@@ -70,16 +70,18 @@ struct CogFinishing {
     /// The schema the runtime serves for the predictor in /src: read from the source without importing it
     /// (`Data/openapi_schema_static.py`), or, for what that cannot decide (it exits 3 with the reason), by
     /// importing the predictor with the image's own cog (`Data/openapi_schema.py`). Errors in the predictor (a
-    /// failing import) fail the build with its output.
+    /// failing import) and what Cog's static parser refuses (the static script's exit status 4) fail the build with
+    /// their output.
     private func generateSchema(_ predictor: String) async throws -> String {
         let staticScript = try Self.script("openapi_schema_static")
         let importScript = try Self.script("openapi_schema")
         // stderr goes to files shown only on failure, so warnings cannot corrupt the JSON. The first line says
-        // which method gave the schema.
+        // which method gave the schema. Exit status 4: what Cog's static parser refuses fails the build, no fallback.
         let command = """
-            if python -c "$COG_SCHEMA_STATIC" "$1" "$2" >/tmp/cog-schema.json 2>/tmp/cog-schema.err; then
-              echo static; cat /tmp/cog-schema.json; exit 0
-            fi
+            python -c "$COG_SCHEMA_STATIC" "$1" "$2" >/tmp/cog-schema.json 2>/tmp/cog-schema.err
+            status=$?
+            if [ $status -eq 0 ]; then echo static; cat /tmp/cog-schema.json; exit 0; fi
+            if [ $status -eq 4 ]; then cat /tmp/cog-schema.err; exit 1; fi
             echo "import: $(tail -n 1 /tmp/cog-schema.err)"
             python -c "$COG_SCHEMA_SCRIPT" "$1" "$2" 2>/tmp/cog-schema.err || { cat /tmp/cog-schema.err; exit 1; }
             """
