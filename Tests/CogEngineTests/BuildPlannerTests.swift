@@ -58,11 +58,23 @@ import Testing
                 "DEBIAN_FRONTEND", "PYTHONUNBUFFERED", "LD_LIBRARY_PATH", "NVIDIA_DRIVER_CAPABILITIES",
                 "COG_PREDICT_TYPE_STUB", "COG_TRAIN_TYPE_STUB", "COG_MAX_CONCURRENCY",
             ])
-        #expect(plan.image.labels[BuildPlan.Label.version] == CompatibilityTables.cogRelease)
+        #expect(plan.image.labels[BuildPlan.Label.version] == CogRuntime.newest, "the runtime installed")
         #expect(plan.image.labels[BuildPlan.Label.builder] == "cog-daemonless \(CogVersion.this)")
         #expect(plan.image.labels[BuildPlan.Label.revision] == nil)
         #expect(plan.image.labels[BuildPlan.Label.hasInit] == "true")
         #expect(plan.image.labels[BuildPlan.Label.config] == plan.config.labelJSON())
+    }
+
+    /// As in Cog, `run.cog.version` equals the `cog.__version__` the image installs; COG_LABEL_VERSION wins.
+    @Test func versionLabelFollowsTheRuntimeInstalled() throws {
+        let pinned = try plan(
+            "build:\n  python_version: \"3.12\"\n  sdk_version: \"0.18.0\"\npredict: \"predict.py:P\"\n")
+        #expect(pinned.image.labels[BuildPlan.Label.version] == "0.18.0")
+        let older = try plan("build:\n  python_version: \"3.9\"\npredict: \"predict.py:P\"\n")
+        #expect(older.image.labels[BuildPlan.Label.version] == CogRuntime.newestForPython38)
+        var options = BuildPlanner.Options()
+        options.cogVersionLabel = "0.16.9"
+        #expect(try plan(hello, options: options).image.labels[BuildPlan.Label.version] == "0.16.9")
     }
 
     @Test func gpuPlanProvisionsPythonWithUv() throws {

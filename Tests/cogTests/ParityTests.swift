@@ -33,7 +33,7 @@ import Testing
                 "org.opencontainers.image.revision", "org.opencontainers.image.version", "run.cog.builder",
                 "run.cog.config", "run.cog.has_init", "run.cog.openapi_schema", "run.cog.pip_freeze", "run.cog.version",
             ])
-        #expect(labels?["run.cog.version"] == "0.22.0")
+        #expect(labels?["run.cog.version"] == "0.23.1", "the cog runtime installed, as in Cog")
         #expect(labels?["run.cog.builder"] == "cog-daemonless 0.1.0")
         #expect(labels?["run.cog.has_init"] == "true")
         #expect(labels?["org.opencontainers.image.revision"] == head)

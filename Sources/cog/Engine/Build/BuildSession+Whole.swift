@@ -13,13 +13,14 @@ enum WholeBuild {
     static let history = "history"
 
     /// The entry's key: the chain after the project copy, and what the finishing adds (the scripts that make the
-    /// schema, this cog's version, the history's timestamp).
+    /// schema, this cog's version, the version label the schema repeats, the history's timestamp).
     static func key(after chainKey: Digest, plan: BuildPlan, settings: BuildSettings) throws -> Digest {
         let scripts = try ["openapi_schema_static", "openapi_schema"].map(CogFinishing.script).joined(separator: "\n")
         return try StepCache.key(
             parent: chainKey,
             material: [
-                "whole-build", CogVersion.this, settings.created, plan.predictor ?? "", plan.trainer ?? "",
+                "whole-build", CogVersion.this, plan.image.labels[BuildPlan.Label.version] ?? "", settings.created,
+                plan.predictor ?? "", plan.trainer ?? "",
                 try Digest.sha256(Data(scripts.utf8)).description,
             ].joined(separator: "\n"))
     }

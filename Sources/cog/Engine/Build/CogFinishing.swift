@@ -70,21 +70,23 @@ struct CogFinishing {
     /// The schema the runtime serves for the predictor in /src: read from the source without importing it
     /// (`Data/openapi_schema_static.py`), or, for what that cannot decide (it exits 3 with the reason), by
     /// importing the predictor with the image's own cog (`Data/openapi_schema.py`). Errors in the predictor (a
-    /// failing import) fail the build with its output.
+    /// failing import) and what Cog's static parser refuses (the static script's exit status 4) fail the build with
+    /// their output.
     private func generateSchema(_ predictor: String) async throws -> String {
         let staticScript = try Self.script("openapi_schema_static")
         let importScript = try Self.script("openapi_schema")
         // stderr goes to files shown only on failure, so warnings cannot corrupt the JSON. The first line says
-        // which method gave the schema.
+        // which method gave the schema. Exit status 4: what Cog's static parser refuses fails the build, no fallback.
         let command = """
-            if python -c "$COG_SCHEMA_STATIC" "$1" "$2" >/tmp/cog-schema.json 2>/tmp/cog-schema.err; then
-              echo static; cat /tmp/cog-schema.json; exit 0
-            fi
+            python -c "$COG_SCHEMA_STATIC" "$1" "$2" >/tmp/cog-schema.json 2>/tmp/cog-schema.err
+            status=$?
+            if [ $status -eq 0 ]; then echo static; cat /tmp/cog-schema.json; exit 0; fi
+            if [ $status -eq 4 ]; then cat /tmp/cog-schema.err; exit 1; fi
             echo "import: $(tail -n 1 /tmp/cog-schema.err)"
             python -c "$COG_SCHEMA_SCRIPT" "$1" "$2" 2>/tmp/cog-schema.err || { cat /tmp/cog-schema.err; exit 1; }
             """
         let output = try await inspect(
-            ["/bin/sh", "-c", command, "schema", predictor, CogVersion.this], workingDirectory: "/src",
+            ["/bin/sh", "-c", command, "schema", predictor, schemaVersion], workingDirectory: "/src",
             what: "OpenAPI schema of \(predictor)",
             extraEnvironment: ["COG_SCHEMA_STATIC=\(staticScript)", "COG_SCHEMA_SCRIPT=\(importScript)"])
         let lines = output.split(separator: "\n", maxSplits: 1, omittingEmptySubsequences: false)
@@ -98,6 +100,11 @@ struct CogFinishing {
             throw BuildError.schemaNotJSON(output: json)
         }
         return json
+    }
+
+    /// The schema's `info.version`: as in Cog, the image's `run.cog.version` label.
+    private var schemaVersion: String {
+        session.plan.image.labels[BuildPlan.Label.version] ?? session.plan.config.runtime.version
     }
 
     /// A Python script of the engine's resources.

@@ -15,6 +15,13 @@ struct CogRuntime: Sendable, Equatable {
     /// The newest cog release that installs on Python 3.8 and 3.9.
     static let newestForPython38 = "0.16.12"
 
+    /// The release installed, as the image's `run.cog.version` label and its schema's `info.version` name it: Cog
+    /// writes its own version there and installs the cog package of that same version, so `cog.__version__` in the
+    /// image equals the label. An unpinned prerelease has no version before pip runs: it gets the Cog release followed.
+    var version: String {
+        requirement.hasPrefix("cog==") ? String(requirement.dropFirst("cog==".count)) : CompatibilityTables.cogRelease
+    }
+
     /// The runtime for an image with `python`, honouring `sdk_version` when cog.yaml sets it.
     static func select(sdkVersion: String?, python: ReleaseVersion) -> Result<CogRuntime, RuleViolation> {
         let modernPython = python >= ReleaseVersion(major: 3, minor: 10)

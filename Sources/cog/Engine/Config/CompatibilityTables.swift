@@ -41,8 +41,8 @@ struct CompatibilityTables: Sendable, Equatable {
     var torch: [TorchBuild]
     var tensorflow: [TensorFlowBuild]
 
-    /// The Cog release whose behaviour (and these tables) this cog follows; built images carry it in the
-    /// `run.cog.version` label, as Cog writes its own version there (`COG_LABEL_VERSION` overrides it).
+    /// The Cog release whose behaviour (and these tables) this cog follows. Built images' `run.cog.version` label
+    /// names the cog runtime installed instead (`CogRuntime.version`), which is what Cog's label equals.
     static let cogRelease = "0.22.0"
 
     /// The tables shipped with this binary, read once.

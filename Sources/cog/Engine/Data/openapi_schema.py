@@ -26,7 +26,21 @@ except ImportError:
     schema_out.flush()
     sys.exit(0)
 from cog._inspector import create_predictor, _selected_predict_method
-import importlib
+import cog, cog.input, importlib, typing
+
+# Which Input() calls name a default: `Input(default=None)` and `Input(description=...)` make equal FieldInfos, but a
+# Secret with an explicit None default is optional (as Cog's static parser reads it).
+explicit_defaults, cog_input = set(), cog.Input
+
+
+def recording_input(*args, **kwargs):
+    field_info = cog_input(*args, **kwargs)
+    if args or "default" in kwargs:
+        explicit_defaults.add(id(field_info))
+    return field_info
+
+
+cog.Input = cog.input.Input = recording_input
 
 ref, version = sys.argv[1], sys.argv[2]
 file_name, class_name = ref.split(":", 1)
@@ -48,7 +62,14 @@ def number(value):
 properties, required, enums = {}, [], {}
 for name, field in info.inputs.items():
     prop = {"x-order": field.order}
-    optional = field.type.repetition in (adt.Repetition.OPTIONAL, adt.Repetition.OPTIONAL_REPEATED)
+    declared = parameters[name].default if name in parameters else inspect.Parameter.empty
+    accept = getattr(declared, "accept", None)
+    if accept is not None and field.type.primitive not in (adt.PrimitiveType.PATH, adt.PrimitiveType.FILE):
+        sys.exit(f"accept is only valid on Path or File inputs (parameter '{name}')")
+    none_default = declared is None or (id(declared) in explicit_defaults and declared.default is None)
+    optional = field.type.repetition in (adt.Repetition.OPTIONAL, adt.Repetition.OPTIONAL_REPEATED) or (
+        field.type.primitive is adt.PrimitiveType.SECRET and field.type.repetition is adt.Repetition.REQUIRED
+        and none_default)
     if field.choices:
         kind = field.type.primitive.json_type().get("type") or "string"
         enums[name] = {"title": name, "description": "An enumeration.", "enum": list(field.choices), "type": kind}
@@ -70,7 +91,27 @@ for name, field in info.inputs.items():
             prop[key] = number(value)
     if getattr(field, "deprecated", False):
         prop["deprecated"] = True
+    if accept is not None:
+        prop["x-cog-accept"] = accept
     properties[name] = prop
+
+
+
+def output_schema():
+    """cog's own, but a TypedDict gets its properties, as Cog's static parser writes them (cog serves it as a dict)."""
+    returned = typing.get_type_hints(method).get("return")
+    if not (sys.version_info >= (3, 10) and typing.is_typeddict(returned)):
+        return info.output.json_type()
+    props = {}
+    for field_name, hint in typing.get_type_hints(returned).items():
+        field_type = adt.FieldType.from_type(hint)
+        props[field_name] = dict(field_type.json_type(), title=field_name.replace("_", " ").title())
+        if field_type.repetition in (adt.Repetition.OPTIONAL, adt.Repetition.OPTIONAL_REPEATED):
+            props[field_name]["nullable"] = True
+    schema = {"title": "Output", "type": "object", "properties": props}
+    required = [field_name for field_name in props if field_name in returned.__required_keys__]
+    return dict(schema, required=required) if required else schema
+
 
 input_schema = {"title": "Input", "type": "object", "properties": properties}
 if required:
@@ -82,7 +123,7 @@ invalid = {"description": "Validation Error",
            "content": {"application/json": {"schema": {"$ref": "#/components/schemas/HTTPValidationError"}}}}
 schemas = {
     "Input": input_schema,
-    "Output": info.output.json_type(),
+    "Output": output_schema(),
     "PredictionRequest": {"title": "PredictionRequest", "type": "object",
                           "properties": {"id": string("Id"), "input": {"$ref": "#/components/schemas/Input"}}},
     "PredictionResponse": {"title": "PredictionResponse", "type": "object", "properties": {

@@ -3,9 +3,11 @@
 # output is byte for byte what openapi_schema.py prints. Same arguments (PREDICTOR_REF as file.py:Name, and the cog CLI
 # version), run in /src. Whatever cannot be decided from the source alone (a call, a name imported from another module,
 # an unknown decorator or base class, a type or constraint cog rejects...) ends it with exit status 3 and the reason on
-# stderr; the caller then runs the import-based openapi_schema.py, which also reports cog's own errors.
+# stderr; the caller then runs the import-based openapi_schema.py, which also reports cog's own errors. What Cog's own
+# static parser refuses (accept= on an input that is no file, a type imported from a module it cannot read) ends it
+# with exit status 4 and the reason on stderr: the build fails there, as Cog's does.
 # Standard library only, Python 3.8 to 3.13; neither the user's code nor cog is imported.
-import ast, builtins, json, operator, re, sys
+import ast, builtins, json, operator, os, re, sys
 
 # cog releases whose inspector this mirrors: 0.21 lacks cog.concurrent and Input(accept=), 0.20 rejects unions,
 # < 0.20 cannot run openapi_schema.py at all. Outside this range the script falls back.
@@ -36,6 +38,9 @@ DYNAMIC = (ast.If, ast.For, ast.AsyncFor, ast.While, ast.With, ast.AsyncWith, as
 
 class Fallback(Exception):
     pass
+
+class Refusal(Exception):
+    """What Cog's own static parser refuses: the build fails with the reason (exit status 4), no fallback."""
 
 def fail(reason):
     raise Fallback(reason)
@@ -217,7 +222,10 @@ def typ(node, env):
         if name == "typing.Annotated" and len(args) >= 2:
             for meta in args[1:]:
                 if not isinstance(meta, ast.Constant) and resolve(meta, env) == ("symbol", "cog.Opaque"):
-                    return ("opaque", typ(args[0], env))
+                    try:
+                        return ("opaque", typ(args[0], env))
+                    except Refusal:  # an opaque type is never read: wherever it comes from, it is JSON
+                        return ("opaque", ("ext",))
                 if not isinstance(meta, (ast.Constant, ast.Name, ast.Attribute)):
                     fail("Annotated metadata at line %d is computed" % node.lineno)
             return typ(args[0], env)
@@ -229,11 +237,58 @@ def typ(node, env):
         fail("unsupported generic type %s" % describe(base))
     meaning = resolve(node, env)
     if meaning is None: fail("unsupported annotation at line %d" % node.lineno)
+    if meaning[0] == "ext": imported_type(meaning[1])
     if meaning[0] == "symbol" and meaning[1] in TYPES: return TYPES[meaning[1]]
     if meaning[0] == "value":  # a type alias (Images = List[Path])
         return typ(meaning[1], meaning[2])
     if meaning[0] == "class" and model_chain(meaning[1], env.scope.module): return ("model", meaning[1])
+    if meaning[0] == "class" and typeddict_chain(meaning[1], env.scope.module): return ("typeddict", meaning[1])
     fail("unsupported type %s" % describe(meaning))
+
+def imported_type(full):
+    """A type from another module: Cog's static parser reads the project's own .py modules, nothing else (a package's
+    __init__.py, an installed module), and fails the build there; this script falls back for the ones it reads."""
+    module, _, name = full.rpartition(".")
+    if module.startswith(".") or os.path.isfile(module.replace(".", "/") + ".py"):
+        fail("type %s comes from another module" % full)
+    raise Refusal("cannot resolve type '%s' (imported from '%s'): a schema is read from the project's own .py files, "
+                  "without importing them; define %s in the predictor's file (as a cog BaseModel), or, for a "
+                  "JSON-shaped type, annotate it as Annotated[%s, Opaque] (from typing and cog)" % (name, module, name,
+                                                                                                   name))
+
+def typeddict_chain(cls, module, depth=0):
+    """[base, ..., cls] when cls is a TypedDict (class syntax, single inheritance within this file), else None."""
+    if depth > 20 or len(cls.bases) != 1 or cls.decorator_list or any(k.arg != "total" for k in cls.keywords):
+        return None
+    base = resolve(cls.bases[0], Env(module, cls.lineno))
+    if base in (("symbol", "typing.TypedDict"),): return [cls]
+    chain = typeddict_chain(base[1], module, depth + 1) if base[0] == "class" else None
+    return chain + [cls] if chain else None
+
+def typeddict_output(cls, module):
+    """A TypedDict output's properties, as Cog's static parser writes them: cog itself serves it as a dict."""
+    properties, key_required = {}, {}
+    for c in typeddict_chain(cls, module):
+        total = True
+        for k in c.keywords:
+            total = value(k.value, Env(module, c.lineno))
+            if type(total) is not bool: fail("TypedDict %s: total is not True or False" % c.name)
+        env = Env(module, None) if module.future else Env(Scope(c.body, module, Env(module, c.lineno)), None)
+        for st in c.body:
+            if isinstance(st, ast.AnnAssign) and isinstance(st.target, ast.Name) and st.value is None:
+                node, key_required[st.target.id] = st.annotation, total
+                wrapper = resolve(node.value, env) if isinstance(node, ast.Subscript) else None
+                if wrapper in (("symbol", "typing.NotRequired"), ("symbol", "typing.Required")):
+                    node = node.slice.value if isinstance(node.slice, getattr(ast, "Index", ())) else node.slice
+                    key_required[st.target.id] = wrapper[1] == "typing.Required"
+                ft = field_type(typ(node, env))
+                properties[st.target.id] = dict(field_json(ft), title=st.target.id.replace("_", " ").title(),
+                                                **({"nullable": True} if ft[1] in (OPT, OPT_REP) else {}))
+            elif not (isinstance(st, ast.Expr) and isinstance(st.value, ast.Constant)) and not isinstance(st, ast.Pass):
+                fail("TypedDict %s: a statement other than a field" % c.name)
+    required = [name for name in properties if key_required[name]]
+    return dict({"title": "Output", "type": "object", "properties": properties},
+                **({"required": required} if required else {}))
 
 def model_chain(cls, module, depth=0):
     """[base, ..., cls] when cls is a cog BaseModel subclass (single inheritance within this file), else None."""
@@ -245,6 +300,7 @@ def model_chain(cls, module, depth=0):
 
 def field_type(t):
     """cog._adt.FieldType.from_type: (primitive, repetition, union variants or None); what cog rejects falls back."""
+    if t[0] == "typeddict": return (ANY, REQ, None)  # cog reads a TypedDict as a dict
     kind, members = t[0], [m for m in t[1] if m != NONE] if t[0] == "union" else []
     if kind == "opaque":  # _opaque_field_type
         optional = t[1][0] == "union" and len(t[1][1]) == 2 and NONE in t[1][1]
@@ -331,11 +387,12 @@ def input_info(call, env):
     """The FieldInfo that cog.Input(...) returns, as a dict."""
     if len(call.args) > 1 or any(isinstance(a, ast.Starred) for a in call.args):
         fail("Input() takes one positional argument")
-    info = dict.fromkeys(INPUT_ARGS)
+    info = dict(dict.fromkeys(INPUT_ARGS), given=set())
     for name, node in [("default", a) for a in call.args] + [(kw.arg, kw.value) for kw in call.keywords]:
         if name not in INPUT_ARGS or (name == "default" and call.args and node is not call.args[0]):
             fail("Input() does not take %s" % (name or "**kwargs"))
         info[name] = value(node, env)
+        info["given"].add(name)
     if info["default_factory"] is not None: fail("Input() rejects default_factory")
     return info
 
@@ -357,6 +414,8 @@ def output_json(t, module, stdout):
     """cog._inspector._create_output_type(...).json_type()."""
     if t == ("prim", ANY):  # cog warns about Any while openapi_schema.py runs; that goes to stderr, not the schema
         return {"title": "Output"}
+    if t[0] == "typeddict":
+        return typeddict_output(t[1], module)
     if t[0] == "model":
         fields = {}  # base classes first, as typing.get_type_hints orders them
         for cls in model_chain(t[1], module):
@@ -456,6 +515,14 @@ def input_property(order, param, node, env, hints_env):
         if raw is None and sys.version_info < (3, 11):
             t = union([t, NONE])  # before 3.11, get_type_hints makes `x: T = None` Optional[T]
     ft = field_type(t)
+    if info is not None and info["accept"] is not None:  # Cog's static parser refuses it on other types
+        if ft[0] not in (PATH, FILE):
+            raise Refusal("accept is only valid on Path or File inputs (parameter '%s')" % param.arg)
+        if not isinstance(info["accept"], str): fail("accept of %s is not a string" % param.arg)
+    # A Secret with an explicit None default is optional (Cog's static parser), unlike `seed: int = Input(default=None)`
+    none_default = node is not None and (raw is None if info is None else "default" in info["given"] and
+                                         info["default"] is None)
+    secret_none = ft[0] == SECRET and ft[1] == REQ and none_default
     default, meta = (None if raw is None else normalize(ft, raw)), dict.fromkeys(INPUT_ARGS)
     if info is not None:  # cog._inspector._create_input_field
         check_constraints(ft, info)
@@ -464,7 +531,7 @@ def input_property(order, param, node, env, hints_env):
                     choices=None if info["choices"] is None else [norm_prim(ft[0], c) for c in info["choices"]])
         default = None if info["default"] is None else normalize(ft, info["default"])
     # from here on as in openapi_schema.py
-    prop, optional, enum = {"x-order": order}, ft[1] in (OPT, OPT_REP), None
+    prop, optional, enum = {"x-order": order}, ft[1] in (OPT, OPT_REP) or secret_none, None
     if meta["choices"]:
         enum = {"title": param.arg, "description": "An enumeration.", "enum": list(meta["choices"]),
                 "type": prim_json(ft[0]).get("type") or "string"}
@@ -482,6 +549,8 @@ def input_property(order, param, node, env, hints_env):
             prop[key] = int(v) if isinstance(v, float) and v.is_integer() else v
     if meta["deprecated"]:
         prop["deprecated"] = True
+    if meta["accept"] is not None:
+        prop["x-cog-accept"] = meta["accept"]
     return prop, enum, not optional and "default" not in prop
 
 def schema(ref, version):
@@ -588,6 +657,9 @@ def main():
             fail("cog %s: this script mirrors the inspector of cog 0.%d to 0.%d" % (
                 installed, VERIFIED_COG[0][1], VERIFIED_COG[1][1]))
         print(schema(sys.argv[1], sys.argv[2]))
+    except Refusal as e:
+        sys.stderr.write("%s\n" % e)
+        sys.exit(4)
     except Exception as e:  # Fallback, or a case this script did not foresee: the import-based script decides
         reason = str(e) if isinstance(e, Fallback) else "unexpected %s: %s" % (type(e).__name__, e)
         sys.stderr.write("static schema: %s\n" % reason)

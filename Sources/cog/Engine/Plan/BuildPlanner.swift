@@ -25,8 +25,8 @@ public enum BuildPlanner {
         public var pythonDownloadsJSON: String?
         /// `COG_CA_CERT` as given (resolved by `CACertificate` when planning).
         public var caCertificate: String?
-        /// The `run.cog.version` label: the Cog release followed, unless `COG_LABEL_VERSION` says otherwise.
-        public var cogVersionLabel: String = CompatibilityTables.cogRelease
+        /// The `run.cog.version` label (`COG_LABEL_VERSION`); nil: the version of the cog runtime installed.
+        public var cogVersionLabel: String?
         /// The project's git revision, recorded in OCI labels (none in tests' plans unless given).
         public var revision = GitRevision()
 
@@ -95,7 +95,8 @@ public enum BuildPlanner {
                         summary: "use \(config.configFile) as cog.yaml")))
         }
         var labels = [
-            BuildPlan.Label.version: options.cogVersionLabel, BuildPlan.Label.config: config.labelJSON(),
+            BuildPlan.Label.version: options.cogVersionLabel ?? config.runtime.version,
+            BuildPlan.Label.config: config.labelJSON(),
             BuildPlan.Label.hasInit: "true", BuildPlan.Label.builder: CogVersion.builder,
         ].merging(options.revision.labels) { _, new in new }
         if let cogBase { labels[BuildPlan.Label.cogBaseImageName] = cogBase.reference }

@@ -1,0 +1,6 @@
+from cog import BasePredictor, Input
+
+
+class Predictor(BasePredictor):
+    def predict(self, name: str = Input(description="A name", accept="text/plain")) -> str:
+        return name

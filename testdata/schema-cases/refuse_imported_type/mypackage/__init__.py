@@ -1,0 +1,5 @@
+from cog import BaseModel
+
+
+class Output(BaseModel):
+    text: str
