@@ -99,7 +99,7 @@ import Testing
 
     @Test func theTrainersSchemaIsMergedUnderTrainingNames() throws {
         func document(_ input: String) -> String {
-            ##"{"components":{"schemas":{"Input":{"title":"Input","properties":{"\##(input)":{}}},"Output":{"title":"Output"},"PredictionRequest":{"properties":{"input":{"$ref":"#/components/schemas/Input"}}}}},"paths":{"/predictions":{"post":{"summary":"Predict"}},"/predictions/{prediction_id}/cancel":{"post":{"operationId":"x"}}}}"##
+            ##"{"components":{"schemas":{"Input":{"title":"Input","properties":{"\##(input)":{}}},"Output":{"title":"Output"},"PredictionRequest":{"properties":{"input":{"$ref":"#/components/schemas/Input"}}}}},"paths":{"/predictions":{"post":{"summary":"Predict","x-cog-streaming":true}},"/predictions/{prediction_id}/cancel":{"post":{"operationId":"x"}}}}"##
         }
         let merged = try TrainingSchema.merge(predict: document("prompt"), train: document("steps"))
         let root = try #require(try JSONSerialization.jsonObject(with: Data(merged.utf8)) as? [String: Any])
@@ -118,6 +118,10 @@ import Testing
             paths.keys.sorted() == [
                 "/predictions", "/predictions/{prediction_id}/cancel", "/trainings", "/trainings/{training_id}/cancel",
             ])
+        // Predictions may stream (the predictor is marked cog.streaming); trainings never do, as in Cog.
+        let post = { (path: String) in ((paths[path] as? [String: Any])?["post"] as? [String: Any]) ?? [:] }
+        #expect(post("/predictions")["x-cog-streaming"] as? Bool == true)
+        #expect(post("/trainings")["x-cog-streaming"] == nil)
         // A training's inputs are checked against TrainingInput.
         #expect(throws: Never.self) { try PredictionInputs.checkNames(["steps": 1], schema: merged, training: true) }
         #expect(

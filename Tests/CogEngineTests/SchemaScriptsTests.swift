@@ -66,6 +66,15 @@ import Testing
         // The import-based script refuses accept= on an input that is no file too (it never sees an unread import).
         let accept = try Self.run("openapi_schema", python: python, in: "\(Self.cases)/refuse_accept_on_str")
         #expect(accept.status != 0 && accept.stderr.contains("accept is only valid on Path or File inputs"))
+        // cog.streaming (imported by name, or used as cog.streaming) puts x-cog-streaming on the predictions
+        // operation, which is what lets coglet accept SSE clients; without an iterator output both refuse it.
+        let streaming = try Self.run("openapi_schema", python: python, in: "\(Self.cases)/decorators")
+        #expect(streaming.stdout.contains(#""x-cog-streaming":true"#), "\(streaming.output)")
+        let plain = try Self.run("openapi_schema", python: python, in: "\(Self.cases)/basic_predict")
+        #expect(plain.status == 0 && !plain.stdout.contains("x-cog-streaming"))
+        let notIterator = try Self.run(
+            "openapi_schema", python: python, in: "\(Self.cases)/refuse_streaming_without_iterator")
+        #expect(notIterator.status != 0 && notIterator.stderr.contains("@streaming requires Iterator[...]"))
         // A print at import and cog's warning about `-> Any` go to stderr: the import-based output is the JSON.
         let printing = try Self.run("openapi_schema", python: python, in: "\(Self.cases)/module_print")
         #expect(printing.stdout.hasPrefix("{") && printing.stderr.contains("loading model code"))

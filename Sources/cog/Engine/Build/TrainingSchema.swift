@@ -39,6 +39,7 @@ enum TrainingSchema {
             post["summary"] = "Train"
             post["description"] = "Run a single training on the model"
             post["operationId"] = "train_trainings_post"
+            post["x-cog-streaming"] = nil  // as in Cog: trainings never stream
             paths["/trainings"] = ["post": post]
         }
         let cancel = "/trainings/{training_id}/cancel"

@@ -41,6 +41,20 @@ def recording_input(*args, **kwargs):
 
 
 cog.Input = cog.input.Input = recording_input
+# cog.streaming returns the function as it is: marked here instead, to put `x-cog-streaming` in the schema as Cog's
+# static parser does for a function it decorates.
+cog_streaming = cog.streaming
+
+
+def marking_streaming(fn=None):
+    def mark(inner):
+        inner.__cog_streaming__ = True
+        return cog_streaming(inner)
+
+    return mark if fn is None else mark(fn)
+
+
+cog.streaming = marking_streaming
 
 ref, version = sys.argv[1], sys.argv[2]
 file_name, class_name = ref.split(":", 1)
@@ -113,6 +127,11 @@ def output_schema():
     return dict(schema, required=required) if required else schema
 
 
+streaming = getattr(inspect.unwrap(method), "__cog_streaming__", False) or getattr(method, "__cog_streaming__", False)
+output = output_schema()
+if streaming and output.get("x-cog-array-type") != "iterator":
+    sys.exit("@streaming requires Iterator[...], AsyncIterator[...], ConcatenateIterator[...] or "
+             "AsyncConcatenateIterator[...] return type")
 input_schema = {"title": "Input", "type": "object", "properties": properties}
 if required:
     input_schema["required"] = required
@@ -123,7 +142,7 @@ invalid = {"description": "Validation Error",
            "content": {"application/json": {"schema": {"$ref": "#/components/schemas/HTTPValidationError"}}}}
 schemas = {
     "Input": input_schema,
-    "Output": output_schema(),
+    "Output": output,
     "PredictionRequest": {"title": "PredictionRequest", "type": "object",
                           "properties": {"id": string("Id"), "input": {"$ref": "#/components/schemas/Input"}}},
     "PredictionResponse": {"title": "PredictionResponse", "type": "object", "properties": {
@@ -152,6 +171,8 @@ paths = {
         "parameters": [{"required": True, "schema": {"title": "Prediction Id", "type": "string"}, "name": "prediction_id", "in": "path"}],
         "responses": {"200": ok(), "422": invalid}}},
 }
+if streaming:
+    paths["/predictions"]["post"]["x-cog-streaming"] = True
 print(json.dumps({"openapi": "3.0.2", "info": {"title": "Cog", "version": version}, "paths": paths,
                   "components": {"schemas": schemas}}, sort_keys=True, separators=(",", ":")), file=schema_out)
 schema_out.flush()

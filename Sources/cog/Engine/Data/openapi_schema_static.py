@@ -449,8 +449,11 @@ def output_json(t, module, stdout):
     return dict({"title": "Output"}, **(items if ft[1] == REQ else {"type": "array", "items": items}))
 
 def check_decorators(fn, env):
+    """Whether cog.streaming marks the function (SSE clients accepted)."""
+    streaming = False
     for d in fn.decorator_list:  # cog.streaming and cog.concurrent return the function itself
         meaning = resolve(d.func if isinstance(d, ast.Call) else d, env)
+        streaming = streaming or meaning == ("symbol", "cog.streaming")
         if meaning not in (("symbol", "cog.streaming"), ("symbol", "cog.concurrent")):
             fail("%s() has a decorator that may change its signature" % fn.name)
         if isinstance(d, ast.Call):
@@ -459,6 +462,7 @@ def check_decorators(fn, env):
             limit = value(d.keywords[0].value, env) if d.keywords else 1
             if type(limit) is not int or limit < 1 or (limit > 1 and not isinstance(fn, ast.AsyncFunctionDef)):
                 fail("cog rejects concurrent(max=%r) on %s()" % (limit, fn.name))
+    return streaming
 
 def find_method(cls, module):
     """The class's MRO (C3), cog's setup() check, and the run or predict it selects (_selected_predict_method)."""
@@ -575,7 +579,7 @@ def schema(ref, version):
     target = entries[0][2][1]
     is_class = isinstance(target, ast.ClassDef)
     fn, env = find_method(target, module) if is_class else (target, Env(module, target.lineno))
-    check_decorators(fn, env)
+    streaming = check_decorators(fn, env)
     a = fn.args  # cog._inspector._validate_run_or_predict and _create_predictor_info
     params = getattr(a, "posonlyargs", []) + a.args
     if a.vararg or a.kwarg or a.kwonlyargs or (is_class and [p.arg for p in params[:1]] != ["self"]):
@@ -593,12 +597,18 @@ def schema(ref, version):
         enums.update({param.arg: enum} if enum else {})
     stdout = []
     output = output_json(typ(fn.returns, hints_env), module, stdout)
+    if streaming and output.get("x-cog-array-type") != "iterator":
+        raise Refusal(STREAMING_NEEDS_ITERATOR)
     input_schema = dict({"title": "Input", "type": "object", "properties": properties},
                         **({"required": required} if required else {}))
-    return "\n".join(stdout + [document(input_schema, output, enums, version)])
+    return "\n".join(stdout + [document(input_schema, output, enums, version, streaming)])
 
-def document(input_schema, output, enums, version):
-    """The whole document, exactly as openapi_schema.py builds it."""
+STREAMING_NEEDS_ITERATOR = ("@streaming requires Iterator[...], AsyncIterator[...], ConcatenateIterator[...] or "
+                            "AsyncConcatenateIterator[...] return type")
+
+def document(input_schema, output, enums, version, streaming):
+    """The whole document, exactly as openapi_schema.py builds it; `x-cog-streaming` on the predictions operation
+    when the function is marked cog.streaming (coglet accepts SSE clients only then)."""
     string = lambda t: {"title": t, "type": "string"}
     timestamp = lambda t: {"title": t, "type": "string", "format": "date-time"}
     ok = lambda s=None: {"description": "Successful Response", "content": {"application/json": {"schema": s or {}}}}
@@ -640,6 +650,8 @@ def document(input_schema, output, enums, version):
                             "name": "prediction_id", "in": "path"}],
             "responses": {"200": ok(), "422": invalid}}},
     }
+    if streaming:
+        paths["/predictions"]["post"]["x-cog-streaming"] = True
     return json.dumps({"openapi": "3.0.2", "info": {"title": "Cog", "version": version}, "paths": paths,
                        "components": {"schemas": schemas}}, sort_keys=True, separators=(",", ":"))
 
