@@ -101,4 +101,21 @@ import Testing
     func boolFlagsAsCogTakesThem(given: [String], parsed: [String]) {
         #expect(CogFlags.normalized(given) == parsed)
     }
+
+    /// Cog ≥ 0.20's `cog run [IMAGE] -i …` predicts; the seeds' `cog run CMD…` still runs a command.
+    @Test(
+        arguments: [
+            (["run", "-i", "s=world"], ["predict", "-i", "s=world"]),
+            (["run", "my-image", "--input", "s=1"], ["predict", "my-image", "--input", "s=1"]),
+            (["run", "--json={}"], ["predict", "--json={}"]),
+            (["run"], ["predict"]),
+            (["run", "python", "train.py", "-i", "x"], ["run", "python", "train.py", "-i", "x"]),
+            (["run", "sh", "-c", "grep -i x f"], ["run", "sh", "-c", "grep -i x f"]),
+            (["run", "-e", "A=1", "echo"], ["run", "-e", "A=1", "echo"]),
+            (["exec", "-i"], ["exec", "-i"]),
+            (["predict", "-i", "s=1"], ["predict", "-i", "s=1"]),
+        ] as [([String], [String])])
+    func runPredictsWhenGivenInputs(given: [String], routed: [String]) {
+        #expect(CogFlags.routed(given) == routed)
+    }
 }

@@ -23,6 +23,6 @@ struct CogCommand: AsyncParsableCommand {
 
     /// Parses Cog's boolean flags as Cog does (`CogFlags`), then runs the command.
     static func main() async {
-        await main(CogFlags.normalized(Array(CommandLine.arguments.dropFirst())))
+        await main(CogFlags.normalized(CogFlags.routed(Array(CommandLine.arguments.dropFirst()))))
     }
 }

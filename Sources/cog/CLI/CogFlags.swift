@@ -10,6 +10,28 @@ enum CogFlags {
     /// Commands whose arguments after the first operand belong to the command they run.
     static let passthrough: Set<String> = ["exec", "run"]
 
+    /// What starts a prediction's arguments: `cog run` followed by one of these (or by an image and then one of
+    /// them, or by nothing) is Cog ≥ 0.20's `cog run`, a prediction; anything else is a command to run, as the
+    /// seeds' `cog run CMD`.
+    static let predictionFlags: Set<String> = ["-i", "--input", "--json", "-o", "--output"]
+
+    /// `cog run …` routed to `predict` when its arguments are a prediction's.
+    static func routed(_ arguments: [String]) -> [String] {
+        guard let index = arguments.firstIndex(where: { !$0.hasPrefix("-") }), arguments[index] == "run" else {
+            return arguments
+        }
+        let rest = Array(arguments[(index + 1)...])
+        let isFlag = { (argument: String) in
+            predictionFlags.contains(argument) || predictionFlags.contains { argument.hasPrefix("\($0)=") }
+        }
+        let predicts =
+            rest.isEmpty || isFlag(rest[0]) || (rest.count > 1 && !rest[0].hasPrefix("-") && isFlag(rest[1]))
+        guard predicts else { return arguments }
+        var routed = arguments
+        routed[index] = "predict"
+        return routed
+    }
+
     static func normalized(_ arguments: [String]) -> [String] {
         var result: [String] = []
         let commandIndex = arguments.firstIndex { !$0.hasPrefix("-") }
