@@ -54,7 +54,8 @@ struct DoctorCommand: ParsableCommand {
                 printError("  \(location ?? "")\(finding.message)")
                 if fix && !result.fixed {
                     printError(
-                        result.check.fixable ? "  Remediation: \(finding.remediation)" : "  (no auto-fix available)")
+                        finding.remediation.isEmpty
+                            ? "  (no auto-fix available)" : "  Remediation: \(finding.remediation)")
                 }
             }
         }

@@ -36,6 +36,7 @@ public struct Doctor: Sendable {
         case .deprecatedFields: deprecatedFieldFindings()
         case .predictReference: predictReferenceFindings()
         case .deprecatedImports: deprecatedImportFindings()
+        case .pydanticBaseModel: pydanticFindings()
         case .typeAnnotations: annotationFindings()
         }
     }
@@ -44,6 +45,7 @@ public struct Doctor: Sendable {
         switch check {
         case .predictToRun: try migratePredictToRun()
         case .deprecatedImports: try removeDeprecatedImports()
+        case .pydanticBaseModel: try replacePydanticWorkarounds()
         default: break
         }
     }
@@ -113,14 +115,27 @@ public struct Doctor: Sendable {
         ]
     }
 
+    /// Cog's deprecated fields (`pkg/config/validate.go: checkDeprecatedFields`; `predict` has its own check).
     private func deprecatedFieldFindings() -> [DoctorFinding] {
-        guard case .success(let config) = loaded else { return [] }
-        return config.warnings.filter { $0.message.contains("deprecated") && !$0.message.hasPrefix("predict") }
-            .map { warning in
-                DoctorFinding(
-                    .warning, warning.message, remediation: warning.hint ?? "see the Cog documentation",
-                    file: configFile, line: warning.mark?.line)
-            }
+        guard case .success(let loaded) = loaded else { return [] }
+        let config = loaded.config.config
+        let deprecated: [(field: String, replacement: String, message: String, present: Bool)] = [
+            (
+                "concurrency.max", "@cog.concurrent(max=...)",
+                "configure prediction concurrency with @cog.concurrent on your async run() method instead",
+                config.concurrencyMax != nil
+            ),
+            (
+                "build.python_packages", "build.python_requirements", "use a requirements.txt file instead",
+                !config.build.pythonPackages.isEmpty
+            ),
+            ("build.pre_install", "build.run", "use build.run commands instead", !config.build.preInstall.isEmpty),
+        ]
+        return deprecated.filter(\.present).map { field in
+            DoctorFinding(
+                .warning, "\"\(field.field)\" is deprecated: \(field.message)",
+                remediation: "Use \"\(field.replacement)\" instead", file: configFile)
+        }
     }
 
     /// `file.py:Name` of `run:`/`predict:` and of `train:`, as loaded.

@@ -47,6 +47,7 @@ public enum DoctorCheck: String, Sendable, CaseIterable {
     case deprecatedFields = "config-deprecated-fields"
     case predictReference = "config-predict-ref"
     case deprecatedImports = "python-deprecated-imports"
+    case pydanticBaseModel = "python-pydantic-basemodel"
     case typeAnnotations = "python-type-annotations"
 
     public enum Group: String, Sendable {
@@ -57,7 +58,7 @@ public enum DoctorCheck: String, Sendable, CaseIterable {
     public var group: Group {
         switch self {
         case .configParse, .configSchema, .predictToRun, .deprecatedFields, .predictReference: .config
-        case .deprecatedImports, .typeAnnotations: .python
+        case .deprecatedImports, .pydanticBaseModel, .typeAnnotations: .python
         }
     }
 
@@ -70,10 +71,11 @@ public enum DoctorCheck: String, Sendable, CaseIterable {
         case .deprecatedFields: "Deprecated fields"
         case .predictReference: "Predict reference"
         case .deprecatedImports: "Deprecated imports"
+        case .pydanticBaseModel: "Pydantic BaseModel workaround"
         case .typeAnnotations: "Type annotations"
         }
     }
 
     /// Whether `--fix` can fix what the check finds.
-    public var fixable: Bool { self == .predictToRun || self == .deprecatedImports }
+    public var fixable: Bool { [.predictToRun, .deprecatedImports, .pydanticBaseModel].contains(self) }
 }
