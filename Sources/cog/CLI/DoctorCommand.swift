@@ -8,7 +8,7 @@ struct DoctorCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "doctor", abstract: "Check your project for common issues and fix them (experimental).",
         discussion:
-            "By default, cog doctor reports problems without modifying any files. Pass --fix to apply the safe fixes: predict: \"predict.py:Predictor\" migrated to run: \"run.py:Runner\" (predict.py renamed run.py, Predictor/BasePredictor/predict() to Runner/BaseRunner/run()), and imports removed from cog removed."
+            "By default, cog doctor reports problems without modifying any files. Pass --fix to apply the safe fixes: predict: \"predict.py:Predictor\" migrated to run: \"run.py:Runner\" (predict.py renamed run.py, Predictor/BasePredictor/predict() to Runner/BaseRunner/run()), imports removed from cog removed, and pydantic.BaseModel with arbitrary_types_allowed replaced by cog.BaseModel."
     )
 
     @Option(name: .shortAndLong, help: "The config file to read (searched upwards from the working directory).")
