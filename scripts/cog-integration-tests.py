@@ -38,6 +38,10 @@ DEFAULT_SOURCE = "/work/.mirror/replicate+cog/repo"
 TESTS_DIR = "integration-tests/tests"
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 PYTHON_TAGS = ["3.10-slim", "3.11-slim", "3.12-slim", "3.13-slim"]
+# cog-base stand-ins (the same image) for the scripts that ask for cog-base images (`--use-cog-base-image`): Cog's CI
+# points COG_REGISTRY_HOST at a registry holding them; here only those scripts get it, so that every other script
+# builds on python-slim as it does where r8.im is out of reach.
+COG_BASE_TAGS = ["python3.10", "python3.11", "python3.12", "python3.13", "cuda11.8-python3.10-torch2.0.1"]
 # Host variables a test passes on (Cog's propagatedEnvVars, and this project's settings).
 PROPAGATED = ["COG_SDK_WHEEL", "COGLET_WHEEL", "COG_MODEL_REGISTRY", "RUST_LOG", "COG_CA_CERT", "COG_REGISTRY_HOST",
               "COG_ROOTLESS", "COG_CAPTURE", "SSL_CERT_FILE", "LANG", "USER", "LOGNAME", "TERM"]
@@ -578,9 +582,10 @@ def setup_environment(state):
     if not os.path.exists(os.path.join(layout, "index.json")):
         print(f"building the python stand-in at {layout} (debootstrap, a few minutes)", file=sys.stderr)
         subprocess.run([maker, layout], check=True)
-    for tag in PYTHON_TAGS:
-        subprocess.run([maker, "push", layout, address, f"library/python:{tag}"], check=True,
-                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    for repository, tags in (("library/python", PYTHON_TAGS), ("cog-base", COG_BASE_TAGS)):
+        for tag in tags:
+            subprocess.run([maker, "push", layout, address, f"{repository}:{tag}"], check=True,
+                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     return address, started
 
 
@@ -688,6 +693,8 @@ def run_one(name, script, files, state, registry, shim_dir, harness, options):
             print("    " + text.replace("\n", "\n    "), flush=True)
 
     env = base_env(work, state, registry, shim_dir)
+    if any("use-cog-base-image" in line for line in script_lines(script)):
+        env["COG_REGISTRY_HOST"] = registry
     started = time.monotonic()
     ts = TestScript(name, script, files, work, env, harness, started + options.timeout, options.short, log)
     verdict, detail = "pass", ""

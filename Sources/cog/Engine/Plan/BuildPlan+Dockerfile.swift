@@ -33,7 +33,7 @@ extension BuildPlan {
         "- on nvidia/cuda bases, uv \(BuildPlanner.uvVersion) is fetched as a wheel from a PyPI index ($COG_UV_INDEX,",
         "  default https://pypi.org/simple) and checked by SHA-256; $UV_PYTHON_INSTALL_MIRROR and",
         "  $UV_PYTHON_DOWNLOADS_JSON_URL are passed to uv python install when set;",
-        "- on r8.im/cog-base bases, the same uv wheel is fetched and checked by python3 (a base need not have curl),",
+        "- on Replicate's cog base images, the same uv wheel is fetched and checked by python3 (they need not have curl),",
         "  not copied from ghcr.io/astral-sh/uv;",
         "- CFLAGS for source builds drop Cog's -S, which makes gcc write assembly instead of objects;",
         "- apt caches are mounted (ids apt-cache, apt-lists); the labels are set by the builder, shown here as LABEL.",
