@@ -100,12 +100,7 @@ public enum PredictionInputs {
         guard let data = FileManager.default.contents(atPath: (path as NSString).expandingTildeInPath) else {
             throw PredictError.inputFileUnreadable(path: path)
         }
-        let types = [
-            "png": "image/png", "jpg": "image/jpeg", "jpeg": "image/jpeg", "gif": "image/gif", "webp": "image/webp",
-            "wav": "audio/wav", "mp3": "audio/mpeg", "mp4": "video/mp4", "txt": "text/plain",
-            "json": "application/json",
-        ]
-        let mime = types[(path as NSString).pathExtension.lowercased()] ?? "application/octet-stream"
+        let mime = MediaTypes.mediaType(forPath: path)
         return "data:\(mime);base64,\(data.base64EncodedString())"
     }
 
