@@ -44,6 +44,14 @@ import Testing
         #expect(none.stderr.contains("No output generated"), "\(none.stderr.suffix(2000))")
         #expect(none.stdout.isEmpty, "\(none.stdout)")
 
+        // --json - reads the inputs from standard input, as --json @- does.
+        let stdin = try runCommand(
+            [Scene.cog, "predict", "messages", "--json", "-"], environment: scene.environment,
+            input: #"{"kind": "none"}"#, directory: project)
+        #expect(stdin.status == 0, "\(stdin.stderr.suffix(2000))")
+        let prediction = try JSONSerialization.jsonObject(with: Data(stdin.stdout.utf8)) as? [String: Any]
+        #expect(prediction?["status"] as? String == "succeeded", "\(stdin.stdout)")
+
         // A list of files: output.0.bmp, output.1.bmp (the mounted project, edited, needs no rebuild).
         try scene.dir.write(
             "model/predict.py",

@@ -18,7 +18,7 @@ struct PredictCommand: AsyncParsableCommand {
     @Option(name: .shortAndLong, help: "An input, name=value or name=@file (repeatable).") var input: [String] = []
     @Option(
         help:
-            "All inputs as a JSON object: '{\"name\": …}', @file.json, or @- for standard input (instead of -i). The whole prediction is then printed as JSON, or written to -o."
+            "All inputs as a JSON object: '{\"name\": …}', @file.json, or @- (or -) for standard input (instead of -i). The whole prediction is then printed as JSON, or written to -o."
     )
     var json: String?
     @Option(name: .shortAndLong, help: "An environment variable for the model, NAME=value (repeatable).") var env:

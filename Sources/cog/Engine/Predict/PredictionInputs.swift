@@ -43,11 +43,12 @@ public enum PredictionInputs {
         if !missing.isEmpty { throw PredictError.missingInputs(missing) }
     }
 
-    /// `--json`: the inputs as one JSON object, given inline, as `@file`, or `@-` (standard input).
+    /// `--json`: the inputs as one JSON object, given inline, as `@file`, or `@-` or `-` (standard input), as Cog
+    /// reads it.
     public static func parseJSON(_ argument: String) throws -> [String: Any] {
         let data: Data
         let source: String
-        if argument == "@-" {
+        if argument == "@-" || argument == "-" {
             data = FileHandle.standardInput.readDataToEndOfFile()
             source = "standard input"
         } else if argument.hasPrefix("@") {
