@@ -6,12 +6,18 @@ import Testing
 /// `pkg/cli/predict.go`), through the binary and the real runtime.
 @Suite(.serialized) struct PredictMessagesTests {
     static let predictor = """
-        from cog import BasePredictor, Path
+        from cog import BasePredictor, Input, Path
 
         class Predictor(BasePredictor):
-            def predict(self, kind: str) -> Path:
+            def predict(
+                self, kind: str, n: int = Input(default=1, choices=[1, 2, 3]), value: str | float = "x"
+            ) -> Path:
                 if kind == "none":
                     return None
+                if kind == "types":
+                    out = Path("/tmp/types.txt")
+                    out.write_text(f"{type(n).__name__}:{n} {type(value).__name__}:{value}")
+                    return out
                 out = Path("/tmp/picture.bmp")
                 out.write_bytes(b"BM" + bytes(60))
                 return out
@@ -37,6 +43,13 @@ import Testing
         #expect(named.stderr.contains("Written output to: picture.bmp"), "\(named.stderr.suffix(2000))")
         let exact = try scene.cog(["predict", "messages", "-i", "kind=file", "-o", "mine.img"], in: project)
         #expect(exact.stderr.contains("Written output to: mine.img"), "\(exact.stderr.suffix(2000))")
+
+        // -i values typed by the schema before the model starts: an int with choices, a str | float union.
+        let typed = try scene.cog(
+            ["predict", "messages", "-i", "kind=types", "-i", "n=3", "-i", "value=1.5"], in: project)
+        #expect(typed.status == 0, "\(typed.stderr.suffix(2000))")
+        #expect(typed.stderr.contains("Written output to: output.txt"), "\(typed.stderr.suffix(2000))")
+        #expect(try String(contentsOfFile: "\(project)/output.txt", encoding: .utf8) == "int:3 float:1.5")
 
         // None: nothing written, and Cog's warning.
         let none = try scene.cog(["predict", "messages", "-i", "kind=none"], in: project)
