@@ -53,6 +53,24 @@ import Testing
         #expect(key(changed) != key(first))
     }
 
+    @Test func aNameWithSpacesIsStagedAsItIs() throws {
+        let zip = "dist/local zip pkg-0.2.0.zip"
+        let staged = try plan(yaml, files: ["requirements.txt": "./\(zip)\n", zip: "zip bytes"])
+        let artifacts = staged.steps.compactMap { step -> [LocalArtifact]? in
+            if case .copyArtifacts(let artifacts) = step { artifacts } else { nil }
+        }
+        #expect(artifacts.first?.map(\.target) == ["/tmp/local_package_artifacts/\(zip)"])
+        #expect(
+            staged.steps.contains(
+                .copyFile(
+                    path: "/tmp/requirements.txt", contents: Array("/tmp/local_package_artifacts/\(zip)\n".utf8),
+                    mode: 0o644)))
+        // Still refused: an option after the path.
+        let messages = try errorMessages(
+            yaml, files: ["requirements.txt": "./\(zip) --no-deps\n", zip: "zip bytes"])
+        #expect(messages.contains { $0.contains("in a form cog cannot copy into the image") }, "\(messages)")
+    }
+
     @Test func otherLocalFormsAndMissingFilesAreRefused() throws {
         for (line, message) in [
             (

@@ -117,4 +117,48 @@ import Testing
         }
         #expect(ended, "cog serve still runs 30 s after SIGTERM: \(log().suffix(2000))")
     }
+
+    /// As Cog's serve: a `setup()` that fails leaves the server up, its health check saying `SETUP_FAILED`.
+    @Test func serveKeepsServingWhenSetupFails() throws {
+        let scene = try Scene("serve-setup-failed")
+        let predictor = """
+            from cog import BasePredictor
+
+            class Predictor(BasePredictor):
+                def setup(self) -> None:
+                    raise RuntimeError("no weights here")
+
+                def predict(self, s: str) -> str:
+                    return s
+            """
+        let project = try scene.project("model", ParityTests.model, files: ["predict.py": predictor])
+        let port = try closedPort()
+        let environment = scene.environment.map { "\($0.key)=\($0.value)" }
+        let server = try spawnDetached(
+            ["env", "-C", project] + environment + [Scene.cog, "serve", "-p", port, "--progress", "plain"],
+            log: "\(scene.dir.path)/serve.log")
+        defer { kill(server, SIGKILL) }
+        var failed = false
+        var status: Int32 = 0
+        for _ in 0..<600 where !failed {
+            let health = try runCommand(["curl", "-sf", "http://127.0.0.1:\(port)/health-check"])
+            failed = health.status == 0 && health.stdout.contains("SETUP_FAILED")
+            if !failed && waitpid(server, &status, WNOHANG) == server { break }
+            if !failed { usleep(250_000) }
+        }
+        let log = { (try? String(contentsOfFile: "\(scene.dir.path)/serve.log", encoding: .utf8)) ?? "" }
+        #expect(failed, "\(log().suffix(3000))")
+        usleep(1_000_000)
+        #expect(waitpid(server, &status, WNOHANG) == 0, "cog serve exited: \(log().suffix(2000))")
+        let health = try runCommand(["curl", "-sf", "http://127.0.0.1:\(port)/health-check"])
+        #expect(health.stdout.contains("SETUP_FAILED"), "\(health.output)")
+        #expect(log().contains("the model's setup() failed (SETUP_FAILED)"), "\(log().suffix(2000))")
+        kill(server, SIGTERM)
+        var ended = false
+        for _ in 0..<120 where !ended {
+            ended = waitpid(server, &status, WNOHANG) == server
+            if !ended { usleep(250_000) }
+        }
+        #expect(ended, "cog serve still runs 30 s after SIGTERM: \(log().suffix(2000))")
+    }
 }

@@ -157,7 +157,8 @@ import Testing
     }
 }
 
-/// `cog train` over the real runtime: `--x-mode train`, `/trainings`, the output written to `-o`.
+/// `cog train` over the real runtime: `--x-mode train`, `/trainings`, the model's output shown, the output written
+/// to `-o`.
 @Suite(.serialized) struct TrainTests {
     @Test func trainRunsTheTrainerAndWritesItsOutput() throws {
         let scene = try Scene("train")
@@ -166,6 +167,8 @@ import Testing
             files: [
                 "train.py": """
                 from cog import Input, Path
+
+                print("the trainer is loading")
 
                 def train(prefix: str, n: int = Input(default=2)) -> Path:
                     out = Path("/tmp/weights.txt")
@@ -179,6 +182,8 @@ import Testing
             ["train", "trainable", "-i", "prefix=ab", "-i", "n=3", "-o", "\(scene.dir.path)/weights.txt"], in: project)
         #expect(trained.status == 0, "\(trained.stderr.suffix(3000))")
         #expect(trained.stderr.contains("Written output to: \(scene.dir.path)/weights.txt"), "\(trained.stderr)")
+        // The model's output as it starts (what loading and setup() print), as Cog shows the container's logs.
+        #expect(trained.stderr.contains("the trainer is loading"), "\(trained.stderr)")
         #expect((try? String(contentsOfFile: "\(scene.dir.path)/weights.txt", encoding: .utf8)) == "ababab")
         let unknown = try scene.cog(["train", "trainable", "-i", "prefix=x", "-i", "wrong=1"], in: project)
         #expect(unknown.status == 1)

@@ -50,7 +50,7 @@ struct BuildCommand: AsyncParsableCommand {
             try await runReportingErrors { try written.get() }
             if let ociOut { reporter.info("wrote OCI layout \(ociOut) (\(Self.refName(name)))") }
             if let dockerArchive { reporter.info("wrote docker archive \(dockerArchive)") }
-            reporter.info("built \(name) \(built.image.descriptor.digest)")
+            reporter.info("Image built as \(name)")
             print(built.image.descriptor.digest)
             return
         }

@@ -18,7 +18,7 @@ struct PredictCommand: AsyncParsableCommand {
     @Option(name: .shortAndLong, help: "An input, name=value or name=@file (repeatable).") var input: [String] = []
     @Option(
         help:
-            "All inputs as a JSON object: '{\"name\": …}', @file.json, or @- for standard input (instead of -i). The whole prediction is then printed as JSON, or written to -o."
+            "All inputs as a JSON object: '{\"name\": …}', @file.json, or @- (or -) for standard input (instead of -i). The whole prediction is then printed as JSON, or written to -o."
     )
     var json: String?
     @Option(name: .shortAndLong, help: "An environment variable for the model, NAME=value (repeatable).") var env:
@@ -82,21 +82,26 @@ struct PredictCommand: AsyncParsableCommand {
 extension PredictCommand {
     /// Starts the model's server (with `serverArguments`), waits for READY, posts `inputs` to `endpoint`
     /// (`/predictions`, `/trainings`) and stops it; the reply streams into `replyFile`.
-    /// - Parameter reportConfinement: say how the model is confined (when no build said it already).
+    /// - Parameters:
+    ///   - reportConfinement: say how the model is confined (when no build said it already).
+    ///   - showOutput: show the model's output (its setup() prints) as it comes, as Cog shows the container's logs.
     static func post(
         _ inputs: [String: Any], to endpoint: String, model: ModelToRun, paths: CogPaths, environment: [String],
         options: BuildOptions, gpus: GPUEdits?, setupTimeout: Double, serverArguments: [String] = [],
-        reportConfinement confinement: Bool, replyFile: String
+        reportConfinement confinement: Bool, replyFile: String, showOutput: Bool = false
     ) async throws -> HTTPResponse {
         let reporter = options.reporter
         let http = Environment.current.http
         let (host, network) = (Environment.current.variables, options.networkMode)
+        let echo: (@Sendable (String) -> Void)? =
+            showOutput ? { @Sendable line in reporter.output(RuntimeLog.readable(line)) } : nil
         let server = try await runReportingErrors {
             try await Blocking.run {
                 try ImageServer(
                     image: model.image, paths: paths, hostEnvironment: host, network: network,
                     projectDirectory: model.projectDirectory, environment: environment, gpus: gpus,
-                    serverArguments: serverArguments)
+                    serverArguments: serverArguments,
+                    echo: echo)
             }
         }
         if confinement { reportConfinement(server.confinement, reporter: reporter) }

@@ -24,7 +24,7 @@ enum PredictionOutput {
             try file.write(Data("\n".utf8))
             try file.close()
         }
-        FileHandle.standardError.write(Data("written to \(path)\n".utf8))
+        written(path)
         try checkSucceeded(object, body: body, status: status)
     }
 
@@ -64,16 +64,25 @@ enum PredictionOutput {
         }
     }
 
+    /// Writes or prints one output as Cog's `cog predict` does: a file (data URL) decoded to `-o` or `output`, its
+    /// extension from the media type when the name has none (`output.bmp`; the items of a list `output.0.png`, …);
+    /// text raw and anything else as JSON, to standard output or to `-o`; "No output generated" for none.
     static func write(_ output: Any, body: PredictionBody, outputPath: String?, index: Int?) throws {
-        let base = outputPath ?? "output"
-        if let spill = body.spilled(output) {
+        let destination =
+            index.map { Self.itemDestination(outputPath ?? "output", index: $0) } ?? outputPath ?? "output"
+        if output is NSNull, index == nil {
+            FileHandle.standardError.write(Data("warning: No output generated\n".utf8))
+        } else if let spill = body.spilled(output) {
             if (try spill.prefix(5)) == "data:" {
-                let path = index.map { "\(base).\($0)" } ?? base
-                let mime = try spill.writeDataURL(to: path)
-                try rename(path, adding: index == nil && outputPath != nil ? "" : extensionFor(mime))
+                let temporary = "\(destination).\(getpid()).partial"
+                defer { FileSystem.remove(temporary) }
+                let mime = try spill.writeDataURL(to: temporary)
+                let path = Self.filePath(destination, mediaType: mime)
+                try FileSystem.rename(temporary, to: path)
+                written(path)
             } else if let outputPath, index == nil {
                 try spill.write(to: outputPath)
-                FileHandle.standardError.write(Data("written to \(outputPath)\n".utf8))
+                written(outputPath)
             } else {
                 try spill.forEachChunk { FileHandle.standardOutput.write(Data($0)) }
                 FileHandle.standardOutput.write(Data("\n".utf8))
@@ -82,16 +91,13 @@ enum PredictionOutput {
             if text.hasPrefix("data:"), let comma = text.firstIndex(of: ","),
                 let data = Data(base64Encoded: String(text[text.index(after: comma)...]))
             {
-                let mime =
-                    String(text[text.index(text.startIndex, offsetBy: 5)..<comma]).split(separator: ";").first.map(
-                        String.init) ?? ""
-                let path =
-                    index.map { "\(base).\($0)\(extensionFor(mime))" } ?? (outputPath ?? "output\(extensionFor(mime))")
+                let path = Self.filePath(
+                    destination, mediaType: String(text[text.index(text.startIndex, offsetBy: 5)..<comma]))
                 try data.write(to: URL(fileURLWithPath: path))
-                FileHandle.standardError.write(Data("written to \(path)\n".utf8))
+                written(path)
             } else if let outputPath, index == nil {
                 try Data(text.utf8).write(to: URL(fileURLWithPath: outputPath))
-                FileHandle.standardError.write(Data("written to \(outputPath)\n".utf8))
+                written(outputPath)
             } else {
                 print(text)
             }
@@ -106,22 +112,37 @@ enum PredictionOutput {
             let file = try FileStream.create(outputPath)
             try body.writeJSON(output, pretty: true) { try file.write($0) }
             try file.close()
-            FileHandle.standardError.write(Data("written to \(outputPath)\n".utf8))
+            written(outputPath)
         } else {
             try body.writeJSON(output, pretty: true) { FileHandle.standardOutput.write(Data($0)) }
             FileHandle.standardOutput.write(Data("\n".utf8))
         }
     }
 
-    private static func extensionFor(_ mime: String) -> String {
-        [
-            "image/png": ".png", "image/jpeg": ".jpg", "audio/wav": ".wav", "video/mp4": ".mp4", "text/plain": ".txt",
-        ][mime] ?? ""
+    /// Where item `index` of a list of files goes, as Cog names it: `output` → `output.0`, `out.png` → `out.0.png`.
+    static func itemDestination(_ destination: String, index: Int) -> String {
+        let (stem, ext) = splitExtension(destination)
+        return "\(stem).\(index)\(ext)"
     }
 
-    /// Gives a decoded file its extension and says where it is.
-    private static func rename(_ path: String, adding suffix: String) throws {
-        if !suffix.isEmpty { try FileSystem.rename(path, to: path + suffix) }
-        FileHandle.standardError.write(Data("written to \(path + suffix)\n".utf8))
+    /// The file a data URL of `mediaType` is written to at `destination`: the name as it is when it has an
+    /// extension (one that is a number, `output.0`, does not count), else with the media type's (`output.bmp`).
+    static func filePath(_ destination: String, mediaType: String) -> String {
+        let (_, ext) = splitExtension(destination)
+        guard ext.isEmpty || Int(ext.dropFirst()) != nil else { return destination }
+        return destination + MediaTypes.fileExtension(for: String(mediaType.split(separator: ";").first ?? ""))
+    }
+
+    /// `dir/name.ext` → (`dir/name`, `.ext`); a name without a dot in its last component → (name, "").
+    private static func splitExtension(_ path: String) -> (String, String) {
+        let name = path.split(separator: "/", omittingEmptySubsequences: false).last ?? ""
+        guard let dot = name.lastIndex(of: "."), dot != name.startIndex else { return (path, "") }
+        let ext = String(name[dot...])
+        return (String(path.dropLast(ext.count)), ext)
+    }
+
+    /// Says where an output went, in Cog's words.
+    static func written(_ path: String) {
+        FileHandle.standardError.write(Data("Written output to: \(path)\n".utf8))
     }
 }

@@ -5,7 +5,8 @@ import Layers
 import OCI
 import Registry
 
-/// `cog serve`: keeps the model's HTTP server up on a loopback port until interrupted.
+/// `cog serve`: keeps the model's HTTP server up on a loopback port until interrupted, also when the model's
+/// `setup()` fails (its health check then says `SETUP_FAILED`, as under Cog).
 struct ServeCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "serve", abstract: "Serve the model's HTTP API, without Docker.",
@@ -58,8 +59,17 @@ struct ServeCommand: AsyncParsableCommand {
         }
         if image != nil { reportConfinement(server.confinement, reporter: reporter) }  // a build already said it
         let stop = StopSignal()
-        try await runReportingErrors { try await server.waitUntilReady(timeout: 600, http: Environment.current.http) }
-        reporter.info("serving on http://\(address):\(port) (Ctrl-C stops)")
+        do {
+            try await server.waitUntilReady(timeout: 600, http: Environment.current.http)
+            reporter.info("serving on http://\(address):\(port) (Ctrl-C stops)")
+        } catch PredictError.setupFailed(let status, let reason, let log) {
+            // As Cog's serve: the server stays up and says so on /health-check; a person fixes setup() and restarts.
+            printError("error: \(PredictError.setupFailed(status: status, reason: reason, log: log))")
+            reporter.info("still serving on http://\(address):\(port), /health-check answers \(status) (Ctrl-C stops)")
+        } catch {
+            try await Blocking.run { server.stop() }
+            return try await runReportingErrors { throw error }
+        }
         await stop.wait()
         try await Blocking.run { server.stop() }
     }

@@ -46,7 +46,8 @@ struct TrainCommand: AsyncParsableCommand {
         let response = try await PredictCommand.post(
             inputs, to: "/trainings", model: model, paths: paths, environment: env, options: options,
             gpus: try await gpuOptions.edits(for: stored, reporter: reporter), setupTimeout: setupTimeout,
-            serverArguments: ["--x-mode", "train"], reportConfinement: image != nil, replyFile: replyFile)
+            serverArguments: ["--x-mode", "train"], reportConfinement: image != nil, replyFile: replyFile,
+            showOutput: true)
         let path = output
         try await runReportingErrors {
             try await Blocking.run {

@@ -14,11 +14,14 @@ struct LocalArtifact: Sendable, Equatable {
     static let directory = "/tmp/local_package_artifacts"
     static let suffixes = [".whl", ".zip", ".tar.gz", ".tgz", ".tar.bz2", ".tar.xz"]
 
-    /// The path of a requirement line that is only a path to a package archive; nil for anything else (options,
-    /// markers, hashes, extras, `name @ path` and `file:` URLs are not staged, as in Cog).
+    /// The path of a requirement line that is only a path to a package archive, spaces in its name and all
+    /// (`./dist/local zip pkg-0.2.0.zip`, as Cog takes it); nil for anything else (options, markers, hashes, extras,
+    /// `name @ path` and `file:` URLs are not staged, as in Cog).
     static func path(in line: String) -> String? {
+        let words = line.split(whereSeparator: \.isWhitespace)
         guard suffixes.contains(where: line.hasSuffix), !line.hasPrefix("-"),
-            !line.contains(where: { $0.isWhitespace || ";@[#".contains($0) }), !line.contains(":")
+            !words.contains(where: { $0.hasPrefix("-") }), !line.contains(where: { ";@[#".contains($0) }),
+            !line.contains(":")
         else { return nil }
         return line
     }

@@ -2,29 +2,40 @@ import Foundation
 
 /// `-i name=value` and `-i name=@file` turned into the JSON a prediction takes, typed by the OpenAPI schema.
 public enum PredictionInputs {
-    /// Builds `{"name": value, …}`; repeated names become arrays; files become data URLs.
+    /// Builds `{"name": value, …}` as Cog does (`pkg/predict/input.go`): each value typed by its input's schema
+    /// (`InputSchema`: `$ref`s, `allOf` enums, `anyOf` unions); a name given more than once becomes a list typed
+    /// by the items' schema; `name=@file` becomes a data URL; a value in double quotes loses them.
     /// - Parameter training: typed by the schema's `TrainingInput` (`cog train`), else `Input`.
     public static func parse(_ items: [String], schema: String?, training: Bool = false) throws -> [String: Any] {
-        let types = Self.inputTypes(schema: schema, training: training)
-        var result: [String: Any] = [:]
+        let properties = Self.properties(schema: schema, training: training)
+        var names: [String] = []
+        var values: [String: [String]] = [:]
         for item in items {
             guard let equals = item.firstIndex(of: "=") else {
                 throw PredictError.inputSyntax(item)
             }
             let name = String(item[..<equals])
-            let raw = String(item[item.index(after: equals)...])
-            let value: Any
-            if raw.hasPrefix("@") {
-                value = try dataURL(path: String(raw.dropFirst()))
+            var raw = String(item[item.index(after: equals)...])
+            if raw.count >= 2, raw.hasPrefix("\""), raw.hasSuffix("\"") { raw = String(raw.dropFirst().dropLast()) }
+            if values[name] == nil { names.append(name) }
+            values[name, default: []].append(raw)
+        }
+        var result: [String: Any] = [:]
+        for name in names {
+            let raws = values[name] ?? []
+            let property = properties[name]
+            if raws.count == 1, let raw = raws.first {
+                if raw.hasPrefix("@") {
+                    let file = try dataURL(path: String(raw.dropFirst()))
+                    result[name] = property?.concreteType == "array" ? [file] : file
+                } else {
+                    result[name] = property?.value(for: raw) ?? raw
+                }
             } else {
-                value = coerce(raw, type: types[name]?.itemType ?? types[name]?.type)
-            }
-            if types[name]?.type == "array" || result[name] != nil {
-                var list = (result[name] as? [Any]) ?? (result[name].map { [$0] } ?? [])
-                list.append(value)
-                result[name] = list
-            } else {
-                result[name] = value
+                let items = property?.itemSchema
+                result[name] = try raws.map { raw -> Any in
+                    raw.hasPrefix("@") ? try dataURL(path: String(raw.dropFirst())) : items?.coerceScalar(raw) ?? raw
+                }
             }
         }
         return result
@@ -43,11 +54,12 @@ public enum PredictionInputs {
         if !missing.isEmpty { throw PredictError.missingInputs(missing) }
     }
 
-    /// `--json`: the inputs as one JSON object, given inline, as `@file`, or `@-` (standard input).
+    /// `--json`: the inputs as one JSON object, given inline, as `@file`, or `@-` or `-` (standard input), as Cog
+    /// reads it.
     public static func parseJSON(_ argument: String) throws -> [String: Any] {
         let data: Data
         let source: String
-        if argument == "@-" {
+        if argument == "@-" || argument == "-" {
             data = FileHandle.standardInput.readDataToEndOfFile()
             source = "standard input"
         } else if argument.hasPrefix("@") {
@@ -72,40 +84,24 @@ public enum PredictionInputs {
         return object
     }
 
-    static func coerce(_ raw: String, type: String?) -> Any {
-        switch type {
-        case "integer": return Int(raw) ?? raw
-        case "number": return Double(raw) ?? raw
-        case "boolean":
-            if ["true", "1", "yes"].contains(raw.lowercased()) { return true }
-            if ["false", "0", "no"].contains(raw.lowercased()) { return false }
-            return raw
-        default: return raw
+    /// The input component's properties, each with the document's components to follow `$ref`s into.
+    static func properties(schema: String?, training: Bool) -> [String: InputSchema] {
+        guard let data = schema?.data(using: .utf8),
+            let root = try? JSONSerialization.jsonObject(with: data) as? [String: Any],
+            let components = (root["components"] as? [String: Any])?["schemas"] as? [String: Any],
+            let input = components[training ? "TrainingInput" : "Input"] as? [String: Any],
+            let properties = input["properties"] as? [String: Any]
+        else { return [:] }
+        return properties.compactMapValues { value in
+            (value as? [String: Any]).map { InputSchema($0, components: components) }
         }
-    }
-
-    static func inputTypes(schema: String?, training: Bool = false) -> [String: (type: String?, itemType: String?)] {
-        guard let properties = component(schema: schema, training: training)?["properties"] as? [String: Any] else {
-            return [:]
-        }
-        var result: [String: (type: String?, itemType: String?)] = [:]
-        for (name, value) in properties {
-            let property = value as? [String: Any]
-            result[name] = (property?["type"] as? String, (property?["items"] as? [String: Any])?["type"] as? String)
-        }
-        return result
     }
 
     static func dataURL(path: String) throws -> String {
         guard let data = FileManager.default.contents(atPath: (path as NSString).expandingTildeInPath) else {
             throw PredictError.inputFileUnreadable(path: path)
         }
-        let types = [
-            "png": "image/png", "jpg": "image/jpeg", "jpeg": "image/jpeg", "gif": "image/gif", "webp": "image/webp",
-            "wav": "audio/wav", "mp3": "audio/mpeg", "mp4": "video/mp4", "txt": "text/plain",
-            "json": "application/json",
-        ]
-        let mime = types[(path as NSString).pathExtension.lowercased()] ?? "application/octet-stream"
+        let mime = MediaTypes.mediaType(forPath: path)
         return "data:\(mime);base64,\(data.base64EncodedString())"
     }
 

@@ -2,9 +2,9 @@ import Foundation
 
 /// The cog runtime's output made readable: coglet writes JSON log records (`{"level":…,"fields":{"message":…}}`);
 /// a person reads `LEVEL message`, and the error records are what a failed setup is reported with.
-enum RuntimeLog {
+public enum RuntimeLog {
     /// `line` as a person reads it: a JSON record as its level, message and error; any other line as it is.
-    static func readable(_ line: String) -> String {
+    public static func readable(_ line: String) -> String {
         guard let record = record(line) else { return line }
         let fields = record["fields"] as? [String: Any] ?? [:]
         let parts = [record["level"] as? String, fields["message"] as? String, fields["error"] as? String]
