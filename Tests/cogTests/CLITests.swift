@@ -113,10 +113,12 @@ import Testing
         let project = try makeProject(nil)
         let result = try runCommand([try cogExecutable(), "init"], directory: project.path)
         #expect(result.status == 0, "\(result.stderr)")
-        #expect(result.stdout.hasPrefix("Wrote cog.yaml\nWrote predict.py\nWrote .dockerignore\n"))
+        #expect(result.stdout.hasPrefix("Wrote cog.yaml\nWrote run.py\nWrote .dockerignore\n"))
         let loaded = try ConfigLoader.load(projectDirectory: project.path)
         #expect(loaded.warnings.isEmpty)
-        #expect(loaded.config.config.predict == "predict.py:Predictor")
+        #expect(loaded.config.config.predict == "run.py:Runner")
+        let runner = try String(contentsOfFile: "\(project.path)/run.py", encoding: .utf8)
+        #expect(runner.contains("class Runner(BaseRunner):") && runner.contains("    def run("))
         let plan = try BuildPlanner.plan(config: loaded.config, projectDirectory: project.path)
         #expect(
             plan.steps.last
@@ -125,13 +127,13 @@ import Testing
     }
 
     @Test func initNeverOverwrites() throws {
-        let project = try makeProject("# mine\n", files: ["predict.py": "# also mine\n"])
+        let project = try makeProject("# mine\n", files: ["run.py": "# also mine\n"])
         let result = try runCommand([try cogExecutable(), "init", "--directory", project.path])
         #expect(result.status == 0)
         #expect(
             result.stdout.hasPrefix(
-                "Skipped cog.yaml: it already exists\nSkipped predict.py: it already exists\nWrote .dockerignore\n"))
+                "Skipped cog.yaml: it already exists\nSkipped run.py: it already exists\nWrote .dockerignore\n"))
         #expect(try String(contentsOfFile: "\(project.path)/cog.yaml", encoding: .utf8) == "# mine\n")
-        #expect(try String(contentsOfFile: "\(project.path)/predict.py", encoding: .utf8) == "# also mine\n")
+        #expect(try String(contentsOfFile: "\(project.path)/run.py", encoding: .utf8) == "# also mine\n")
     }
 }

@@ -2,10 +2,10 @@ import ArgumentParser
 import CogEngine
 import Foundation
 
-/// `cog init`: writes a commented cog.yaml, a predict.py and a .dockerignore, never overwriting a file.
+/// `cog init`: writes a commented cog.yaml, a run.py and a .dockerignore, never overwriting a file.
 struct InitCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "init", abstract: "Write a starter cog.yaml, predict.py and .dockerignore.",
+        commandName: "init", abstract: "Write a starter cog.yaml, run.py and .dockerignore.",
         discussion: "Files that already exist are left as they are.")
 
     @Option(help: "The directory to write into (default: the current directory).")
@@ -31,7 +31,7 @@ struct InitCommand: ParsableCommand {
                 throw ExitCode(1)
             }
         }
-        if wrote > 0 { print("\nEdit cog.yaml and predict.py, then run cog debug to see the build plan.") }
+        if wrote > 0 { print("\nEdit cog.yaml and run.py, then run cog debug to see the build plan.") }
     }
 
     enum Outcome: Equatable {

@@ -1,9 +1,9 @@
-/// The files `cog init` writes: a commented cog.yaml, a predictor, and a .dockerignore (after Cog's templates,
-/// `pkg/cli/init-templates/base`, in the build/predict schema this cog reads).
+/// The files `cog init` writes: a commented cog.yaml, a runner, and a .dockerignore (after Cog's templates,
+/// `pkg/cli/init-templates/base`: Cog ≥ 0.20's `run: "run.py:Runner"` with `BaseRunner`).
 public enum StarterProject {
     /// File name and contents, in the order they are written.
     public static let files: [(name: String, contents: String)] = [
-        ("cog.yaml", cogYAML), ("predict.py", predictPy), (".dockerignore", dockerignore),
+        ("cog.yaml", cogYAML), ("run.py", runPy), (".dockerignore", dockerignore),
     ]
 
     static let cogYAML = """
@@ -33,29 +33,29 @@ public enum StarterProject {
           #   - "echo env is ready!"
           #   - "echo another command if needed"
 
-        # predict.py defines how predictions are run on your model
-        predict: "predict.py:Predictor"
+        # run.py defines how runs are handled by your model
+        run: "run.py:Runner"
 
         """
 
-    static let predictPy = """
-        # Prediction interface for Cog ⚙️
-        # https://github.com/replicate/cog/blob/main/docs/python.md
+    static let runPy = """
+        # Run interface for Cog ⚙️
+        # https://cog.run/python
 
-        from cog import BasePredictor, Input
+        from cog import BaseRunner, Input
 
 
-        class Predictor(BasePredictor):
+        class Runner(BaseRunner):
             def setup(self) -> None:
-                \"\"\"Load the model into memory to make running multiple predictions efficient\"\"\"
+                \"\"\"Load the model into memory to make running multiple requests efficient\"\"\"
                 # self.model = torch.load("./weights.pth")
 
-            def predict(
+            def run(
                 self,
                 text: str = Input(description="Text to process", default="hello"),
                 repeat: int = Input(description="How many times to repeat it", ge=1, le=10, default=1),
             ) -> str:
-                \"\"\"Run a single prediction on the model\"\"\"
+                \"\"\"Run the model on a single input\"\"\"
                 # output = self.model(text)
                 return " ".join([text] * repeat)
 
