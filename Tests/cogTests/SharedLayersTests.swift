@@ -10,6 +10,8 @@ import Testing
     static var cog: String { PipelineTests.cog }
 
     /// A wheel `bigpkg` with 2 MiB of fixed random data, a module and a console script.
+    /// The same bytes every time (fixed zip timestamps): two models made seconds apart under load once got two
+    /// wheels, so their artifact layers differed and the second push uploaded it (`PushWhileBuildingTests`).
     static func makeBigWheel(at path: String) throws {
         let script = """
             import base64, hashlib, os, random, sys, zipfile
@@ -22,7 +24,7 @@ import Testing
             files["bigpkg-1.0.dist-info/RECORD"] = (record + "bigpkg-1.0.dist-info/RECORD,,\\n").encode()
             os.makedirs(os.path.dirname(sys.argv[1]), exist_ok=True)
             with zipfile.ZipFile(sys.argv[1], "w") as z:
-                for n, d in files.items(): z.writestr(n, d)
+                for n, d in files.items(): z.writestr(zipfile.ZipInfo(n, date_time=(1980, 1, 1, 0, 0, 0)), d)
             """
         let result = try runCommand(["python3", "-c", script, path])
         guard result.status == 0 else { throw TestSetupError("making the wheel failed: \(result.output)") }
