@@ -94,20 +94,10 @@ import Testing
     @Test func serveWithoutAnImageStopsOnSIGTERM() throws {
         let scene = try Scene("live-serve")
         let project = try scene.project("model", ParityTests.model, files: ["predict.py": Self.predictor("one")])
-        let port = try closedPort()
-        let environment = scene.environment.map { "\($0.key)=\($0.value)" }
-        let server = try spawnDetached(
-            ["env", "-C", project] + environment + [Scene.cog, "serve", "-p", port, "--progress", "plain"],
-            log: "\(scene.dir.path)/serve.log")
+        let (server, port) = try scene.serve(project)
         defer { kill(server, SIGKILL) }
-        var ready = false
-        for _ in 0..<600 where !ready {
-            let health = try runCommand(["curl", "-sf", "http://127.0.0.1:\(port)/health-check"])
-            ready = health.status == 0 && health.stdout.contains("READY")
-            if !ready { usleep(250_000) }
-        }
-        let log = { (try? String(contentsOfFile: "\(scene.dir.path)/serve.log", encoding: .utf8)) ?? "" }
-        #expect(ready, "\(log().suffix(3000))")
+        let log = { scene.serveLog }
+        #expect(try Scene.waitForHealth(port: port, status: "READY", pid: server), "\(log().suffix(3000))")
         kill(server, SIGTERM)
         var status: Int32 = 0
         var ended = false
@@ -132,22 +122,11 @@ import Testing
                     return s
             """
         let project = try scene.project("model", ParityTests.model, files: ["predict.py": predictor])
-        let port = try closedPort()
-        let environment = scene.environment.map { "\($0.key)=\($0.value)" }
-        let server = try spawnDetached(
-            ["env", "-C", project] + environment + [Scene.cog, "serve", "-p", port, "--progress", "plain"],
-            log: "\(scene.dir.path)/serve.log")
+        let (server, port) = try scene.serve(project)
         defer { kill(server, SIGKILL) }
-        var failed = false
         var status: Int32 = 0
-        for _ in 0..<600 where !failed {
-            let health = try runCommand(["curl", "-sf", "http://127.0.0.1:\(port)/health-check"])
-            failed = health.status == 0 && health.stdout.contains("SETUP_FAILED")
-            if !failed && waitpid(server, &status, WNOHANG) == server { break }
-            if !failed { usleep(250_000) }
-        }
-        let log = { (try? String(contentsOfFile: "\(scene.dir.path)/serve.log", encoding: .utf8)) ?? "" }
-        #expect(failed, "\(log().suffix(3000))")
+        let log = { scene.serveLog }
+        #expect(try Scene.waitForHealth(port: port, status: "SETUP_FAILED", pid: server), "\(log().suffix(3000))")
         usleep(1_000_000)
         #expect(waitpid(server, &status, WNOHANG) == 0, "cog serve exited: \(log().suffix(2000))")
         let health = try runCommand(["curl", "-sf", "http://127.0.0.1:\(port)/health-check"])

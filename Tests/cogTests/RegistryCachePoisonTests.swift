@@ -6,20 +6,26 @@ import Testing
 /// serve to plant content under the name of a layer every build trusts): the lie is found before the layer store
 /// files anything under that name, the cache gets its one warning, and the steps run here.
 @Suite(.serialized) struct RegistryCachePoisonTests {
-    @Test func anEntryWhoseLayerIsNotItsDiffIDIsRefused() throws {
-        let scene = try Scene("registry-cache-poison")
-        let honest = "\(scene.registry.address)/cache/honest"
-        let poisoned = "\(scene.registry.address)/cache/poisoned"
+    /// Machine A exports an honest cache; it is copied to `cache/poisoned` with false diffIDs (its whole-build
+    /// entry left out when `withWhole` is false). Returns the poisoned cache's reference.
+    static func poisonedCache(in scene: Scene, withWhole: Bool) throws -> String {
         let machineA = try scene.project("a/model", RegistryCacheTests.yaml)
         let first = try scene.cog(
-            ["build", "--cache-to", honest, "--progress", "plain"], in: machineA,
+            ["build", "--cache-to", "\(scene.registry.address)/cache/honest", "--progress", "plain"], in: machineA,
             extra: ["COG_CACHE_DIR": "\(scene.dir.path)/cache-a"])
         #expect(first.status == 0, "\(first.stderr.suffix(3000))")
-        let copy = try runCommand([
-            "python3", "\(packageRoot)/testdata/registry/poison-cache.py", scene.registry.address, "cache/honest",
-            "cache/poisoned", "--without-whole",
-        ])
+        let copy = try runCommand(
+            [
+                "python3", "\(packageRoot)/testdata/registry/poison-cache.py", scene.registry.address, "cache/honest",
+                "cache/poisoned",
+            ] + (withWhole ? [] : ["--without-whole"]))
         #expect(copy.status == 0 && (Int(copy.stdout.trimmingCharacters(in: .whitespacesAndNewlines)) ?? 0) > 0)
+        return "\(scene.registry.address)/cache/poisoned"
+    }
+
+    @Test func anEntryWhoseLayerIsNotItsDiffIDIsRefused() throws {
+        let scene = try Scene("registry-cache-poison")
+        let poisoned = try Self.poisonedCache(in: scene, withWhole: false)
 
         let machineB = try scene.project("b/model", RegistryCacheTests.yaml)
         let second = try scene.cog(
@@ -44,18 +50,7 @@ import Testing
     /// records are checked when first unpacked, so a later build that needs their files finds the lie and runs them.
     @Test func aLyingWholeBuildFilesNothingUnderItsFalseNames() throws {
         let scene = try Scene("registry-cache-poison-whole")
-        let honest = "\(scene.registry.address)/cache/honest"
-        let poisoned = "\(scene.registry.address)/cache/poisoned"
-        let machineA = try scene.project("a/model", RegistryCacheTests.yaml)
-        let first = try scene.cog(
-            ["build", "--cache-to", honest, "--progress", "plain"], in: machineA,
-            extra: ["COG_CACHE_DIR": "\(scene.dir.path)/cache-a"])
-        #expect(first.status == 0, "\(first.stderr.suffix(3000))")
-        let copy = try runCommand([
-            "python3", "\(packageRoot)/testdata/registry/poison-cache.py", scene.registry.address, "cache/honest",
-            "cache/poisoned",
-        ])
-        #expect(copy.status == 0, "\(copy.output)")
+        let poisoned = try Self.poisonedCache(in: scene, withWhole: true)
 
         let machineB = try scene.project("b/model", RegistryCacheTests.yaml)
         let environment = ["COG_CACHE_DIR": "\(scene.dir.path)/cache-b"]

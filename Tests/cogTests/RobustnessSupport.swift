@@ -37,6 +37,32 @@ struct Scene {
             [Self.cog] + arguments, environment: environment.merging(extra) { $1 }, directory: project)
     }
 
+    /// Starts `cog serve` (with `arguments`) in `project` on a free loopback port; its output goes to `serveLog`.
+    func serve(_ project: String, _ arguments: [String] = []) throws -> (pid: pid_t, port: String) {
+        let port = try closedPort()
+        let variables = environment.map { "\($0.key)=\($0.value)" }
+        let pid = try spawnDetached(
+            ["env", "-C", project] + variables + [Self.cog, "serve", "-p", port, "--progress", "plain"] + arguments,
+            log: "\(dir.path)/serve.log")
+        return (pid, port)
+    }
+
+    /// What `cog serve` printed so far.
+    var serveLog: String { (try? String(contentsOfFile: "\(dir.path)/serve.log", encoding: .utf8)) ?? "" }
+
+    /// Polls the server's `/health-check` on `port` (up to 150 s) until it reports `status`; false when it never
+    /// does or `pid` exits first.
+    static func waitForHealth(port: String, status: String, pid: pid_t) throws -> Bool {
+        for _ in 0..<600 {
+            let health = try runCommand(["curl", "-sf", "http://127.0.0.1:\(port)/health-check"])
+            if health.status == 0 && health.stdout.contains(status) { return true }
+            var exit: Int32 = 0
+            if waitpid(pid, &exit, WNOHANG) == pid { return false }
+            usleep(250_000)
+        }
+        return false
+    }
+
     /// Runs cog in `project` and samples its peak resident memory (`VmHWM`) until it exits: its own, not the
     /// model's or a step's (they are other processes).
     func cogMeasuringPeak(_ arguments: [String], in project: String) throws -> (

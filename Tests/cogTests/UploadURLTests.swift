@@ -21,28 +21,16 @@ import Testing
         let project = try scene.project("model", ParityTests.model, files: ["predict.py": Self.predictor])
         let receiver = try BackgroundProcess(
             ["python3", "\(packageRoot)/testdata/upload/upload-receiver.py", "{DIR}"], label: "upload-receiver")
-        let port = try closedPort()
-        let environment = scene.environment.map { "\($0.key)=\($0.value)" }
         // The host's network, so the model reaches the receiver on the host's loopback.
-        let server = try spawnDetached(
-            ["env", "-C", project] + environment + [
-                Scene.cog, "serve", "-p", port, "--network", "host", "--upload-url",
-                "http://127.0.0.1:\(receiver.port)/uploads/", "--progress", "plain",
-            ],
-            log: "\(scene.dir.path)/serve.log")
+        let (server, port) = try scene.serve(
+            project, ["--network", "host", "--upload-url", "http://127.0.0.1:\(receiver.port)/uploads/"])
         defer {
             kill(server, SIGTERM)
             var status: Int32 = 0
             waitpid(server, &status, 0)
         }
-        let log = { (try? String(contentsOfFile: "\(scene.dir.path)/serve.log", encoding: .utf8)) ?? "" }
-        var ready = false
-        for _ in 0..<600 where !ready {
-            let health = try runCommand(["curl", "-sf", "http://127.0.0.1:\(port)/health-check"])
-            ready = health.status == 0 && health.stdout.contains("READY")
-            if !ready { usleep(250_000) }
-        }
-        #expect(ready, "\(log().suffix(3000))")
+        let log = { scene.serveLog }
+        #expect(try Scene.waitForHealth(port: port, status: "READY", pid: server), "\(log().suffix(3000))")
         let prediction = try runCommand([
             "curl", "-sf", "-X", "POST", "-H", "Content-Type: application/json", "-d", #"{"input": {}}"#,
             "http://127.0.0.1:\(port)/predictions",

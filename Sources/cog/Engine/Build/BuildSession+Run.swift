@@ -100,10 +100,8 @@ extension BuildSession {
                 try entries.map { entry in
                     try paths.layers.unpack(blob: paths.blobs.path(for: entry.digest), diffID: entry.diffID) {
                         try paths.blobs.verifyIntegrity(entry.digest, size: entry.size)
-                        guard entry.unchecked == true else { return }
-                        let found = try UncompressedDigest.of(blob: paths.blobs.path(for: entry.digest))
-                        guard found == entry.diffID else {
-                            throw DiffIDMismatch(blob: entry.digest, claimed: entry.diffID, found: found)
+                        if entry.unchecked == true {
+                            try DiffIDMismatch.check(entry.digest, in: paths.blobs, claimed: entry.diffID)
                         }
                     }
                 }

@@ -147,10 +147,7 @@ final class RegistryStepCache: Sendable {
                             try blobs.verifyIntegrity(layer.descriptor.digest, size: layer.descriptor.size)
                             // The entry's word for the uncompressed content is checked before the layer store
                             // files it under that name, where every later build would trust it.
-                            let found = try UncompressedDigest.of(blob: blobs.path(for: layer.descriptor.digest))
-                            guard found == layer.diffID else {
-                                throw DiffIDMismatch(blob: layer.descriptor.digest, claimed: layer.diffID, found: found)
-                            }
+                            try DiffIDMismatch.check(layer.descriptor.digest, in: blobs, claimed: layer.diffID)
                         }
                     }
                 }
@@ -239,6 +236,13 @@ struct DiffIDMismatch: Error, CustomStringConvertible {
     let blob: Digest
     let claimed: Digest
     let found: Digest
+
+    /// Throws when the blob `digest` in `blobs` does not uncompress to `claimed` (a pass over the whole layer).
+    static func check(_ digest: Digest, in blobs: BlobStore, claimed: Digest) throws {
+        let found = try UncompressedDigest.of(blob: blobs.path(for: digest))
+        guard found == claimed else { throw DiffIDMismatch(blob: digest, claimed: claimed, found: found) }
+    }
+
     var description: String {
         "layer \(blob) uncompresses to \(found), not to the \(claimed) its cache entry claims (a poisoned or broken entry)"
     }
