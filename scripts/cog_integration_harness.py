@@ -5,6 +5,7 @@ call (answered from this project's local image store and `cog exec --image`)."""
 import fcntl
 import json
 import os
+import shutil
 import pty
 import re
 import select
@@ -233,7 +234,9 @@ class Harness:
         if neg:
             raise Fatal("registry-start: does not support negation")
         if ts.work not in self.registries:
-            directory = os.path.join(ts.work, ".registry")
+            # Beside the work directory, not in it: Cog's harness runs the registry in a container, so the project
+            # a script builds never holds the registry's files (which change while a push archives the project).
+            directory = ts.work.rstrip("/") + ".registry"
             result = subprocess.run([os.path.join(self.root, "scripts", "test-registry.sh"), "start", directory],
                                     capture_output=True, text=True)
             if result.returncode != 0:
@@ -327,6 +330,7 @@ class Harness:
         if entry:
             subprocess.run([os.path.join(self.root, "scripts", "test-registry.sh"), "stop", entry[0]],
                            capture_output=True)
+            shutil.rmtree(entry[0], ignore_errors=True)
         store = os.path.join(ts.env.get("COG_CACHE_DIR", ""), "images")
         if os.path.isdir(store):
             remove_images(ts.env["COG_CACHE_DIR"], [ts.getenv("TEST_IMAGE")], prefix=True)

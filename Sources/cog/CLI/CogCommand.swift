@@ -17,7 +17,7 @@ struct CogCommand: AsyncParsableCommand {
             BuildCommand.self, PushCommand.self, PredictCommand.self, TrainCommand.self, RunCommand.self,
             ServeCommand.self,
             LoginCommand.self, DebugCommand.self, InitCommand.self, PullCommand.self, UnshareCommand.self,
-            LayerCommand.self, CaptureBenchCommand.self, DoctorCommand.self,
+            LayerCommand.self, CaptureBenchCommand.self, DoctorCommand.self, WeightsCommand.self,
         ]
     )
 

@@ -11,6 +11,10 @@ struct ModelToRun {
     let projectDirectory: String?
     /// The OpenAPI schema inputs are checked against: the named image's label, or the mounted project's own.
     let schema: String?
+    /// The project's managed weights, assembled for mounting (`remove()` once the model stops).
+    var weights: WeightMounts? = nil
+
+    var weightBinds: [(source: String, target: String)] { weights?.binds ?? [] }
 
     /// - Parameters:
     ///   - name: the image named on the command line, or nil to build the project and mount it.
@@ -25,6 +29,10 @@ struct ModelToRun {
                 schema: image.configuration.config?.labels?["run.cog.openapi_schema"])
         }
         let (built, loaded, _) = try await options.build(reporter: reporter, project: .mounted(schema: schema))
-        return ModelToRun(image: built.image, projectDirectory: loaded.projectDirectory, schema: built.schema)
+        let weights = try await runReportingErrors {
+            try WeightMounts.prepare(loaded: loaded, store: Environment.current.weightStore)
+        }
+        return ModelToRun(
+            image: built.image, projectDirectory: loaded.projectDirectory, schema: built.schema, weights: weights)
     }
 }

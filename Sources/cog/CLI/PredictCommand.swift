@@ -99,8 +99,8 @@ extension PredictCommand {
             try await Blocking.run {
                 try ImageServer(
                     image: model.image, paths: paths, hostEnvironment: host, network: network,
-                    projectDirectory: model.projectDirectory, environment: environment, gpus: gpus,
-                    serverArguments: serverArguments,
+                    projectDirectory: model.projectDirectory, weights: model.weightBinds, environment: environment,
+                    gpus: gpus, serverArguments: serverArguments,
                     echo: echo)
             }
         }
@@ -123,6 +123,7 @@ extension PredictCommand {
             answer = .failure(error)
         }
         try await Blocking.run { server.stop() }
+        model.weights?.remove()
         return try await runReportingErrors { try answer.get() }
     }
 }

@@ -45,7 +45,8 @@ struct PushCommand: AsyncParsableCommand {
             let target: String
             do {
                 (built, _, _) = try await options.build(reporter: reporter) { loaded in
-                    guard let name = image ?? loaded.config.config.image else {
+                    let bundle = try Self.bundle(for: loaded, positional: image)
+                    guard let name = bundle?.imageReference ?? image ?? loaded.config.config.image else {
                         printError(
                             "error: to push images, set 'image' in cog.yaml or pass an image name, e.g. cog push r8.im/your-username/your-model"
                         )
@@ -54,7 +55,11 @@ struct PushCommand: AsyncParsableCommand {
                     let reference = try ImageReference(parsing: name)
                     let session = try PushSession(
                         transfer: Self.transfer(reporter), to: reference, from: paths.blobs, locations: Self.locations)
-                    streaming.start(session, name: name)
+                    streaming.start(session, name: name, bundle: bundle)
+                    if let bundle {
+                        reporter.info("\(bundle.weightCount) managed weight(s)")
+                        reporter.info("Pushing to \(bundle.model)...")
+                    }
                     reporter.info("pushing \(reference) while building")
                     return { descriptor, source in session.offer(descriptor, from: source) }
                 }
@@ -83,7 +88,11 @@ struct PushCommand: AsyncParsableCommand {
                         throw Replicate.explain(error, pushing: reference)
                     }
                     try LocalImages(paths: paths).save(built.image, name: target)
-                    Self.announce(report, reference: reference, reporter: reporter)
+                    if let bundle = streaming.bundle {
+                        try await Self.finish(bundle, image: built.image, report: report, reporter: reporter)
+                    } else {
+                        Self.announce(report, reference: reference, reporter: reporter)
+                    }
                 }
                 return
             } catch OCIError.corruptBlob(let digest, let path, let found, true) {
@@ -134,9 +143,14 @@ struct PushCommand: AsyncParsableCommand {
 
 /// The push session a build feeds, created once the config names the target.
 private final class StreamingPush: Sendable {
-    private let state = Mutex<(session: PushSession, name: String)?>(nil)
+    private let state = Mutex<(session: PushSession, name: String, bundle: WeightBundle?)?>(nil)
 
-    func start(_ session: PushSession, name: String) { state.withLock { $0 = (session, name) } }
+    func start(_ session: PushSession, name: String, bundle: WeightBundle?) {
+        state.withLock { $0 = (session, name, bundle) }
+    }
+
+    /// The model bundle the image goes into, when the project names a model.
+    var bundle: WeightBundle? { state.withLock { $0?.bundle } }
 
     func name() throws -> String {
         guard let name = state.withLock({ $0?.name }) else { throw ExitCode(1) }

@@ -43,6 +43,7 @@ struct ServeCommand: AsyncParsableCommand {
         let reporter = options.reporter
         let paths = try await runReportingErrors { try Environment.current.checkedPaths() }
         let model = try await ModelToRun.resolve(image, options: options, reporter: reporter, paths: paths)
+        defer { model.weights?.remove() }
         let (environment, port, address, network) = (
             Environment.current.variables, self.port, host, options.networkMode
         )
@@ -52,8 +53,8 @@ struct ServeCommand: AsyncParsableCommand {
             try await Blocking.run {
                 try ImageServer(
                     image: model.image, paths: paths, hostEnvironment: environment, network: network,
-                    projectDirectory: model.projectDirectory, gpus: gpus, serverArguments: upload, address: address,
-                    port: port
+                    projectDirectory: model.projectDirectory, weights: model.weightBinds, gpus: gpus,
+                    serverArguments: upload, address: address, port: port
                 ) { reporter.output($0) }
             }
         }
@@ -109,9 +110,10 @@ struct RunCommand: AsyncParsableCommand {
         try PredictCommand.checkEnvironment(env)
         let reporter = options.reporter
         let paths = try await runReportingErrors { try Environment.current.checkedPaths() }
-        let stored = try await ModelToRun.resolve(
-            image, options: options, reporter: reporter, paths: paths, schema: false
-        ).image
+        let model = try await ModelToRun.resolve(
+            image, options: options, reporter: reporter, paths: paths, schema: false)
+        defer { model.weights?.remove() }
+        let (stored, weights) = (model.image, model.weightBinds)
         let (projectDirectory, _) = DebugCommand.locate(options.file)
         let ports = (try? Self.published(publish)) ?? []
         // As Cog's exec: the runtime's logs for a person to read.
@@ -123,7 +125,8 @@ struct RunCommand: AsyncParsableCommand {
             try await Blocking.run {
                 try ImageServer(
                     image: stored, paths: paths, hostEnvironment: host, network: network, command: command,
-                    projectDirectory: projectDirectory, environment: environment, gpus: gpus, publish: ports,
+                    projectDirectory: projectDirectory, weights: weights, environment: environment, gpus: gpus,
+                    publish: ports,
                     standardInput: true
                 ) { print($0) }
             }

@@ -6,7 +6,7 @@ import Registry
 
 /// The one place where the process environment becomes settings values; nothing below the command line reads
 /// it. Variables: `COG_CACHE_DIR`, `XDG_CACHE_HOME`, `HOME`, `SOURCE_DATE_EPOCH`, `COG_REGISTRY_MIRRORS`,
-/// `COG_INSECURE_REGISTRIES`, `COG_REGISTRY_RETRIES`, `COG_REGISTRY_HOST`, `COG_PUSH_*`, `COG_LABEL_VERSION`, `GITHUB_SHA`,
+/// `COG_INSECURE_REGISTRIES`, `COG_REGISTRY_RETRIES`, `COG_REGISTRY_HOST`, `COG_MODEL*`, `COG_PUSH_*`, `COG_LABEL_VERSION`, `GITHUB_SHA`,
 /// `GITHUB_REF_NAME`, `SSL_CERT_FILE`, `DOCKER_CONFIG`, `REGISTRY_AUTH_FILE`, `COG_CAPTURE`, `COG_ROOTLESS`,
 /// `COG_USERNS`, `COG_UV_INDEX`, `UV_PYTHON_INSTALL_MIRROR`, `COG_CA_CERT`, `COG_PACKAGE_LAYER_MIB`,
 /// `COG_WEIGHTS_LAYER_MIB`, `BUILDKIT_PROGRESS`, `TERM`, `COG_CDI_SPEC_DIRS`, `COG_NVIDIA_DEV_DIR`,
@@ -108,6 +108,16 @@ struct Environment {
     func confinement(network: Confinement.Network) -> Confinement {
         .detect(network: network, searchPath: variables["PATH"] ?? "/usr/bin:/bin")
     }
+
+    /// `COG_MODEL`, `COG_MODEL_REGISTRY`, `COG_MODEL_REPO`, `COG_MODEL_TAG`: where a model with managed weights goes.
+    var modelOverrides: ModelReference.Overrides {
+        ModelReference.Overrides(
+            model: variables["COG_MODEL"], registry: variables["COG_MODEL_REGISTRY"],
+            repository: variables["COG_MODEL_REPO"], tag: variables["COG_MODEL_TAG"])
+    }
+
+    /// The weights store, `<cache>/weights`, where Cog keeps it.
+    var weightStore: WeightFileStore { WeightFileStore(root: "\(paths.root)/weights") }
 
     var dockerConfig: DockerConfig { DockerConfig(environment: variables) }
 

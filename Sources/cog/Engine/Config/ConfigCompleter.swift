@@ -47,11 +47,6 @@ struct ConfigCompleter {
         let requirements = rewriteRequirements()
         guard let runtime = chooseRuntime() else { return nil }
         checkConcurrency()
-        if !decoded.config.weights.isEmpty {
-            yamlLog.warning(
-                "weights are recorded in the run.cog.config label but not imported or pushed by this cog",
-                at: decoded.marks["weights"], hint: nil)
-        }
         for key in ["predict", "train"] {
             let reference = key == "predict" ? decoded.config.predict : decoded.config.train
             guard let file = reference?.components(separatedBy: ".py:").first.map({ $0 + ".py" }),

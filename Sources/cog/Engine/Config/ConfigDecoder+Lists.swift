@@ -168,8 +168,20 @@ extension ConfigDecoder {
             if weight.name.isEmpty || weight.target.isEmpty || weight.sources.isEmpty, item.mapping != nil {
                 log.error("a weights item needs name, target and source", at: item.mark)
             }
+            if let other = decoded.config.weights.first(where: { Self.nested(weight.target, $0.target) }) {
+                log.error(
+                    "weights target \"\(weight.target)\" overlaps with \"\(other.target)\"; weight targets must be disjoint",
+                    at: item.mark)
+            }
             decoded.config.weights.append(weight)
         }
+    }
+
+    /// Whether one target holds the other (the weights are mounted there, so they must be disjoint).
+    private static func nested(_ first: String, _ second: String) -> Bool {
+        guard !first.isEmpty, !second.isEmpty, first != second else { return false }
+        let (a, b) = (first.hasSuffix("/") ? first : first + "/", second.hasSuffix("/") ? second : second + "/")
+        return a.hasPrefix(b) || b.hasPrefix(a)
     }
 
     private mutating func decodeWeightSources(_ node: YAMLNode) -> [WeightSource.Location] {
@@ -181,7 +193,13 @@ extension ConfigDecoder {
                 of: source, section: "a weights source", keys: KeySet(known: ["uri", "include", "exclude"]))
             {
                 if field == "uri" { location.uri = string(value, key: "uri") ?? "" }
-                let patterns = field == "uri" ? [] : stringList(value, key: field).map(\.text)
+                let items = field == "uri" ? [] : stringList(value, key: field)
+                for item in items {
+                    if let problem = WeightPattern.problem(with: item.text) {
+                        log.error("weights \(field) pattern \"\(item.text)\": \(problem)", at: item.mark)
+                    }
+                }
+                let patterns = items.map(\.text)
                 if field == "include" { location.include = patterns }
                 if field == "exclude" { location.exclude = patterns }
             }

@@ -86,7 +86,8 @@ public enum BuildPlanner {
         steps.append(
             .copyProject(
                 destination: "/src",
-                excludes: try DockerIgnore.patterns(in: projectDirectory) + DockerIgnore.implicitExcludes))
+                excludes: try DockerIgnore.patterns(in: projectDirectory) + DockerIgnore.implicitExcludes
+                    + DockerIgnore.weightSources(config.config.weights)))
         if config.configFile != "cog.yaml", !config.configFile.hasPrefix("/") {
             steps.append(
                 .run(

@@ -26,6 +26,7 @@ public final class ImageServer: Sendable {
     ///   - network: `--network`; `.none` leaves nothing to publish the server on.
     ///   - projectDirectory: bind-mounted read-write at /src instead of the image's copy (an image built with the
     ///     project mounted has none), as Cog's `predict`, `serve`, `train` and `exec` mount it.
+    ///   - weights: host folders mounted read-only at targets in the container (`WeightMounts`).
     ///   - environment: `NAME=value` for the model, replacing the image's.
     ///   - gpus: the GPUs to give the model (`GPUAccess.find`), nil for none.
     ///   - publish: a command's ports published on the host (`cog exec -p`; on the host's network its ports are
@@ -35,7 +36,8 @@ public final class ImageServer: Sendable {
     public init(
         image: StoredImage, paths: CogPaths, hostEnvironment: [String: String],
         network: Confinement.Network = .isolated,
-        command: [String]? = nil, projectDirectory: String? = nil, environment: [String] = [],
+        command: [String]? = nil, projectDirectory: String? = nil,
+        weights: [(source: String, target: String)] = [], environment: [String] = [],
         gpus: GPUEdits? = nil, serverArguments: [String] = [], publish: [PublishedPort] = [],
         address: String = "127.0.0.1", port requested: Int? = nil, standardInput: Bool = false,
         echo: (@Sendable (String) -> Void)? = nil
@@ -68,6 +70,9 @@ public final class ImageServer: Sendable {
         }
         if let projectDirectory {  // read-write, as Cog's volume: what the model writes there stays
             step.mounts.append(.init(source: projectDirectory, destination: "/src", readOnly: false))
+        }
+        for weight in weights {  // after /src, which may hold their targets
+            step.mounts.append(.init(source: weight.source, destination: weight.target, readOnly: true))
         }
         step.ownProcessGroup = false  // Ctrl-C at the terminal stops the model, also during its setup()
         step.standardInput = standardInput
