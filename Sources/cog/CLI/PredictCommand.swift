@@ -54,7 +54,7 @@ struct PredictCommand: AsyncParsableCommand {
         let (stored, schema) = (model.image, model.schema)
         let inputs = try await runReportingErrors {
             let inputs = try json.map(PredictionInputs.parseJSON) ?? PredictionInputs.parse(input, schema: schema)
-            try PredictionInputs.checkNames(inputs, schema: schema)
+            try PredictionInputs.validate(inputs, schema: schema)
             return inputs
         }
         let replyFile = "\(paths.scratch)/prediction-\(getpid())-\(UInt32.random(in: 0...UInt32.max)).json"

@@ -38,7 +38,7 @@ struct TrainCommand: AsyncParsableCommand {
         let inputs = try await runReportingErrors {
             guard Self.hasTrainer(stored) else { throw CommandError.invalidSetting(Self.noTrainer) }
             let inputs = try PredictionInputs.parse(input, schema: schema, training: true)
-            try PredictionInputs.checkNames(inputs, schema: schema, training: true)
+            try PredictionInputs.validate(inputs, schema: schema, training: true)
             return inputs
         }
         let replyFile = "\(paths.scratch)/training-\(getpid())-\(UInt32.random(in: 0...UInt32.max)).json"
