@@ -150,4 +150,41 @@ struct InputValidationTests {
     func numbersAsGoPrintsThem(value: Double, exponentFrom: Int, expected: String) {
         #expect(InputSchema.goFloat(value, exponentFrom) == expected)
     }
+
+    /// The schema read on the host before a build: the image's Python and cog named to the static script, the
+    /// trainer's merged in; nothing without a Python or for a cog the script does not mirror.
+    @Test func hostSchemaBeforeTheBuild() throws {
+        let path = ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin"
+        let python = try #require(
+            path.split(separator: ":").map { "\($0)/python3" }.first {
+                FileManager.default.isExecutableFile(atPath: $0)
+            })
+        let yaml = "build:\n  python_version: \"3.10\"\npredict: \"predict.py:Predictor\"\ntrain: \"train.py:train\"\n"
+        let files = [
+            "predict.py": """
+            from cog import BasePredictor, Input
+
+            class Predictor(BasePredictor):
+                def predict(self, prompt: str, note: str = None, n: int = Input(default=1, ge=1)) -> str:
+                    return prompt
+            """,
+            "train.py": "from cog import Input\n\ndef train(epochs: int = Input(ge=1)) -> str:\n    return 'ok'\n",
+        ]
+        let project = try makeProject(yaml, files: files)
+        let loaded = try ConfigLoader.load(projectDirectory: project.path)
+        let plan = try BuildPlanner.plan(config: loaded.config, projectDirectory: project.path)
+        let schema = try #require(
+            HostSchema.generate(plan: plan, projectDirectory: project.path, python: python, schemaFile: nil))
+        // Python 3.10's get_type_hints makes `note: str = None` Optional, whatever the host's Python.
+        #expect(schema.contains(#""note":{"default":null,"nullable":true"#), "\(schema)")
+        #expect(throws: Never.self) { try PredictionInputs.validate(["prompt": "日本"], schema: schema) }
+        #expect(
+            performing: { try PredictionInputs.validate(["epochs": 0], schema: schema, training: true) },
+            throws: { "\($0)" == #"invalid input "epochs": number must be at least 1"# })
+        #expect(HostSchema.generate(plan: plan, projectDirectory: project.path, python: nil, schemaFile: nil) == nil)
+        let old = try makeProject(yaml.replacingOccurrences(of: "3.10", with: "3.9"), files: files)
+        let oldPlan = try BuildPlanner.plan(
+            config: try ConfigLoader.load(projectDirectory: old.path).config, projectDirectory: old.path)
+        #expect(HostSchema.generate(plan: oldPlan, projectDirectory: old.path, python: python, schemaFile: nil) == nil)
+    }
 }
