@@ -582,11 +582,54 @@ def setup_environment(state):
     if not os.path.exists(os.path.join(layout, "index.json")):
         print(f"building the python stand-in at {layout} (debootstrap, a few minutes)", file=sys.stderr)
         subprocess.run([maker, layout], check=True)
-    for repository, tags in (("library/python", PYTHON_TAGS), ("cog-base", COG_BASE_TAGS)):
+    cog_base = cog_base_layout(state, layout)
+    for repository, tags, source in (("library/python", PYTHON_TAGS, layout), ("cog-base", COG_BASE_TAGS, cog_base)):
         for tag in tags:
-            subprocess.run([maker, "push", layout, address, f"{repository}:{tag}"], check=True,
+            subprocess.run([maker, "push", source, address, f"{repository}:{tag}"], check=True,
                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     return address, started
+
+
+def cog_base_layout(state, layout):
+    """The cog-base stand-in: the python stand-in plus what a real cog-base image has that a model built on it relies
+    on. Cog makes its cog-base images with its python-slim path (pkg/dockerfile/base.go runs the StandardGenerator
+    without cog-base), whose installTini puts tini at /sbin/tini as the ENTRYPOINT; its cog-base path then installs
+    no tini. Here tini is Debian's package (as this project installs it on python-slim), at usr/sbin/tini, which
+    /sbin/tini is on the stand-in's merged /usr. Made once in the state directory."""
+    out = os.path.join(state, "cog-base-layout")
+    if os.path.exists(os.path.join(out, "index.json")):
+        return out
+    import tarfile
+    import tempfile
+    work = tempfile.mkdtemp(dir=state, prefix="cog-base-layout.")
+    try:
+        run = lambda command, **kw: subprocess.run(command, check=True, capture_output=True, text=True, **kw)
+        try:
+            run(["apt-get", "download", "tini"], cwd=work)
+        except subprocess.CalledProcessError as e:
+            fail_setup("cog-base stand-in: apt-get download tini: " + e.stderr.strip())
+        deb = [name for name in os.listdir(work) if name.startswith("tini_") and name.endswith(".deb")][0]
+        run(["dpkg-deb", "-x", os.path.join(work, deb), os.path.join(work, "deb")])
+        binary = os.path.join(work, "deb", "usr", "bin", "tini")
+        layer = os.path.join(work, "layer.tar")
+        with tarfile.open(layer, "w") as tar, open(binary, "rb") as f:
+            info = tar.gettarinfo(binary, arcname="usr/sbin/tini")
+            info.uid = info.gid = 0
+            info.uname = info.gname = "root"
+            info.mode, info.mtime = 0o755, 0
+            tar.addfile(info, f)
+        image = os.path.join(work, "layout") + ":3.11-slim"
+        shutil.copytree(layout, os.path.join(work, "layout"))
+        run(["umoci", "raw", "add-layer", "--image", image, "--history.created_by",
+             f"tini from Debian's {deb} at /sbin/tini, as a cog-base image has it", layer])
+        run(["umoci", "config", "--image", image, "--no-history", "--config.entrypoint", "/sbin/tini",
+             "--config.entrypoint", "--"])
+        run(["umoci", "gc", "--layout", os.path.join(work, "layout")])
+        run(["chmod", "-R", "a+rX", os.path.join(work, "layout")])
+        os.rename(os.path.join(work, "layout"), out)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    return out
 
 
 def base_env(work, state, registry, shim_dir):

@@ -80,21 +80,21 @@ import Testing
 
     @Test func unknownInputsInCogsWords() throws {
         let schema = #"{"components":{"schemas":{"Input":{"properties":{"b":{},"a":{}}}}}}"#
-        #expect(throws: Never.self) { try PredictionInputs.checkNames(["a": 1], schema: schema) }
+        #expect(throws: Never.self) { try PredictionInputs.validate(["a": 1], schema: schema) }
         for (inputs, message) in [
             (["nosuch": 1], #"unknown input "nosuch"; valid inputs are: a, b"#),
             (["y": 1, "x": 2], #"unknown inputs "x", "y"; valid inputs are: a, b"#),
         ] {
             #expect(
-                performing: { try PredictionInputs.checkNames(inputs, schema: schema) }, throws: { "\($0)" == message })
+                performing: { try PredictionInputs.validate(inputs, schema: schema) }, throws: { "\($0)" == message })
         }
         let none = #"{"components":{"schemas":{"Input":{"properties":{}}}}}"#
         #expect(
-            performing: { try PredictionInputs.checkNames(["x": 1], schema: none) },
+            performing: { try PredictionInputs.validate(["x": 1], schema: none) },
             throws: {
                 "\($0)" == #"unknown input "x"; model does not accept inputs"#
             })
-        #expect(throws: Never.self) { try PredictionInputs.checkNames(["x": 1], schema: nil) }
+        #expect(throws: Never.self) { try PredictionInputs.validate(["x": 1], schema: nil) }
     }
 
     @Test func theTrainersSchemaIsMergedUnderTrainingNames() throws {
@@ -123,22 +123,23 @@ import Testing
         #expect(post("/predictions")["x-cog-streaming"] as? Bool == true)
         #expect(post("/trainings")["x-cog-streaming"] == nil)
         // A training's inputs are checked against TrainingInput.
-        #expect(throws: Never.self) { try PredictionInputs.checkNames(["steps": 1], schema: merged, training: true) }
+        #expect(throws: Never.self) { try PredictionInputs.validate(["steps": 1], schema: merged, training: true) }
         #expect(
-            performing: { try PredictionInputs.checkNames(["prompt": 1], schema: merged, training: true) },
+            performing: { try PredictionInputs.validate(["prompt": 1], schema: merged, training: true) },
             throws: { "\($0)" == #"unknown input "prompt"; valid inputs are: steps"# })
     }
 
     @Test func missingRequiredInputsInCogsWords() throws {
         let schema = #"{"components":{"schemas":{"Input":{"properties":{"s":{},"t":{},"u":{}},"required":["t","s"]}}}}"#
-        #expect(throws: Never.self) { try PredictionInputs.checkNames(["s": 1, "t": 2], schema: schema) }
+        #expect(throws: Never.self) { try PredictionInputs.validate(["s": 1, "t": 2], schema: schema) }
         for (inputs, message) in [
             (["t": 1], #"missing required input "s""#),
-            (["u": 1], "input validation failed:\n- missing required input \"s\"\n- missing required input \"t\""),
+            // In the schema's order, as kin-openapi walks `required`.
+            (["u": 1], "input validation failed:\n- missing required input \"t\"\n- missing required input \"s\""),
             (["wrong": 1], #"unknown input "wrong"; valid inputs are: s, t, u"#),
         ] {
             #expect(
-                performing: { try PredictionInputs.checkNames(inputs, schema: schema) }, throws: { "\($0)" == message })
+                performing: { try PredictionInputs.validate(inputs, schema: schema) }, throws: { "\($0)" == message })
         }
     }
 

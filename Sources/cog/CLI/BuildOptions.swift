@@ -105,9 +105,12 @@ struct BuildOptions: ParsableArguments {
     ///   - project: copy the project into the image, or leave it out to mount it at /src.
     ///   - listener: given the loaded config, what to call with each layer blob as soon as it is written (push
     ///     while building), or nil.
+    ///   - beforeBuilding: called with the loaded config and the plan before anything is built (inputs checked
+    ///     first); what it throws ends the command.
     func build(
         reporter: BuildReporter, project: ProjectSource = .copied,
-        listener: (LoadedConfig) throws -> (@Sendable (Descriptor, ImageReference?) -> Void)? = { _ in nil }
+        listener: (LoadedConfig) throws -> (@Sendable (Descriptor, ImageReference?) -> Void)? = { _ in nil },
+        beforeBuilding: (LoadedConfig, BuildPlan) async throws -> Void = { _, _ in }
     ) async throws -> (built: BuiltImage, loaded: LoadedConfig, paths: CogPaths) {
         let (projectDirectory, configFile) = DebugCommand.locate(file)
         let environment = Environment.current
@@ -130,6 +133,7 @@ struct BuildOptions: ParsableArguments {
             printError("\(error)")
             throw ExitCode(1)
         }
+        try await beforeBuilding(loaded, plan)
         var settings = try await runReportingErrors {
             try self.settings(environment, projectDirectory: loaded.projectDirectory)
         }

@@ -50,12 +50,16 @@ struct PredictCommand: AsyncParsableCommand {
         Environment.current.enterUserNamespaceIfPossible()
         let reporter = options.reporter
         let paths = try await runReportingErrors { try Environment.current.checkedPaths() }
-        let model = try await ModelToRun.resolve(image, options: options, reporter: reporter, paths: paths)
-        let (stored, schema) = (model.image, model.schema)
+        // --json is read once (it may be standard input), before anything is built.
+        let given = try await runReportingErrors { try json.map(PredictionInputs.parseJSON) }
+        var early: (schema: String, inputs: [String: Any])?
+        let model = try await ModelToRun.resolve(image, options: options, reporter: reporter, paths: paths) {
+            schema in early = (schema, try await runReportingErrors { try checkedInputs(given, schema: schema) })
+        }
+        let stored = model.image
         let inputs = try await runReportingErrors {
-            let inputs = try json.map(PredictionInputs.parseJSON) ?? PredictionInputs.parse(input, schema: schema)
-            try PredictionInputs.checkNames(inputs, schema: schema)
-            return inputs
+            if let early, early.schema == model.schema { return early.inputs }
+            return try checkedInputs(given, schema: model.schema)
         }
         let replyFile = "\(paths.scratch)/prediction-\(getpid())-\(UInt32.random(in: 0...UInt32.max)).json"
         defer { FileSystem.remove(replyFile) }
@@ -80,6 +84,13 @@ struct PredictCommand: AsyncParsableCommand {
 }
 
 extension PredictCommand {
+    /// The inputs (`given` by --json, else -i typed by `schema`) checked against `schema` as Cog checks them.
+    func checkedInputs(_ given: [String: Any]?, schema: String?) throws -> [String: Any] {
+        let inputs = try given ?? PredictionInputs.parse(input, schema: schema)
+        try PredictionInputs.validate(inputs, schema: schema)
+        return inputs
+    }
+
     /// Starts the model's server (with `serverArguments`), waits for READY, posts `inputs` to `endpoint`
     /// (`/predictions`, `/trainings`) and stops it; the reply streams into `replyFile`.
     /// - Parameters:

@@ -137,6 +137,13 @@ struct Environment {
 
     var http: CurlTransport { CurlTransport(caBundle: variables["SSL_CERT_FILE"]) }
 
+    /// The host's `python3` on `PATH`, which reads a project's schema before it is built; nil when there is none.
+    var hostPython: String? {
+        (variables["PATH"] ?? "/usr/bin:/bin").split(separator: ":").map { "\($0)/python3" }.first {
+            FileManager.default.isExecutableFile(atPath: $0)
+        }
+    }
+
     /// Plan options for the project in `projectDirectory`: `COG_LABEL_VERSION` (the `run.cog.version` label) and the
     /// project's git revision, where CI's `GITHUB_SHA` and `GITHUB_REF_NAME` win over git's answers, as in Cog.
     func planOptions(projectDirectory: String) -> BuildPlanner.Options {

@@ -33,13 +33,15 @@ struct TrainCommand: AsyncParsableCommand {
         Environment.current.enterUserNamespaceIfPossible()
         let reporter = options.reporter
         let paths = try await runReportingErrors { try Environment.current.checkedPaths() }
-        let model = try await ModelToRun.resolve(image, options: options, reporter: reporter, paths: paths)
-        let (stored, schema) = (model.image, model.schema)
+        var early: (schema: String, inputs: [String: Any])?
+        let model = try await ModelToRun.resolve(image, options: options, reporter: reporter, paths: paths) {
+            schema in early = (schema, try await runReportingErrors { try checkedInputs(schema: schema) })
+        }
+        let stored = model.image
         let inputs = try await runReportingErrors {
             guard Self.hasTrainer(stored) else { throw CommandError.invalidSetting(Self.noTrainer) }
-            let inputs = try PredictionInputs.parse(input, schema: schema, training: true)
-            try PredictionInputs.checkNames(inputs, schema: schema, training: true)
-            return inputs
+            if let early, early.schema == model.schema { return early.inputs }
+            return try checkedInputs(schema: model.schema)
         }
         let replyFile = "\(paths.scratch)/training-\(getpid())-\(UInt32.random(in: 0...UInt32.max)).json"
         defer { FileSystem.remove(replyFile) }
@@ -55,6 +57,13 @@ struct TrainCommand: AsyncParsableCommand {
                 try PredictionOutput.writeTraining(body, status: response.status, to: path)
             }
         }
+    }
+
+    /// The -i inputs typed by `schema`'s `TrainingInput` and checked against it as Cog checks them.
+    func checkedInputs(schema: String?) throws -> [String: Any] {
+        let inputs = try PredictionInputs.parse(input, schema: schema, training: true)
+        try PredictionInputs.validate(inputs, schema: schema, training: true)
+        return inputs
     }
 
     static let noTrainer =

@@ -86,7 +86,7 @@ struct CogFinishing {
             python -c "$COG_SCHEMA_SCRIPT" "$1" "$2" 2>/tmp/cog-schema.err || { cat /tmp/cog-schema.err; exit 1; }
             """
         let output = try await inspect(
-            ["/bin/sh", "-c", command, "schema", predictor, schemaVersion], workingDirectory: "/src",
+            ["/bin/sh", "-c", command, "schema", predictor, session.plan.schemaVersion], workingDirectory: "/src",
             what: "OpenAPI schema of \(predictor)",
             extraEnvironment: ["COG_SCHEMA_STATIC=\(staticScript)", "COG_SCHEMA_SCRIPT=\(importScript)"])
         let lines = output.split(separator: "\n", maxSplits: 1, omittingEmptySubsequences: false)
@@ -100,11 +100,6 @@ struct CogFinishing {
             throw BuildError.schemaNotJSON(output: json)
         }
         return json
-    }
-
-    /// The schema's `info.version`: as in Cog, the image's `run.cog.version` label.
-    private var schemaVersion: String {
-        session.plan.image.labels[BuildPlan.Label.version] ?? session.plan.config.runtime.version
     }
 
     /// A Python script of the engine's resources.

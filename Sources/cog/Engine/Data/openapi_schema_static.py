@@ -6,7 +6,9 @@
 # stderr; the caller then runs the import-based openapi_schema.py, which also reports cog's own errors. What Cog's own
 # static parser refuses (accept= on an input that is no file, a type imported from a module it cannot read) ends it
 # with exit status 4 and the reason on stderr: the build fails there, as Cog's does.
-# Standard library only, Python 3.8 to 3.13; neither the user's code nor cog is imported.
+# Standard library only, Python 3.8 to 3.13; neither the user's code nor cog is imported. Run on the host before a
+# build (to check inputs first, as Cog does), COG_SCHEMA_PYTHON (3.12) and COG_SCHEMA_COG (0.23.1) name the image's
+# Python and cog, which the host's need not be.
 import ast, builtins, json, operator, os, re, sys
 
 # cog releases whose inspector this mirrors: 0.21 lacks cog.concurrent and Input(accept=), 0.20 rejects unions,
@@ -34,6 +36,8 @@ FRAMEWORK = {"cog.BasePredictor": ["cog.BasePredictor", "cog.BaseRunner", "objec
 INPUT_ARGS = "default default_factory description ge le min_length max_length regex choices deprecated accept".split()
 BINOPS = {ast.Add: operator.add, ast.Sub: operator.sub, ast.Mult: operator.mul, ast.Div: operator.truediv,
           ast.FloorDiv: operator.floordiv, ast.Mod: operator.mod, ast.Pow: operator.pow}
+_target = re.match(r"(\d+)\.(\d+)", os.environ.get("COG_SCHEMA_PYTHON", ""))
+PYTHON = (int(_target.group(1)), int(_target.group(2))) if _target else sys.version_info[:2]  # the image's Python
 DYNAMIC = (ast.If, ast.For, ast.AsyncFor, ast.While, ast.With, ast.AsyncWith, ast.Try)
 
 class Fallback(Exception):
@@ -209,14 +213,14 @@ def typ(node, env):
             fail("annotation %r is not an expression" % node.value)
         return typ(expr, Env(env.scope.module, None))
     if isinstance(node, ast.BinOp) and isinstance(node.op, ast.BitOr):
-        if sys.version_info < (3, 10): fail("X | Y needs Python 3.10")
+        if PYTHON < (3, 10): fail("X | Y needs Python 3.10")
         return union([typ(node.left, env), typ(node.right, env)])
     if isinstance(node, ast.Subscript):
         base = resolve(node.value, env) or ("?", "subscripted expression")
         name = base[1] if base[0] == "symbol" else None
         args = node.slice.value if isinstance(node.slice, getattr(ast, "Index", ())) else node.slice  # 3.8
         args = args.elts if isinstance(args, ast.Tuple) else [args]
-        if name in ("builtins.list", "builtins.dict") and sys.version_info < (3, 9):
+        if name in ("builtins.list", "builtins.dict") and PYTHON < (3, 9):
             fail("%s[...] needs Python 3.9" % name)
         if ARITY.get(name, len(args)) != len(args): fail("%s takes %d type arguments" % (name, ARITY[name]))
         if name == "typing.Annotated" and len(args) >= 2:
@@ -516,7 +520,7 @@ def input_property(order, param, node, env, hints_env):
         info = input_info(node, env)
     elif node is not None:
         raw = value(node, env)
-        if raw is None and sys.version_info < (3, 11):
+        if raw is None and PYTHON < (3, 11):
             t = union([t, NONE])  # before 3.11, get_type_hints makes `x: T = None` Optional[T]
     ft = field_type(t)
     if info is not None and info["accept"] is not None:  # Cog's static parser refuses it on other types
@@ -661,7 +665,7 @@ def main():
     try:
         from importlib.metadata import version  # reads cog's dist-info; does not import cog
         try:
-            installed = version("cog")
+            installed = os.environ.get("COG_SCHEMA_COG") or version("cog")
         except Exception:
             fail("cannot read the version of the installed cog package")
         m = re.match(r"(\d+)\.(\d+)\.\d+$", installed)

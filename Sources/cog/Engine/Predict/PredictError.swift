@@ -23,8 +23,9 @@ public enum PredictError: Error, CustomStringConvertible {
     case predictionFailed(httpStatus: Int, status: String?, detail: String)
     /// Inputs the model's schema does not declare (and the ones it does).
     case unknownInputs([String], valid: [String])
-    /// Inputs the model's schema requires that were not given.
-    case missingInputs([String])
+    /// Inputs the model's schema refuses, each in Cog's words (`invalid input "count": …`, `missing required input
+    /// "prompt"`).
+    case invalidInputs([String])
     /// A file output is not a base64 data URL.
     case notADataURL(path: String)
 
@@ -67,8 +68,7 @@ public enum PredictError: Error, CustomStringConvertible {
                 valid.isEmpty ? "model does not accept inputs" : "valid inputs are: \(valid.joined(separator: ", "))"
             let quoted = names.map { "\"\($0)\"" }.joined(separator: ", ")
             return "unknown input\(names.count == 1 ? "" : "s") \(quoted); \(suffix)"
-        case .missingInputs(let names):
-            let lines = names.map { "missing required input \"\($0)\"" }
+        case .invalidInputs(let lines):
             return lines.count == 1 ? lines[0] : "input validation failed:\n- " + lines.joined(separator: "\n- ")
         case .notADataURL(let path):
             return "the output for \(path) is not a base64 data URL (data:<type>;base64,…); nothing usable was written"

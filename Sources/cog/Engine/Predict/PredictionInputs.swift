@@ -41,17 +41,25 @@ public enum PredictionInputs {
         return result
     }
 
-    /// Refuses inputs the schema's `Input` component does not declare, in Cog's words (`pkg/predict/
-    /// input_validation.go`): the CLI is stricter than the runtime, which would silently drop them. Then the inputs
-    /// the component requires that are missing, before the model starts.
-    /// - Throws: `PredictError.unknownInputs`, `PredictError.missingInputs`.
-    public static func checkNames(_ inputs: [String: Any], schema: String?, training: Bool = false) throws {
+    /// Checks inputs against the schema's `Input` component (`TrainingInput` for a training) as Cog's preflight
+    /// does (`pkg/predict/input_validation.go`), before a build or before the model starts: names the component does
+    /// not declare (the runtime would silently drop them), then an explicit null (the runtime refuses it even for an
+    /// optional input), then each value (type, choices, bounds, length, pattern) and the required inputs, all
+    /// reported at once. Without a schema or its component nothing is checked.
+    /// - Throws: `PredictError.unknownInputs`, `PredictError.invalidInputs`.
+    public static func validate(_ inputs: [String: Any], schema: String?, training: Bool = false) throws {
         guard let input = component(schema: schema, training: training) else { return }
         let declared = (input["properties"] as? [String: Any]) ?? [:]
         let unknown = inputs.keys.filter { declared[$0] == nil }.sorted()
         if !unknown.isEmpty { throw PredictError.unknownInputs(unknown, valid: declared.keys.sorted()) }
-        let missing = ((input["required"] as? [String]) ?? []).filter { inputs[$0] == nil }.sorted()
-        if !missing.isEmpty { throw PredictError.missingInputs(missing) }
+        let properties = Self.properties(schema: schema, training: training)
+        for name in inputs.keys.sorted() where inputs[name] is NSNull {
+            if properties[name]?.allowsNull == false {
+                throw PredictError.invalidInputs([InputProblem(path: [name], reason: InputProblem.null).message])
+            }
+        }
+        let problems = InputSchema(input, components: Self.components(schema: schema)).objectProblems(inputs, at: [])
+        if !problems.isEmpty { throw PredictError.invalidInputs(problems.map(\.message)) }
     }
 
     /// `--json`: the inputs as one JSON object, given inline, as `@file`, or `@-` or `-` (standard input), as Cog
@@ -86,10 +94,8 @@ public enum PredictionInputs {
 
     /// The input component's properties, each with the document's components to follow `$ref`s into.
     static func properties(schema: String?, training: Bool) -> [String: InputSchema] {
-        guard let data = schema?.data(using: .utf8),
-            let root = try? JSONSerialization.jsonObject(with: data) as? [String: Any],
-            let components = (root["components"] as? [String: Any])?["schemas"] as? [String: Any],
-            let input = components[training ? "TrainingInput" : "Input"] as? [String: Any],
+        let components = Self.components(schema: schema)
+        guard let input = components[training ? "TrainingInput" : "Input"] as? [String: Any],
             let properties = input["properties"] as? [String: Any]
         else { return [:] }
         return properties.compactMapValues { value in
@@ -108,10 +114,15 @@ public enum PredictionInputs {
     /// The schema's input component: `TrainingInput` for a training (none when the schema lacks it: the
     /// predictor's `Input` says nothing about a trainer's inputs), else `Input`.
     static func component(schema: String?, training: Bool) -> [String: Any]? {
+        components(schema: schema)[training ? "TrainingInput" : "Input"] as? [String: Any]
+    }
+
+    /// The document's `components.schemas` (empty without a schema).
+    static func components(schema: String?) -> [String: Any] {
         guard let data = schema?.data(using: .utf8),
             let root = try? JSONSerialization.jsonObject(with: data) as? [String: Any],
             let schemas = (root["components"] as? [String: Any])?["schemas"] as? [String: Any]
-        else { return nil }
-        return schemas[training ? "TrainingInput" : "Input"] as? [String: Any]
+        else { return [:] }
+        return schemas
     }
 }
