@@ -87,7 +87,7 @@ public enum BuildPlanner {
             .copyProject(
                 destination: "/src",
                 excludes: try DockerIgnore.patterns(in: projectDirectory) + DockerIgnore.implicitExcludes
-                    + DockerIgnore.weightSources(config.config.weights)))
+                    + DockerIgnore.weightSources(config.config.weights, projectDirectory: projectDirectory)))
         if config.configFile != "cog.yaml", !config.configFile.hasPrefix("/") {
             steps.append(
                 .run(

@@ -20,13 +20,8 @@ enum DockerIgnore {
     /// The project folders managed weights come from (`file://./dir`): the weights reach the model through their
     /// own artifacts, mounted at their targets, so the image does not carry a second copy. (Cog copies them unless
     /// `.dockerignore` names them, as its examples do.)
-    static func weightSources(_ weights: [WeightSource]) -> [String] {
-        weights.flatMap(\.sources).compactMap { location in
-            guard let uri = try? WeightInventory.normalize(location.uri, projectDirectory: "").uri,
-                uri.hasPrefix("file://./")
-            else { return nil }
-            return "/" + uri.dropFirst("file://./".count)
-        }
+    static func weightSources(_ weights: [WeightSource], projectDirectory: String) -> [String] {
+        BuildPlanner.localWeightPaths(weights, projectDirectory: projectDirectory).map { "/" + $0 }
     }
 
     /// The patterns in `.dockerignore` text.
