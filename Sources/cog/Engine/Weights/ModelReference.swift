@@ -47,9 +47,13 @@ public struct ModelReference: Sendable, Equatable, CustomStringConvertible {
             do { reference = try ImageReference(parsing: whole) } catch {
                 throw WeightsError.usage("invalid COG_MODEL value: \(error)")
             }
+            // ImageReference fills in `latest`; Cog tags an untagged COG_MODEL with the time instead.
+            let name = whole.split(separator: "@", maxSplits: 1, omittingEmptySubsequences: false)[0]
+            let tagged = name.split(separator: "/").last?.contains(":") == true
             return ModelReference(
                 registry: reference.registry, repository: reference.repository,
-                tag: reference.tag ?? timestamp(now), digest: reference.digest?.description)
+                tag: tagged ? reference.tag ?? timestamp(now) : timestamp(now),
+                digest: reference.digest?.description)
         }
         if let tag = nonEmpty(overrides.tag) {
             if tag.hasPrefix("cog-") {

@@ -37,7 +37,8 @@ indirect enum OrderedJSON: Equatable, Sendable {
         }
     }
 
-    /// Go's string escaping: `"` and `\`, control characters, and `<`, `>`, `&`, U+2028, U+2029 as `\uXXXX`.
+    /// Go's string escaping: `"` and `\`, control characters (`\b` and `\f` by name, as since Go 1.22), and `<`,
+    /// `>`, `&`, U+2028, U+2029 as `\uXXXX`.
     static func quoted(_ text: String) -> String {
         var out = "\""
         for scalar in text.unicodeScalars {
@@ -47,6 +48,8 @@ indirect enum OrderedJSON: Equatable, Sendable {
             case "\n": out += "\\n"
             case "\r": out += "\\r"
             case "\t": out += "\\t"
+            case "\u{8}": out += "\\b"  // Go 1.22 and later (Cog builds with 1.26)
+            case "\u{c}": out += "\\f"
             case "<", ">", "&", "\u{2028}", "\u{2029}":
                 out += String(format: "\\u%04x", scalar.value)
             default:

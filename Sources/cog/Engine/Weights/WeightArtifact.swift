@@ -90,11 +90,19 @@ struct WeightArtifact: Sendable {
     /// The tag a weight is pushed under in the model's repository: `cog-weight.<name>.<12 hex of the set digest>`,
     /// the name reduced to `[A-Za-z0-9_-]` as Cog reduces it.
     static func tag(name: String, setDigest: Digest) -> String {
+        // Go walks runes (Unicode scalars), not characters: `e` + a combining accent is `e-`.
         var segment = String(
-            name.map { $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "_" || $0 == "-") ? $0 : "-" })
+            String.UnicodeScalarView(
+                name.unicodeScalars.map { scalar in
+                    ("a"..."z").contains(scalar) || ("A"..."Z").contains(scalar) || ("0"..."9").contains(scalar)
+                        || scalar == "_" || scalar == "-" ? scalar : "-"
+                }))
         while segment.contains("--") { segment = segment.replacingOccurrences(of: "--", with: "-") }
         segment = segment.trimmingCharacters(in: CharacterSet(charactersIn: "-"))
-        if segment.count > 104 { segment = String(segment.prefix(104)) }
+        if segment.count > 104 {
+            segment = String(segment.prefix(104))
+            while segment.hasSuffix("-") { segment.removeLast() }
+        }
         if segment.isEmpty { segment = "unnamed" }
         return "cog-weight.\(segment).\(setDigest.encoded.prefix(12))"
     }
