@@ -4,9 +4,9 @@
 The scripts are read at run time from a git directory holding Cog's repository, at the commit pinned below (as the
 compatibility tables are refreshed from it; see Sources/cog/Engine/Data/README.md); nothing of them is copied here.
 This file implements the testscript dialect they are written in (github.com/rogpeppe/go-internal/testscript) and the
-custom commands of Cog's harness (integration-tests/harness/*.go) that make sense without Docker. Scripts needing what
-is not here (Docker, a GPU, receivers on the host reached from the model, Cog's source tree) are skipped, each with
-its reason.
+custom commands of Cog's harness (integration-tests/harness/*.go) that make sense without Docker, the receivers on the
+host a served model reaches at host.docker.internal among them (webhook-server-*, upload-server-*). Scripts needing
+what is not here (Docker, a GPU, Cog's source tree) are skipped, each with its reason.
 
   cog-integration-tests.py [--filter REGEX] [--list] [--short] [--timeout S] [--keep-work] [-v]
 
@@ -118,9 +118,6 @@ def skip_reason(script, files):
         return "builds a helper from Cog's Go sources (exec go build)"
     if "REPO_ROOT" in text:
         return "uses wheels built from Cog's source tree ($REPO_ROOT/dist, COG_SDK_WHEEL/COGLET_WHEEL)"
-    if "webhook-server-start" in text or "upload-server-start" in text or "host.docker.internal" in text:
-        return ("a receiver on the host reached from the model (webhook/upload server via host.docker.internal); "
-                "a served model here has its own network namespace without the host's loopback")
     if re.search(r"^\s*gpu:\s*true", config, re.M):
         builds = [line for line in lines if re.match(r"^(\[[^]]*\] )*cog (build|predict|serve|exec|run|train)", line)]
         if builds:

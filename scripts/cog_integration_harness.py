@@ -3,8 +3,11 @@ scripts/cog-integration-tests.py runs them against this project's binary, and th
 call (answered from this project's local image store and `cog exec --image`)."""
 
 import fcntl
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import json
+import json.decoder
 import os
+import posixpath
 import shutil
 import pty
 import re
@@ -13,8 +16,10 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
 
 
@@ -68,12 +73,16 @@ class Harness:
         self.cog_bin, self.state, self.root, self.expand = cog_bin, state, root, expand
         self.servers = {}  # work dir -> (process, port, stdout file, stderr file)
         self.registries = {}  # work dir -> registry state dir
+        self.upload_servers = {}  # work dir -> UploadServer
+        self.webhook_servers = {}  # work dir -> WebhookServer
 
     def command(self, name):
         return {
             "cog": self.cog, "curl": self.curl, "server-stop": self.server_stop, "wait-for": self.wait_for,
             "registry-start": self.registry_start, "registry-inspect": self.registry_inspect,
             "pty-run": self.pty_run,
+            "upload-server-start": self.upload_server_start, "upload-server-count": self.upload_server_count,
+            "webhook-server-start": self.webhook_server_start, "webhook-server-wait": self.webhook_server_wait,
         }.get(name)
 
     def expanded(self, ts, args):
@@ -323,6 +332,92 @@ class Harness:
             raise Fatal(f"pty-run: command failed: exit status {proc.returncode}")
         ts.write_out(text)
 
+    # -- mock upload server (cmdUploadServerStart, cmdUploadServerCount)
+    def upload_server_start(self, ts, neg, args):
+        """Usage: upload-server-start. A host server taking PUTs; exports $UPLOAD_SERVER_URL."""
+        if neg:
+            raise Fatal("upload-server-start: does not support negation")
+        if ts.work in self.upload_servers:
+            raise Fatal("upload-server-start: server already running for this test")
+        try:
+            server = UploadServer()
+        except OSError as error:
+            raise Fatal(f"upload-server-start: failed to listen: {error}")
+        self.upload_servers[ts.work] = server
+        # host.docker.internal: `cog serve --upload-url` gives the model that name for the host (Cog's serve adds
+        # --add-host=host.docker.internal:host-gateway on Linux).
+        url = f"http://host.docker.internal:{server.port}/"
+        ts.env["UPLOAD_SERVER_URL"] = url
+        ts.log(f"upload-server-start: listening on 0.0.0.0:{server.port}, container URL: {url}")
+
+    def upload_server_count(self, ts, neg, args):
+        """Usage: upload-server-count N. Exactly N uploads received (with !, anything but N)."""
+        if len(args) != 1:
+            raise Fatal("upload-server-count: usage: upload-server-count N")
+        expected = go_atoi(args[0])
+        if expected is None:
+            raise Fatal(f"upload-server-count: invalid count {go_quote(args[0])}: strconv.Atoi: parsing "
+                        f"{go_quote(args[0])}: invalid syntax")
+        server = self.upload_servers.get(ts.work)
+        if server is None:
+            raise Fatal("upload-server-count: no upload server running (call upload-server-start first)")
+        got = server.count()
+        if neg:
+            if got == expected:
+                raise Fatal(f"upload-server-count: expected NOT {expected} uploads but got {got}")
+            return
+        if got != expected:
+            raise Fatal(f"upload-server-count: expected {expected} uploads but got {got}")
+
+    def stop_upload_server(self, work):
+        server = self.upload_servers.pop(work, None)
+        if server is not None:
+            server.close()
+
+    # -- webhook receiver (cmdWebhookServerStart, cmdWebhookServerWait)
+    def webhook_server_start(self, ts, neg, args):
+        """Usage: webhook-server-start. A host server taking prediction webhooks; exports $WEBHOOK_URL."""
+        if neg:
+            raise Fatal("webhook-server-start: does not support negation")
+        if ts.work in self.webhook_servers:
+            raise Fatal("webhook-server-start: server already running for this test")
+        try:
+            server = WebhookServer()
+        except OSError as error:
+            raise Fatal(f"webhook-server-start: failed to listen: {error}")
+        self.webhook_servers[ts.work] = server
+        url = f"http://host.docker.internal:{server.port}/webhook"
+        ts.env["WEBHOOK_URL"] = url
+        ts.log(f"webhook-server-start: listening on 0.0.0.0:{server.port}, container URL: {url}")
+
+    def webhook_server_wait(self, ts, neg, args):
+        """Usage: webhook-server-wait [timeout] (default 120s; one Go's time.ParseDuration rejects is ignored).
+        Waits for the first terminal webhook and writes its summary to stdout: one line of JSON,
+        {"status":…,"output_size":N,"has_error":B[,"error_message":…][,"metrics":{…}]}."""
+        if neg:
+            raise Fatal("webhook-server-wait: does not support negation")
+        timeout = 120 * 10**9
+        if args:
+            parsed = go_parse_duration(args[0])
+            if parsed is not None:
+                timeout = parsed
+        server = self.webhook_servers.get(ts.work)
+        if server is None:
+            raise Fatal("webhook-server-wait: no webhook server running (call webhook-server-start first)")
+        deadline = time.monotonic() + max(timeout, 0) / 1e9
+        while not server.done.is_set():
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise Fatal(f"webhook-server-wait: timed out after {go_duration_string(timeout)} waiting for "
+                            "terminal webhook")
+            server.done.wait(min(left, ts.remaining(), 0.5))
+        ts.write_out(server.result_json() + "\n")
+
+    def stop_webhook_server(self, work):
+        server = self.webhook_servers.pop(work, None)
+        if server is not None:
+            server.close()
+
     # -- after each script
     def cleanup(self, ts):
         self.stop_server(ts.work)
@@ -331,6 +426,8 @@ class Harness:
             subprocess.run([os.path.join(self.root, "scripts", "test-registry.sh"), "stop", entry[0]],
                            capture_output=True)
             shutil.rmtree(entry[0], ignore_errors=True)
+        self.stop_upload_server(ts.work)
+        self.stop_webhook_server(ts.work)
         store = os.path.join(ts.env.get("COG_CACHE_DIR", ""), "images")
         if os.path.isdir(store):
             remove_images(ts.env["COG_CACHE_DIR"], [ts.getenv("TEST_IMAGE")], prefix=True)
@@ -351,6 +448,383 @@ def parse_duration(text):
     if not match:
         return None
     return float(match.group(1)) * {"ms": 0.001, "s": 1, "m": 60, "h": 3600}[match.group(2)]
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Go's strconv.Atoi, time.ParseDuration and Duration.String, as the harness commands read and write them
+
+
+def go_atoi(text):
+    """The int Go's strconv.Atoi reads from text, or None where it fails."""
+    if not re.fullmatch(r"[+-]?[0-9]+", text):
+        return None
+    value = int(text)
+    return value if -(1 << 63) <= value < (1 << 63) else None
+
+
+def go_quote(text):
+    """Go's %q of a string (as the scripts' strings need it: escapes, non-ASCII printable kept)."""
+    return json.dumps(text, ensure_ascii=False)
+
+
+GO_DURATION_UNITS = {"ns": 1, "us": 10**3, "\u00b5s": 10**3, "\u03bcs": 10**3, "ms": 10**6, "s": 10**9,
+                     "m": 60 * 10**9, "h": 3600 * 10**9}
+
+
+def go_parse_duration(text):
+    """Nanoseconds, as Go's time.ParseDuration reads text ("300ms", "-1.5h", "2h45m"); None where it fails."""
+    s, negative = text, False
+    if s[:1] in ("-", "+"):
+        negative, s = s[0] == "-", s[1:]
+    if s == "0":
+        return 0
+    if not s:
+        return None
+    total = 0
+    while s:
+        number = re.match(r"([0-9]*)(?:\.([0-9]*))?", s)
+        whole, fraction = number.group(1), number.group(2)
+        if not whole and not fraction:
+            return None
+        s = s[number.end():]
+        unit = re.match(r"[^0-9.]*", s).group(0)
+        if unit not in GO_DURATION_UNITS:
+            return None
+        s = s[len(unit):]
+        scale = GO_DURATION_UNITS[unit]
+        value = int(whole or "0") * scale
+        if fraction:
+            value += int(int(fraction) * (scale / 10 ** len(fraction)))
+        total += value
+        if total > (1 << 63) - (0 if negative else 1):
+            return None
+    return -total if negative else total
+
+
+def go_duration_string(ns):
+    """Go's time.Duration.String: "2m0s", "1.5s", "300ms", "0s"."""
+    if ns == 0:
+        return "0s"
+    sign, u = ("-" if ns < 0 else ""), abs(ns)
+
+    def frac(value, precision):
+        digits = str(value % 10**precision).rjust(precision, "0").rstrip("0")
+        return ("." + digits if digits else ""), value // 10**precision
+
+    if u < 10**9:
+        if u < 10**3:
+            return f"{sign}{u}ns"
+        precision, unit = (3, "\u00b5s") if u < 10**6 else (6, "ms")
+        tail, head = frac(u, precision)
+        return f"{sign}{head}{tail}{unit}"
+    tail, seconds = frac(u, 9)
+    out = f"{seconds % 60}{tail}s"
+    minutes = seconds // 60
+    if minutes:
+        out = f"{minutes % 60}m" + out
+        if minutes // 60:
+            out = f"{minutes // 60}h" + out
+    return sign + out
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# The receivers on the host a served model reaches (Cog's mockUploadServer and webhookServer in harness.go): plain
+# HTTP on 0.0.0.0 at a free port, each request in a thread, behind a handler that answers as Go's net/http server
+# with a ServeMux holding "/" does (unclean paths redirected, http.Error's plain-text errors, no Server header).
+
+
+def go_clean_path(path):
+    """Go's net/http cleanPath: rooted, . and .. resolved, // collapsed, a trailing slash kept."""
+    if not path:
+        return "/"
+    if path[0] != "/":
+        path = "/" + path
+    cleaned = posixpath.normpath(path)
+    if cleaned.startswith("//"):
+        cleaned = "/" + cleaned.lstrip("/")
+    if path.endswith("/") and cleaned != "/":
+        cleaned += "/"
+    return cleaned
+
+
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+    allow_reuse_address = False
+
+    def __init__(self, handler):
+        self.connections = set()
+        self.connections_lock = threading.Lock()
+        super().__init__(("0.0.0.0", 0), handler)
+
+    def process_request(self, request, client_address):
+        with self.connections_lock:
+            self.connections.add(request)
+        super().process_request(request, client_address)
+
+    def shutdown_request(self, request):
+        with self.connections_lock:
+            self.connections.discard(request)
+        super().shutdown_request(request)
+
+    def close_all(self):
+        """Go's http.Server.Close: the listener and every open connection closed at once."""
+        self.shutdown()
+        self.server_close()
+        with self.connections_lock:
+            open_now = list(self.connections)
+        for sock in open_now:
+            try:
+                sock.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+
+
+class _Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    owner = None  # the UploadServer or WebhookServer answering
+
+    def log_message(self, format, *args):  # noqa: A002  (Go's server logs nothing per request)
+        pass
+
+    def send_response(self, code, message=None):
+        self.send_response_only(code, message)
+        self.send_header("Date", self.date_time_string())
+
+    def body(self):
+        """The request body, Content-Length or chunked (as Go's server reads either)."""
+        if "chunked" in self.headers.get("Transfer-Encoding", "").lower():
+            chunks = []
+            while True:
+                line = self.rfile.readline(65537)
+                size = int(line.split(b";", 1)[0].strip() or b"0", 16)
+                if size == 0:
+                    while self.rfile.readline(65537) not in (b"\r\n", b"\n", b""):
+                        pass
+                    return b"".join(chunks)
+                chunks.append(self.rfile.read(size))
+                self.rfile.readline(65537)
+        length = int(self.headers.get("Content-Length") or 0)
+        return self.rfile.read(length) if length > 0 else b""
+
+    def reply(self, status, text=None, headers=()):
+        self.send_response(status)
+        if text is not None:  # http.Error
+            self.send_header("Content-Type", "text/plain; charset=utf-8")
+            self.send_header("X-Content-Type-Options", "nosniff")
+        for key, value in headers:
+            self.send_header(key, value)
+        data = (text + "\n").encode() if text is not None else b""
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        if self.command != "HEAD":
+            self.wfile.write(data)
+
+    def handle_any(self):
+        try:
+            body = self.body()
+        except (ValueError, OSError):
+            self.close_connection = True
+            self.reply(400, "Bad Request")
+            return
+        target = self.path
+        if "://" in target.split("?", 1)[0]:
+            parts = urllib.parse.urlsplit(target)
+            raw_path, query = parts.path, parts.query
+        else:
+            raw_path, _, query = target.partition("?")
+        path = urllib.parse.unquote(raw_path)
+        cleaned = go_clean_path(path)
+        if cleaned != path:
+            location = urllib.parse.quote(cleaned) + ("?" + query if query else "")
+            self.reply(301, None, [("Location", location)])
+            return
+        self.owner.handle(self, self.command, path, body)
+
+    do_GET = do_HEAD = do_POST = do_PUT = do_DELETE = do_PATCH = do_OPTIONS = handle_any
+
+
+class _Receiver:
+    def __init__(self):
+        handler = type("Handler", (_Handler,), {"owner": self})
+        self.lock = threading.Lock()
+        self.server = _Server(handler)
+        self.port = self.server.server_address[1]
+        self.thread = threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.1},
+                                       daemon=True)
+        self.thread.start()
+
+    def close(self):
+        self.server.close_all()
+        self.thread.join(5)
+
+
+class UploadServer(_Receiver):
+    """Cog's mockUploadServer: takes PUT requests, records (path, content type, size) of each, answers 200 with a
+    Location naming the path on host.docker.internal (a signed URL's redirect, query dropped)."""
+
+    def __init__(self):
+        self.uploads = []
+        super().__init__()
+
+    def handle(self, request, method, path, body):
+        if method != "PUT":
+            request.reply(405, "method not allowed")
+            return
+        with self.lock:
+            self.uploads.append({"Path": path, "ContentType": request.headers.get("Content-Type", ""),
+                                 "Size": len(body)})
+        request.reply(200, None, [("Location", f"http://host.docker.internal:{self.port}{path}")])
+
+    def count(self):
+        with self.lock:
+            return len(self.uploads)
+
+
+class WebhookServer(_Receiver):
+    """Cog's webhookServer: takes POSTed prediction webhooks, keeps a summary of the first terminal one (status
+    succeeded, failed or canceled) and never the output itself."""
+
+    def __init__(self):
+        self.result = None
+        self.done = threading.Event()
+        super().__init__()
+
+    def handle(self, request, method, path, body):
+        if method != "POST":
+            request.reply(405, "method not allowed")
+            return
+        try:
+            payload = go_decode_webhook(body)
+        except ValueError:
+            request.reply(400, "bad json")
+            return
+        request.reply(200)
+        if payload["status"] not in ("succeeded", "failed", "canceled"):
+            return
+        with self.lock:
+            if self.result is not None:
+                return
+            output = payload["output"]
+            output_size = len(output.encode("utf-8", "surrogateescape"))
+            try:
+                decoded = json.loads(output) if output else 0
+            except ValueError:
+                decoded = 0
+            if decoded is None or isinstance(decoded, str):
+                output_size = len((decoded or "").encode("utf-8", "surrogatepass"))
+            self.result = {"status": payload["status"], "output_size": output_size,
+                           "has_error": payload["error"] != "", "error_message": payload["error"],
+                           "metrics": payload["metrics"]}
+            self.done.set()
+
+    def result_json(self):
+        """json.Marshal of Cog's webhookResult: fields in its order, error_message and metrics omitted when
+        empty, metrics compacted."""
+        with self.lock:
+            result = self.result
+        if result is None:
+            return "null"
+        out = (f'{{"status":{go_json_string(result["status"])},"output_size":{result["output_size"]},'
+               f'"has_error":{"true" if result["has_error"] else "false"}')
+        if result["error_message"]:
+            out += f',"error_message":{go_json_string(result["error_message"])}'
+        if result["metrics"]:
+            out += f',"metrics":{go_json_compact(result["metrics"])}'
+        out += "}"
+        return out.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+
+
+_JSON = json.JSONDecoder(parse_constant=lambda name: (_ for _ in ()).throw(ValueError(name)))
+_WS = re.compile(r"[ \t\n\r]*")
+
+
+def go_decode_webhook(body):
+    """The payload Cog's webhook handler decodes (json.NewDecoder(body).Decode into {status, output, error,
+    metrics}, output and metrics json.RawMessage): {"status": str, "error": str, "output": raw JSON text or "",
+    "metrics": raw JSON text or ""}. Keys match case-insensitively where none matches exactly, the last of a key
+    wins, null leaves a string empty; ValueError where Go's decoder reports an error."""
+    text = body.decode("utf-8", "surrogateescape")
+    fields = {"status": "", "error": "", "output": "", "metrics": ""}
+    i = _WS.match(text, 0).end()
+    if text.startswith("null", i):
+        return fields
+    if text[i:i + 1] != "{":
+        _JSON.raw_decode(text, i)  # a syntax error, or a value that is no object: an error either way
+        raise ValueError("json: cannot unmarshal into the webhook payload")
+    i = _WS.match(text, i + 1).end()
+    if text[i:i + 1] == "}":
+        return fields
+    while True:
+        if text[i:i + 1] != '"':
+            raise ValueError("expected a key")
+        key, i = json.decoder.scanstring(text, i + 1)
+        i = _WS.match(text, i).end()
+        if text[i:i + 1] != ":":
+            raise ValueError("expected ':'")
+        i = _WS.match(text, i + 1).end()
+        value, end = _JSON.raw_decode(text, i)
+        raw = text[i:end]
+        name = key if key in fields else key.lower().replace("\u017f", "s").replace("\u212a", "k")
+        if name in ("status", "error"):
+            if isinstance(value, str):
+                fields[name] = re.sub("[\ud800-\udfff]", "\ufffd", value)
+            elif value is not None:
+                raise ValueError(f"json: cannot unmarshal into the string field {name}")
+        elif name in ("output", "metrics"):
+            fields[name] = raw
+        i = _WS.match(text, end).end()
+        if text[i:i + 1] == ",":
+            i = _WS.match(text, i + 1).end()
+            continue
+        if text[i:i + 1] == "}":
+            return fields
+        raise ValueError("expected ',' or '}'")
+
+
+def _go_escape(char):
+    if char in '"\\':
+        return "\\" + char
+    short = {"\b": "\\b", "\f": "\\f", "\n": "\\n", "\r": "\\r", "\t": "\\t"}
+    if char in short:
+        return short[char]
+    if ord(char) < 0x20 or char in "<>&\u2028\u2029":
+        return "\\u%04x" % ord(char)
+    return char
+
+
+def go_json_string(value):
+    """A string as Go's json.Marshal writes it: HTML-safe (\\u003c \\u003e \\u0026), \\u2028 \\u2029 escaped,
+    non-ASCII kept, invalid UTF-8 as \\ufffd."""
+    out = []
+    for char in value:
+        if "\ud800" <= char <= "\udfff":
+            out.append("\\ufffd")
+        else:
+            out.append(_go_escape(char))
+    return '"' + "".join(out) + '"'
+
+
+def go_json_compact(raw):
+    """A json.RawMessage as Go's json.Marshal writes it: compacted, <, >, & and U+2028/9 in strings escaped."""
+    out, in_string, escaped = [], False, False
+    for char in raw:
+        if in_string:
+            if escaped:
+                escaped = False
+            elif char == "\\":
+                escaped = True
+            elif char == '"':
+                in_string = False
+            if char in "<>&\u2028\u2029":
+                out.append("\\u%04x" % ord(char))
+                continue
+            out.append(char)
+        elif char in " \t\r\n":
+            continue
+        else:
+            in_string = char == '"'
+            out.append(char)
+    return "".join(out)
 
 
 # ---------------------------------------------------------------------------------------------------------------
