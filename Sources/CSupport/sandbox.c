@@ -21,6 +21,8 @@
  *                              none: no user namespace (where none can be created; capabilities are still cut)
  *     --net slirp|none|host    slirp: a network namespace of its own, outbound through slirp4netns (no access
  *                              to the host's loopback); none: only a loopback; host: the host's network
+ *     --host-loopback on|off   on: with slirp, 10.0.2.2 reaches the host's loopback (the served model's
+ *                              host.docker.internal, as Cog's serve --upload-url gives it); off by default
  *     --publish ADDR:PORT:GUESTPORT  forward ADDR:PORT on the host to the sandbox's GUESTPORT (tcp; slirp only)
  *     --api-socket PATH        slirp4netns's API socket (needed with --publish)
  *     --seccomp on|off         the syscall filter (off only where the kernel has none)
@@ -100,6 +102,7 @@ static int parse(int argc, char **argv, struct options *o) {
         else if (strcmp(a, "--net") == 0) o->net = v;
         else if (strcmp(a, "--publish") == 0 && o->npublish < MAX_ITEMS) o->publish[o->npublish++] = v;
         else if (strcmp(a, "--api-socket") == 0) o->api_socket = v;
+        else if (strcmp(a, "--host-loopback") == 0 && (strcmp(v, "on") == 0 || strcmp(v, "off") == 0)) o->host_loopback = v[1] == 'n';
         else if (strcmp(a, "--seccomp") == 0 && (strcmp(v, "on") == 0 || strcmp(v, "off") == 0)) o->seccomp = v[1] == 'n';
         else if (strcmp(a, "--created-log") == 0) o->created_log = v;
         else if (strcmp(a, "--isolation") == 0 && (strcmp(v, "chroot") == 0 || strcmp(v, "namespaces") == 0)) o->chroot_only = v[0] == 'c';

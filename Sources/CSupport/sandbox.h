@@ -19,6 +19,7 @@ struct options {
     const char *publish[MAX_ITEMS]; int npublish;
     char *env[MAX_ITEMS + 1]; int nenv;
     int seccomp;
+    int host_loopback; /* --host-loopback on: slirp4netns's 10.0.2.2 reaches the host's loopback (host.docker.internal) */
     int chroot_only; /* --isolation chroot: no namespace, no mount (see sandbox_chroot.c) */
     char **command;
 };

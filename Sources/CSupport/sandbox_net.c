@@ -85,7 +85,7 @@ pid_t sandbox_start_slirp(const struct options *o, pid_t pid, int join_userns, i
         argv[n++] = "slirp4netns";
         argv[n++] = "--configure";
         argv[n++] = "--mtu=65520";
-        argv[n++] = "--disable-host-loopback";
+        if (!o->host_loopback) argv[n++] = "--disable-host-loopback";
         argv[n++] = ready_arg;
         argv[n++] = exit_arg;
         if (join_userns) argv[n++] = userns_arg;

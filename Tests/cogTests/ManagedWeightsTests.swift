@@ -166,14 +166,22 @@ import Testing
             #expect(annotations?["run.cog.weight.set-digest"] == entry["setDigest"] as? String)
         }
         let imageDigest = try #require(manifests[0]["digest"] as? String)
-        try Self.expectNoWeightSources(in: "\(repository)@\(imageDigest)", registry: host, scene: scene)
+        let manifestText = try Self.expectNoWeightSources(
+            in: "\(repository)@\(imageDigest)", registry: host, scene: scene)
+        // Cog's /src/.cog/weights.json: each weight's name, target and set digest, from the lockfile.
+        let listed = try #require(Self.object(manifestText)["weights"] as? [[String: String]])
+        #expect(listed.map { $0["name"] } == entries.map { $0["name"] as? String }, "\(manifestText)")
+        #expect(listed.map { $0["setDigest"] } == entries.map { $0["setDigest"] as? String }, "\(manifestText)")
+        #expect(listed.map { $0["target"] } == entries.map { $0["target"] as? String }, "\(manifestText)")
     }
 
     /// Lists every layer of the pushed image: the project is there, its weight source folders are not.
-    static func expectNoWeightSources(in reference: String, registry: String, scene: Scene) throws {
+    /// - Returns: the image's `src/.cog/weights.json`.
+    static func expectNoWeightSources(in reference: String, registry: String, scene: Scene) throws -> String {
         let image = try object(try rawManifest(reference))
         let layers = try #require(image["layers"] as? [[String: Any]])
         var entries: [String] = []
+        var weightsJSON = ""
         for (number, layer) in layers.enumerated() {
             let digest = try #require(layer["digest"] as? String)
             let blob = "\(scene.dir.path)/layer-\(number)"
@@ -184,10 +192,14 @@ import Testing
             let listed = try runCommand(["bsdtar", "-tf", blob])
             try #require(listed.status == 0, "\(listed.stderr)")
             entries += listed.stdout.split(separator: "\n").map(String.init)
+            if listed.stdout.contains("src/.cog/weights.json") {
+                weightsJSON = try runCommand(["bsdtar", "-xOf", blob, "src/.cog/weights.json"]).stdout
+            }
             try FileManager.default.removeItem(atPath: blob)
         }
         #expect(entries.contains { $0.hasSuffix("src/predict.py") }, "the project is in the image")
         let weights = entries.filter { $0.contains("weights-alpha") || $0.contains("weights-beta") }
         #expect(weights.isEmpty, "weight sources in the image: \(weights)")
+        return weightsJSON
     }
 }

@@ -37,6 +37,9 @@ public struct SandboxConfiguration: Sendable {
     /// Ports of the sandbox reachable from the host (only with the isolated network: on the host's network the
     /// command's own ports are the host's).
     public var published: [PublishedPort] = []
+    /// With the isolated network: slirp4netns's 10.0.2.2 reaches the host's loopback (the served model's
+    /// `host.docker.internal`); never for build steps.
+    public var hostLoopback = false
     /// Build steps get a process group of their own, so that Ctrl-C reaches cog, which stops them in order; a
     /// served model stays in the terminal's group and stops with it.
     public var ownProcessGroup = true
@@ -142,6 +145,7 @@ public struct Sandbox: Sendable {
             confinement.chrootOnly ? "chroot" : "namespaces",
             "--cwd", configuration.workingDirectory, "--hostname", configuration.hostname, "--created-log", createdLog,
         ]
+        if confinement.network == .isolated, configuration.hostLoopback { args += ["--host-loopback", "on"] }
         if confinement.network == .isolated, let apiSocket, !configuration.published.isEmpty {
             args += ["--api-socket", apiSocket]
             for port in configuration.published {

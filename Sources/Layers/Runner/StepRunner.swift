@@ -38,6 +38,9 @@ public struct StepRunner: Sendable {
         public var published: [PublishedPort] = []
         /// Further mounts, after every other (a served model's GPU: device nodes, driver libraries).
         public var mounts: [SandboxConfiguration.Bind] = []
+        /// `host.docker.internal` names the host (Docker's `host-gateway`, which Cog's `serve --upload-url` adds):
+        /// 10.0.2.2, which then reaches the host's loopback, on the isolated network; 127.0.0.1 on the host's.
+        public var hostGateway = false
 
         public init(
             command: [String], environment: [String], workingDirectory: String = "/",
@@ -150,9 +153,19 @@ public struct StepRunner: Sendable {
             try FileSystem.writeAtomically(Data(Self.resolvConf(host: host).utf8), to: resolver)
             configuration.binds.append(.init(source: resolver, destination: "/etc/resolv.conf", readOnly: true))
         }
-        for file in [sandbox.confinement.network == .isolated ? nil : "/etc/resolv.conf", "/etc/hosts"].compactMap({
-            $0
-        }) where FileSystem.exists(file) {
+        if step.hostGateway {
+            let isolated = sandbox.confinement.network == .isolated
+            configuration.hostLoopback = isolated
+            let hosts = "\(scratch)/hosts"
+            let host = (try? String(contentsOfFile: "/etc/hosts", encoding: .utf8)) ?? "127.0.0.1 localhost\n"
+            let line = "\(isolated ? "10.0.2.2" : "127.0.0.1") host.docker.internal\n"
+            try FileSystem.writeAtomically(
+                Data(((host.hasSuffix("\n") ? host : host + "\n") + line).utf8), to: hosts)
+            configuration.binds.append(.init(source: hosts, destination: "/etc/hosts", readOnly: true))
+        }
+        for file in [
+            sandbox.confinement.network == .isolated ? nil : "/etc/resolv.conf", step.hostGateway ? nil : "/etc/hosts",
+        ].compactMap({ $0 }) where FileSystem.exists(file) {
             configuration.binds.append(.init(source: file, destination: file, readOnly: true))
         }
         for cache in step.caches {

@@ -54,7 +54,7 @@ struct ServeCommand: AsyncParsableCommand {
                 try ImageServer(
                     image: model.image, paths: paths, hostEnvironment: environment, network: network,
                     projectDirectory: model.projectDirectory, weights: model.weightBinds, gpus: gpus,
-                    serverArguments: upload, address: address, port: port
+                    serverArguments: upload, address: address, port: port, hostGateway: !upload.isEmpty
                 ) { reporter.output($0) }
             }
         }

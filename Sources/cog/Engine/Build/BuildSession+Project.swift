@@ -31,7 +31,8 @@ extension BuildSession {
         }
         diffIDs.append(
             try await addProjectLayer(
-                selection.code, kind: "code", createdBy: "COPY . \(destination)", label: nil, unpack: unpack
+                selection.code + (try weightsManifestEntries(destination: destination)), kind: "code",
+                createdBy: "COPY . \(destination)", label: nil, unpack: unpack
             ).diffID)
         state.chainKey = try StepCache.key(
             parent: state.chainKey, material: "copy-project " + diffIDs.map(\.description).joined(separator: " "))

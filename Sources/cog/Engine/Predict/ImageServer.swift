@@ -33,6 +33,7 @@ public final class ImageServer: Sendable {
     ///     the host's already).
     ///   - serverArguments: added to the image's command (`--x-mode train` for `cog train`).
     ///   - standardInput: the command reads cog's standard input (`cog exec`), else /dev/null.
+    ///   - hostGateway: `host.docker.internal` reaches the host, as Cog's `serve --upload-url` gives it.
     public init(
         image: StoredImage, paths: CogPaths, hostEnvironment: [String: String],
         network: Confinement.Network = .isolated,
@@ -40,6 +41,7 @@ public final class ImageServer: Sendable {
         weights: [(source: String, target: String)] = [], environment: [String] = [],
         gpus: GPUEdits? = nil, serverArguments: [String] = [], publish: [PublishedPort] = [],
         address: String = "127.0.0.1", port requested: Int? = nil, standardInput: Bool = false,
+        hostGateway: Bool = false,
         echo: (@Sendable (String) -> Void)? = nil
     ) throws {
         port = try requested ?? Self.freePort()
@@ -76,6 +78,7 @@ public final class ImageServer: Sendable {
         }
         step.ownProcessGroup = false  // Ctrl-C at the terminal stops the model, also during its setup()
         step.standardInput = standardInput
+        step.hostGateway = hostGateway
         let (log, errors, cancel, stack) = (self.log, self.errors, self.cancel, Array(lowers.reversed()))
         let finalStep = gpus.map { $0.apply(to: step) } ?? step
         work = BackgroundWork {
