@@ -4,11 +4,14 @@ import OCI
 /// The weights a served model sees: for each weight in `weights.lock`, a folder assembled from the local store by
 /// hard links, mounted read-only at the weight's target. Cog assembles them in the project's `.cog/mounts`; here
 /// they are assembled beside the store (`<cache>/weights/mounts/<id>`), on the store's file system, so a project on
-/// another disk than the cache still gets hard links. Removed when the model stops.
+/// another disk than the cache still gets hard links. Removed when the model stops; each is locked (`<id>.lock`)
+/// while its model runs, so folders a killed cog left behind are swept by the next one.
 public final class WeightMounts: Sendable {
     /// Host folder and target in the container, per weight.
     public let binds: [(source: String, target: String)]
     let directory: String
+    /// The open lock file (`flock`), held while the model runs.
+    private let lock: Int32
 
     /// Assembles the folders; nil when the project has no weights.
     /// - Throws: `WeightsError` when the lockfile is missing or a file is not in the store.
@@ -20,8 +23,14 @@ public final class WeightMounts: Sendable {
                 "managed weights configured but no lockfile found: \(loaded.projectDirectory)/\(WeightsLock.fileName) does not exist\nRun 'cog weights import' first"
             )
         }
-        let directory =
-            "\(store.root)/mounts/\(UUID().uuidString.replacingOccurrences(of: "-", with: "").prefix(16).lowercased())"
+        let mounts = "\(store.root)/mounts"
+        sweep(mounts)
+        try FileSystem.makeDirectory(mounts)
+        let directory = "\(mounts)/\(UUID().uuidString.replacingOccurrences(of: "-", with: "").prefix(16).lowercased())"
+        let held = open(directory + ".lock", O_CREAT | O_RDWR | O_CLOEXEC, 0o644)
+        guard held >= 0, flock(held, LOCK_EX | LOCK_NB) == 0 else {
+            throw SystemCallError("flock", path: directory + ".lock")
+        }
         var binds: [(String, String)] = []
         do {
             for weight in weights {
@@ -47,15 +56,35 @@ public final class WeightMounts: Sendable {
             }
         } catch {
             try? FileManager.default.removeItem(atPath: directory)
+            unlink(directory + ".lock")
+            close(held)
             throw error
         }
-        return WeightMounts(binds: binds, directory: directory)
+        return WeightMounts(binds: binds, directory: directory, lock: held)
     }
 
-    private init(binds: [(source: String, target: String)], directory: String) {
-        (self.binds, self.directory) = (binds, directory)
+    private init(binds: [(source: String, target: String)], directory: String, lock: Int32) {
+        (self.binds, self.directory, self.lock) = (binds, directory, lock)
     }
 
-    /// Removes the assembled folders (the store keeps the files).
-    public func remove() { try? FileManager.default.removeItem(atPath: directory) }
+    /// Removes the assembled folders (the store keeps the files). Once.
+    public func remove() {
+        try? FileManager.default.removeItem(atPath: directory)
+        unlink(directory + ".lock")
+        close(lock)
+    }
+
+    /// Removes the folders whose lock no process holds (a model killed before it could remove them).
+    static func sweep(_ mounts: String) {
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: mounts)) ?? []
+        for name in names where name.hasSuffix(".lock") {
+            let path = "\(mounts)/\(name)"
+            let fd = open(path, O_RDWR | O_CLOEXEC)
+            guard fd >= 0 else { continue }
+            defer { close(fd) }
+            guard flock(fd, LOCK_EX | LOCK_NB) == 0 else { continue }  // in use
+            try? FileManager.default.removeItem(atPath: String(path.dropLast(".lock".count)))
+            unlink(path)
+        }
+    }
 }
