@@ -6,7 +6,7 @@ extension ImageTransfer {
     /// registry itself. A source without it (404) or a mirror that cannot be reached passes the question on.
     /// - Returns: the descriptor of the manifest or index, or nil when no source has it.
     /// - Throws: `RegistryError` when the registry itself cannot answer (unreachable, unauthorized, failing).
-    public func resolve(_ reference: ImageReference) async throws -> Descriptor? {
+    public func find(_ reference: ImageReference) async throws -> Descriptor? {
         let clients = try pullClients(for: reference.registry)
         for (index, client) in clients.enumerated() {
             do {

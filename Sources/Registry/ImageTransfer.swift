@@ -46,8 +46,8 @@ public struct ImageTransfer: Sendable {
         try await pull(reference, into: store, platform: platform, layers: true, onLayer: onLayer)
     }
 
-    /// Resolves `reference` as `pull` does, storing its manifest and config but none of its layers.
-    public func resolve(_ reference: ImageReference, into store: BlobStore, platform: Platform = .linuxAMD64)
+    /// Pulls `reference` as `pull` does, storing its manifest and config but none of its layers.
+    public func pullManifest(_ reference: ImageReference, into store: BlobStore, platform: Platform = .linuxAMD64)
         async throws -> StoredImage
     {
         try await pull(reference, into: store, platform: platform, layers: false, onLayer: nil)

@@ -44,7 +44,7 @@ extension BuildSession {
         let paths = settings.paths
         let transfer = ImageTransfer(settings: settings.registry, credentials: settings.credentials)
         // A base that cannot be resolved is reported by the usual way.
-        guard let baseImage = try? await transfer.resolve(reference, into: paths.blobs) else { return nil }
+        guard let baseImage = try? await transfer.pullManifest(reference, into: paths.blobs) else { return nil }
         state = try initialState(
             of: baseImage, reference: reference,
             directories: baseImage.configuration.rootfs.diffIDs.map { paths.layers.directory(for: $0) })

@@ -61,7 +61,7 @@ extension CogBaseImage {
     {
         do {
             let reference = try ImageReference(parsing: reference)
-            return try await ImageTransfer(settings: settings, credentials: credentials).resolve(reference) != nil
+            return try await ImageTransfer(settings: settings, credentials: credentials).find(reference) != nil
         } catch {
             throw .registry(reference: reference, underlying: error)
         }
