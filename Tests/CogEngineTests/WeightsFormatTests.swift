@@ -178,6 +178,21 @@ import Testing
         #expect(try WeightsLock.load(projectDirectory: "\(dir.path)/none") == nil)
     }
 
+    /// A lockfile comes with a project, so a file path in it must not lead out of the weight's folder (predict
+    /// hard-links each file to `<folder>/<path>` on the host).
+    @Test(arguments: ["../../outside", "a/../../b", "/etc/passwd", "", "a//b", "./a", "a/."])
+    func lockfilePathsLeavingTheWeightAreRefused(path: String) throws {
+        let dir = try TemporaryDirectory("weights-lock-path")
+        let entry = """
+            {"name": "w", "target": "/src/w", "sources": [], "importedAt": "", "digest": "", "setDigest": "",
+             "size": 1, "sizeCompressed": 1, "layers": [],
+             "files": [{"path": "\(path)", "size": 1, "digest": "sha256:00", "layer": "sha256:00"}]}
+            """
+        try dir.write("weights.lock", #"{"version": 1, "envelopeFormat": "", "weights": ["# + entry + "]}")
+        #expect(throws: WeightsError.self) { try WeightsLock.load(projectDirectory: dir.path) }
+        #expect(WeightsLock.isRelativePath("sub/données.bin"))
+    }
+
     @Test func importTimesAreWrittenAsGoWritesThem() {
         #expect(WeightsLock.Entry.timestamp(Date(timeIntervalSince1970: 1_781_282_486)) == "2026-06-12T16:41:26Z")
         #expect(WeightsLock.Entry.timestamp(Date(timeIntervalSince1970: 1_781_282_486.5)) == "2026-06-12T16:41:26.5Z")

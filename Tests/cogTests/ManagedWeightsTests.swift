@@ -75,7 +75,14 @@ import Testing
         let repository = "\(host)/test/weights-model"
         let cache = scene.environment["COG_CACHE_DIR"] ?? ""
 
-        // MARK: import
+        // MARK: import (first a dry run: the plan, the files listed, nothing stored or pushed)
+        let dry = try scene.cog(["weights", "import", "--dry-run", "-v"], in: project)
+        #expect(dry.status == 0, "\(dry.stderr.suffix(3000))")
+        #expect(dry.stderr.contains("    + sub/données.bin (10B)"), "\(dry.stderr)")
+        #expect(dry.stderr.contains("    - skip-me.json"), "\(dry.stderr)")
+        #expect(!dry.stderr.contains("Pushing"), "\(dry.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: "\(project)/weights.lock"))
+        #expect(!FileManager.default.fileExists(atPath: "\(cache)/weights/files"))
         let imported = try scene.cog(["weights", "import"], in: project)
         #expect(imported.status == 0, "\(imported.stderr.suffix(3000))")
         #expect(imported.stderr.contains("Pushing 2 weight(s) to \(repository)..."), "\(imported.stderr)")

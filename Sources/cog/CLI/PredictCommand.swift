@@ -56,6 +56,7 @@ struct PredictCommand: AsyncParsableCommand {
         let model = try await ModelToRun.resolve(image, options: options, reporter: reporter, paths: paths) {
             schema in early = (schema, try await runReportingErrors { try checkedInputs(given, schema: schema) })
         }
+        defer { model.weights?.remove() }  // also when the inputs or the model's start fail
         let stored = model.image
         let inputs = try await runReportingErrors {
             if let early, early.schema == model.schema { return early.inputs }

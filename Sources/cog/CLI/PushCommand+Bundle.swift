@@ -22,6 +22,18 @@ extension PushCommand {
         return try WeightBundle(model: model, loaded: loaded)
     }
 
+    /// Before anything is built or pushed: the weights a bundle needs must be in the registry already.
+    static func verifyBundle(options: BuildOptions, positional: String?, reporter: BuildReporter) async throws {
+        let (projectDirectory, configFile) = DebugCommand.locate(options.file)
+        guard let loaded = try? ConfigLoader.load(projectDirectory: projectDirectory, configFile: configFile) else {
+            return  // the build reports what is wrong with cog.yaml
+        }
+        try await runReportingErrors {
+            guard let bundle = try Self.bundle(for: loaded, positional: positional) else { return }
+            try await bundle.verify(transfer: transfer(reporter))
+        }
+    }
+
     /// Puts the index and prints the tree of what was pushed (the index's reference on standard output).
     static func finish(_ bundle: WeightBundle, image: StoredImage, report: PushReport, reporter: BuildReporter)
         async throws

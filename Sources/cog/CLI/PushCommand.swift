@@ -39,6 +39,7 @@ struct PushCommand: AsyncParsableCommand {
         // The push starts with the build: each layer is uploaded as soon as it is written. A cached blob found
         // corrupt before it is sent is removed; one more build makes it anew.
         let paths = try await runReportingErrors { try Environment.current.checkedPaths() }
+        try await Self.verifyBundle(options: options, positional: image, reporter: reporter)
         for attempt in 1...2 {
             let streaming = StreamingPush()
             let built: BuiltImage

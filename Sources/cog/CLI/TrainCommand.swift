@@ -37,6 +37,7 @@ struct TrainCommand: AsyncParsableCommand {
         let model = try await ModelToRun.resolve(image, options: options, reporter: reporter, paths: paths) {
             schema in early = (schema, try await runReportingErrors { try checkedInputs(schema: schema) })
         }
+        defer { model.weights?.remove() }  // also when the inputs or the model's start fail
         let stored = model.image
         let inputs = try await runReportingErrors {
             guard Self.hasTrainer(stored) else { throw CommandError.invalidSetting(Self.noTrainer) }

@@ -40,6 +40,8 @@ struct WeightsImportCommand: AsyncParsableCommand {
 
     @Argument(help: "The weights to import (all when none is named).") var names: [String] = []
     @Option(name: .shortAndLong, help: "The config file.") var file = "cog.yaml"
+    @Flag(name: .customLong("dry-run"), help: "Show what would be imported; store and push nothing.") var dryRun = false
+    @Flag(name: .shortAndLong, help: "List each weight's included and excluded files.") var verbose = false
 
     func run() async throws {
         Environment.current.enterUserNamespaceIfPossible()
@@ -49,7 +51,7 @@ struct WeightsImportCommand: AsyncParsableCommand {
             try await WeightImport(
                 loaded: context.loaded, model: context.model, store: context.store, blobs: paths.blobs,
                 transfer: PushCommand.transfer(BuildReporter(mode: .plain)), log: WeightsCommand.log
-            ).run(names: names)
+            ).run(names: names, dryRun: dryRun, verbose: verbose)
         }
     }
 }

@@ -29,9 +29,22 @@ public struct WeightBundle: Sendable {
     /// Checks each weight's manifest is in the registry, puts the index under the model's tag and returns the
     /// lines of the tree Cog prints (the index, the image, each weight).
     public func finish(image: Descriptor, transfer: ImageTransfer) async throws -> (digest: Digest, tree: [String]) {
-        let client = try RegistryClient.connecting(
+        let client = try client(transfer)
+        let weights = try await manifests(client)
+        return try await putIndex(image: image, weights: weights, client: client)
+    }
+
+    /// Checks that every weight of the lockfile is in the registry (before anything is pushed, as a push needs them).
+    public func verify(transfer: ImageTransfer) async throws { _ = try await manifests(try client(transfer)) }
+
+    private func client(_ transfer: ImageTransfer) throws -> RegistryClient {
+        try RegistryClient.connecting(
             to: model.registry, config: transfer.credentials, settings: transfer.settings, http: transfer.http,
             progress: transfer.progress)
+    }
+
+    private func manifests(_ client: RegistryClient) async throws -> [(entry: WeightsLock.Entry, manifest: Descriptor)]
+    {
         var weights: [(entry: WeightsLock.Entry, manifest: Descriptor)] = []
         for entry in lock.weights {
             do {
@@ -42,6 +55,12 @@ public struct WeightBundle: Sendable {
                 )
             }
         }
+        return weights
+    }
+
+    private func putIndex(
+        image: Descriptor, weights: [(entry: WeightsLock.Entry, manifest: Descriptor)], client: RegistryClient
+    ) async throws -> (digest: Digest, tree: [String]) {
         func platform(_ architecture: String, _ os: String) -> OrderedJSON {
             .object([("architecture", .string(architecture)), ("os", .string(os))])
         }

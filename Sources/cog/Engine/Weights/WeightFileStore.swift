@@ -37,17 +37,21 @@ public struct WeightFileStore: Sendable {
     /// Stores bytes `write` produces, checked against the digest and size the lockfile names.
     func put(expected: Digest, size: Int64, _ write: (FileStream, DigestHasher) throws -> Void) throws {
         if contains(expected) { return }
-        let (digest, count, _) = try put(write)
-        guard digest == expected, count == size else {
-            FileSystem.remove(path(for: digest))
-            throw WeightsError.integrity(
-                digest != expected
-                    ? "digest mismatch: expected \(expected), got \(digest)"
-                    : "size mismatch for \(expected): expected \(size) bytes, got \(count)")
+        _ = try put(write) { digest, count in
+            guard digest == expected, count == size else {
+                throw WeightsError.integrity(
+                    digest != expected
+                        ? "digest mismatch: expected \(expected), got \(digest)"
+                        : "size mismatch for \(expected): expected \(size) bytes, got \(count)")
+            }
         }
     }
 
-    private func put(_ write: (FileStream, DigestHasher) throws -> Void) throws -> (Digest, Int64, Bool) {
+    /// Writes to a temporary file (synced), checks it with `check` (nothing is stored when it throws), then
+    /// renames it under its digest.
+    private func put(
+        _ write: (FileStream, DigestHasher) throws -> Void, check: (Digest, Int64) throws -> Void = { _, _ in }
+    ) throws -> (Digest, Int64, Bool) {
         let staging = "\(root)/staging"
         try FileSystem.makeDirectory(staging)
         let temporary = "\(staging)/put-\(UUID().uuidString)"
@@ -55,8 +59,10 @@ public struct WeightFileStore: Sendable {
             let output = try FileStream.create(temporary, exclusive: true)
             let hasher = try DigestHasher(.sha256)
             try write(output, hasher)
+            try output.sync()
             try output.close()
             let (size, digest) = (hasher.count, try hasher.finalize())
+            try check(digest, size)
             let target = path(for: digest)
             if FileSystem.exists(target) {
                 FileSystem.remove(temporary)

@@ -31,13 +31,22 @@ public struct WeightImport: Sendable {
         var status: String
         /// Whether a file was new to the store.
         var added: Bool
+        /// Files the patterns left out, with their sizes.
+        var excluded: [(path: String, size: Int64)]
     }
 
-    /// - Parameter names: the weights to import; all when empty.
-    public func run(names: [String]) async throws {
+    /// - Parameters:
+    ///   - names: the weights to import; all when empty.
+    ///   - dryRun: print the plan and stop (files hashed, nothing stored or pushed).
+    ///   - verbose: list each weight's included and excluded files.
+    public func run(names: [String], dryRun: Bool = false, verbose: Bool = false) async throws {
         let weights = try select(names)
+        // Cog's project lock: two imports at once would each rewrite the lockfile from the same old one.
+        try FileSystem.makeDirectory("\(loaded.projectDirectory)/.cog")
+        let projectLock = try FileLock("\(loaded.projectDirectory)/.cog/cog.lock")
+        defer { projectLock.release() }
         let previous = try WeightsLock.load(projectDirectory: loaded.projectDirectory)
-        let planned = try weights.map { try plan($0, previous: previous?.entry(named: $0.name)) }
+        let planned = try weights.map { try plan($0, previous: previous?.entry(named: $0.name), store: !dryRun) }
         for item in planned {
             let mark = ["new": "+", "unchanged": "="][item.status] ?? "~"
             if item.weight.sources.count == 1 {
@@ -48,10 +57,19 @@ public struct WeightImport: Sendable {
             }
             log("  status: \(item.status)")
             log("  files: \(item.files.count)  size: \(Self.size(item.files.reduce(0) { $0 + $1.size }))")
+            if verbose {
+                if !item.excluded.isEmpty { log("  excluded (\(item.excluded.count) files):") }
+                for file in item.excluded { log("    - \(file.path) (\(Self.size(file.size)))") }
+                log("  included (\(item.files.count) files):")
+                for file in item.files { log("    + \(file.path) (\(Self.size(file.size)))") }
+            }
             log("")
         }
+        if dryRun { return }
         log("Building \(planned.count) weight(s)...")
         var built: [(Planned, WeightArtifact)] = []
+        // The packed layers are needed only until they are pushed (the store keeps the files they come from).
+        defer { for layer in built.flatMap(\.1.layers) { blobs.remove(layer.descriptor.digest) } }
         for item in planned { built.append((item, try build(item))) }
         log("\nPushing \(built.count) weight(s) to \(model.repositoryName)...")
         let client = try RegistryClient.connecting(
@@ -73,12 +91,16 @@ public struct WeightImport: Sendable {
             )
             var entry = try Self.entry(item, artifact, manifest: manifest, importedAt: now)
             if let old = lock.entry(named: entry.name), old.sameContent(as: entry) { entry.importedAt = old.importedAt }
+            // Recorded as soon as it is pushed, so a later failure loses nothing already imported.
+            let before = lock
             lock.upsert(entry)
+            lock.envelopeFormat = WeightsLock.envelopeFormat
+            if lock != before { try lock.save(projectDirectory: loaded.projectDirectory) }
         }
         let configured = Set(loaded.config.config.weights.map(\.name))
+        let before = lock
         lock.weights.removeAll { !configured.contains($0.name) }
-        lock.envelopeFormat = WeightsLock.envelopeFormat
-        if lock != previous { try lock.save(projectDirectory: loaded.projectDirectory) }
+        if lock != before { try lock.save(projectDirectory: loaded.projectDirectory) }
         log("\nImported \(built.count) weight artifact(s) to \(model.repositoryName)")
         log("Total: \(Self.size(built.reduce(0) { $0 + $1.1.compressedSize }))")
     }
@@ -96,8 +118,10 @@ public struct WeightImport: Sendable {
     }
 
     /// Reads the sources (a later source's file replaces an earlier one's at the same path) and filters them.
-    func plan(_ weight: WeightSource, previous: WeightsLock.Entry?) throws -> Planned {
+    /// - Parameter store: copy the kept files into the store while hashing them (false: only hash them).
+    func plan(_ weight: WeightSource, previous: WeightsLock.Entry?, store storing: Bool = true) throws -> Planned {
         var byPath: [String: WeightPacker.StoredFile] = [:]
+        var excluded: [(path: String, size: Int64)] = []
         var sources: [WeightsLock.Source] = []
         var added = false
         for (index, location) in weight.sources.enumerated() {
@@ -123,9 +147,13 @@ public struct WeightImport: Sendable {
             for file in inventory.files {
                 guard filter.keeps(file.path) else {
                     all.append((file.path, try WeightFileStore.hash(file: file.absolutePath)))
+                    excluded.append((file.path, file.size))
                     continue
                 }
-                let (digest, size, new) = try store.ingest(file: file.absolutePath)
+                let (digest, size, new) =
+                    storing
+                    ? try store.ingest(file: file.absolutePath)
+                    : (try WeightFileStore.hash(file: file.absolutePath), file.size, false)
                 added = added || new
                 byPath[file.path] = WeightPacker.StoredFile(path: file.path, digest: digest, size: size)
                 all.append((file.path, digest))
@@ -148,7 +176,8 @@ public struct WeightImport: Sendable {
         } else {
             status = "new"
         }
-        return Planned(weight: weight, files: files, sources: sources, status: status, added: added)
+        return Planned(
+            weight: weight, files: files, sources: sources, status: status, added: added, excluded: excluded)
     }
 
     /// Puts the files into the store and packs the layers.

@@ -1,5 +1,6 @@
 import Foundation
 import OCI
+import Synchronization
 
 /// The weights a served model sees: for each weight in `weights.lock`, a folder assembled from the local store by
 /// hard links, mounted read-only at the weight's target. Cog assembles them in the project's `.cog/mounts`; here
@@ -10,8 +11,8 @@ public final class WeightMounts: Sendable {
     /// Host folder and target in the container, per weight.
     public let binds: [(source: String, target: String)]
     let directory: String
-    /// The open lock file (`flock`), held while the model runs.
-    private let lock: Int32
+    /// The open lock file (`flock`), held while the model runs; -1 once removed.
+    private let lock: Mutex<Int32>
 
     /// Assembles the folders; nil when the project has no weights.
     /// - Throws: `WeightsError` when the lockfile is missing or a file is not in the store.
@@ -27,9 +28,14 @@ public final class WeightMounts: Sendable {
         sweep(mounts)
         try FileSystem.makeDirectory(mounts)
         let directory = "\(mounts)/\(UUID().uuidString.replacingOccurrences(of: "-", with: "").prefix(16).lowercased())"
-        let held = open(directory + ".lock", O_CREAT | O_RDWR | O_CLOEXEC, 0o644)
-        guard held >= 0, flock(held, LOCK_EX | LOCK_NB) == 0 else {
-            throw SystemCallError("flock", path: directory + ".lock")
+        // Locked under a name the sweep ignores, then renamed: a sweep never sees a lock file nobody holds yet.
+        let held = open(directory + ".locking", O_CREAT | O_EXCL | O_RDWR | O_CLOEXEC, 0o644)
+        guard held >= 0 else { throw SystemCallError("open", path: directory + ".locking") }
+        guard flock(held, LOCK_EX | LOCK_NB) == 0, rename(directory + ".locking", directory + ".lock") == 0 else {
+            let error = SystemCallError("lock", path: directory + ".lock")
+            unlink(directory + ".locking")
+            close(held)
+            throw error
         }
         var binds: [(String, String)] = []
         do {
@@ -64,14 +70,20 @@ public final class WeightMounts: Sendable {
     }
 
     private init(binds: [(source: String, target: String)], directory: String, lock: Int32) {
-        (self.binds, self.directory, self.lock) = (binds, directory, lock)
+        (self.binds, self.directory) = (binds, directory)
+        self.lock = Mutex(lock)
     }
 
-    /// Removes the assembled folders (the store keeps the files). Once.
+    /// Removes the assembled folders (the store keeps the files); later calls do nothing.
     public func remove() {
+        let fd = lock.withLock { fd in
+            defer { fd = -1 }
+            return fd
+        }
+        guard fd >= 0 else { return }
         try? FileManager.default.removeItem(atPath: directory)
         unlink(directory + ".lock")
-        close(lock)
+        close(fd)
     }
 
     /// Removes the folders whose lock no process holds (a model killed before it could remove them).

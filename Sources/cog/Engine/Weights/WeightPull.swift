@@ -95,12 +95,13 @@ public struct WeightPull: Sendable {
     private func fetch(
         _ layer: WeightsLock.Layer, of entry: WeightsLock.Entry, missing: [WeightsLock.File], client: RegistryClient
     ) async throws {
-        let downloads = BlobStore(root: "\(store.root)/downloads")
+        let folder = "\(store.root)/downloads/\(UUID().uuidString)"  // one per pull: two pulls at once never share
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        let downloads = BlobStore(root: folder)
         let descriptor = Descriptor(
             mediaType: MediaType(rawValue: layer.mediaType), digest: try Digest(parsing: layer.digest), size: layer.size
         )
         try await client.getBlob(repository: model.repository, descriptor: descriptor, into: downloads)
-        defer { downloads.remove(descriptor.digest) }
         let known = Dictionary(entry.files.map { ($0.path, $0) }, uniquingKeysWith: { first, _ in first })
         var wanted = Set(missing.filter { $0.layer == layer.digest }.map(\.path))
         let reader = try TarReader(path: downloads.path(for: descriptor.digest))

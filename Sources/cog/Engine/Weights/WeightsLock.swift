@@ -82,7 +82,22 @@ public struct WeightsLock: Codable, Sendable, Equatable {
         guard lock.version == version else {
             throw WeightsError.lockfile("unsupported weights.lock version \(lock.version) (want \(version))")
         }
+        for entry in lock.weights {
+            for file in entry.files where !isRelativePath(file.path) {
+                throw WeightsError.lockfile(
+                    "\(path): weight \"\(entry.name)\" lists the file \"\(file.path)\", which is not a path inside the weight; run 'cog weights import' again"
+                )
+            }
+        }
         return lock
+    }
+
+    /// A path that stays inside the weight's folder: relative, no empty, `.` or `..` component, no NUL.
+    static func isRelativePath(_ path: String) -> Bool {
+        guard !path.isEmpty, !path.hasPrefix("/"), !path.contains("\u{0}") else { return false }
+        return path.split(separator: "/", omittingEmptySubsequences: false).allSatisfy {
+            !$0.isEmpty && $0 != "." && $0 != ".."
+        }
     }
 
     /// Writes the lockfile (a temporary name, then a rename), as Go's `json.MarshalIndent` with two spaces.
