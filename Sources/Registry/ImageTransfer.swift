@@ -20,6 +20,12 @@ public struct ImageTransfer: Sendable {
     }
 
     /// The clients to try for pulling from `registry`: its mirrors first, then the registry itself.
+    /// A client for `registry` itself (no mirror), with these settings, credentials and transport: where pushes go.
+    public func client(for registry: String) throws -> RegistryClient {
+        try RegistryClient.connecting(
+            to: registry, config: credentials, settings: settings, http: http, progress: progress)
+    }
+
     func pullClients(for registry: String) throws -> [RegistryClient] {
         let config = credentials
         let mirrors = (settings.mirrors[registry] ?? []).map {

@@ -11,9 +11,7 @@ public struct StepCacheRepository: Sendable {
     /// - Parameter transfer: the settings, credentials and HTTP transport of pushes.
     public init(_ reference: ImageReference, transfer: ImageTransfer) throws {
         self.reference = reference
-        client = try RegistryClient.connecting(
-            to: reference.registry, config: transfer.credentials, settings: transfer.settings, http: transfer.http,
-            progress: transfer.progress)
+        client = try transfer.client(for: reference.registry)
     }
 
     /// `registry/repository`, as a person names the cache.

@@ -45,18 +45,7 @@ public enum HostSchema {
             "PATH": "/usr/bin:/bin", "LC_ALL": "C.UTF-8", "COG_SCHEMA_PYTHON": plan.pythonVersion,
             "COG_SCHEMA_COG": plan.config.runtime.version,
         ]
-        let output = Pipe()
-        process.standardOutput = output
-        process.standardError = FileHandle.nullDevice
-        process.standardInput = FileHandle.nullDevice
-        do { try process.run() } catch { return nil }
-        let timer = DispatchWorkItem { [process] in if process.isRunning { process.terminate() } }
-        DispatchQueue.global().asyncAfter(deadline: .now() + 10, execute: timer)
-        let data = output.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        timer.cancel()
-        guard process.terminationReason == .exit, process.terminationStatus == 0 else { return nil }
-        let json = String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+        guard let json = QuietProcess.output(of: process, timeout: 10) else { return nil }
         guard (try? JSONSerialization.jsonObject(with: Data(json.utf8))) is [String: Any] else { return nil }
         return json
     }

@@ -38,9 +38,7 @@ public struct WeightBundle: Sendable {
     public func verify(transfer: ImageTransfer) async throws { _ = try await manifests(try client(transfer)) }
 
     private func client(_ transfer: ImageTransfer) throws -> RegistryClient {
-        try RegistryClient.connecting(
-            to: model.registry, config: transfer.credentials, settings: transfer.settings, http: transfer.http,
-            progress: transfer.progress)
+        try transfer.client(for: model.registry)
     }
 
     private func manifests(_ client: RegistryClient) async throws -> [(entry: WeightsLock.Entry, manifest: Descriptor)]

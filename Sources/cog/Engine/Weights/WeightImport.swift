@@ -72,9 +72,7 @@ public struct WeightImport: Sendable {
         defer { for layer in built.flatMap(\.1.layers) { blobs.remove(layer.descriptor.digest) } }
         for item in planned { built.append((item, try build(item))) }
         log("\nPushing \(built.count) weight(s) to \(model.repositoryName)...")
-        let client = try RegistryClient.connecting(
-            to: model.registry, config: transfer.credentials, settings: transfer.settings, http: transfer.http,
-            progress: transfer.progress)
+        let client = try transfer.client(for: model.registry)
         var lock = previous ?? WeightsLock()
         let now = WeightsLock.Entry.timestamp(Date())
         for (item, artifact) in built {

@@ -63,9 +63,7 @@ public struct WeightPull: Sendable {
                 log("Pulling \(entry.name)... (\(missing.count) file(s))")
             }
             if client == nil {
-                client = try RegistryClient.connecting(
-                    to: model.registry, config: transfer.credentials, settings: transfer.settings, http: transfer.http,
-                    progress: transfer.progress)
+                client = try transfer.client(for: model.registry)
             }
             for layer in needed {
                 do {
